@@ -153,8 +153,9 @@ class Mixture(Distribution):
             raise ValueError(f"mixture probabilities must sum to 1, got {total}")
 
     def sample(self, rng: np.random.Generator, size: int | tuple[int, ...] = 1) -> np.ndarray:
-        probs = np.array([p for p, _ in self.components])
-        which = rng.choice(len(probs), size=size, p=probs / probs.sum())
+        cumulative = np.cumsum([p for p, _ in self.components])
+        u = rng.random(size) * cumulative[-1]
+        which = np.minimum(np.searchsorted(cumulative, u, side="right"), len(cumulative) - 1)
         out = np.empty(which.shape)
         for i, (_, dist) in enumerate(self.components):
             mask = which == i

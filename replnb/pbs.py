@@ -27,8 +27,9 @@ research highlight, *Quantifying Eventual Consistency with PBS* (Bailis,
 Venkataraman, Franklin, Hellerstein, Stoica; Communications of the ACM 57(8),
 2014), as stored in the authors' repository
 ``pbailis/paper-repo-cacm-pbs-research-highlight`` (file ``pbs-cacm.tex``).
-That article reports the same production-latency analysis as the VLDB 2012
-paper, with the latency fits of :data:`replnb.latency.PRESETS`.
+By its own title note, that article is a version of the VLDB 2012 paper; it
+reports the same production-latency analysis, with the latency fits of
+:data:`replnb.latency.PRESETS`.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ __all__ = [
 #: The largest ``n`` that the Monte Carlo functions accept (memory grows as trials x n).
 MAX_REPLICAS = 1000
 
-#: Trials per block: the simulation works on arrays of about this many delays per leg.
+#: Block size: each block draws about this many delays per WARS leg (trials x n), to bound memory.
 _BLOCK_CELLS = 1 << 21
 
 _LEGS = ("W", "A", "R", "S")
@@ -71,13 +72,13 @@ Latency = str | Mapping[str, Distribution]
 
 
 def _check_int(name: str, value: object, low: int, high: int | None = None, high_text: str = "") -> int:
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    if ok:
-        ivalue = int(value)  # type: ignore[call-overload]
-        ok = ivalue >= low and (high is None or ivalue <= high)
-    if not ok:
-        allowed = f"in {low}..{high_text or high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be an integer {allowed}, got {value!r}")
+    allowed = f"in {low}..{high_text or high}" if high is not None else f">= {low}"
+    message = f"{name} must be an integer {allowed}, got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(message)
+    ivalue = int(value)
+    if ivalue < low or (high is not None and ivalue > high):
+        raise ValueError(message)
     return ivalue
 
 
@@ -88,9 +89,9 @@ def _check_nrw(n: object, r: object, w: object, n_max: int | None = None) -> tup
     return nn, rr, ww
 
 
-def _check_probability(p: object) -> float:
+def _check_probability(p: float) -> float:
     try:
-        value = float(p)  # type: ignore[arg-type]
+        value = float(p)
     except (TypeError, ValueError):
         value = math.nan
     if not 0.0 < value <= 1.0:
@@ -645,17 +646,15 @@ def compare_published(*, trials: int = 200_000, seed: Seed = 0) -> pd.DataFrame:
     >>> bool(df.loc[(df.r + df.w > df.n), "ours"].eq(0).all())
     True
     """
-    df = published_results()
     ours = []
     published = []
-    for row in df.itertuples(index=False):
-        legs = published_latency(row.latency)
-        args = (int(row.n), int(row.r), int(row.w))
-        if row.kind == "t_at_p":
-            published.append(float(row.t_ms))
-            ours.append(t_visibility_quantile(*args, float(row.p), latency=legs, trials=trials, seed=seed))
+    for kind, label, n, r, w, t_ms, p, _source in _PUBLISHED:
+        legs = published_latency(label)
+        if kind == "t_at_p":
+            published.append(t_ms)
+            ours.append(t_visibility_quantile(n, r, w, p, latency=legs, trials=trials, seed=seed))
         else:
-            published.append(float(row.p))
-            ours.append(t_visibility(*args, float(row.t_ms), latency=legs, trials=trials, seed=seed))
-    out = df.assign(published=published, ours=ours)
+            published.append(p)
+            ours.append(t_visibility(n, r, w, t_ms, latency=legs, trials=trials, seed=seed))
+    out = published_results().assign(published=published, ours=ours)
     return out.assign(difference=out["ours"] - out["published"])
