@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 import uuid
@@ -57,11 +58,10 @@ def _rename_widget_ids(text: str, state: dict[str, Any]) -> str:
     ``state`` keeps the kernel's creation order (nbclient fills it as comm
     messages arrive), which is deterministic for a deterministic notebook.
     """
-    for n, model_id in enumerate(state, start=1):
-        new_id = uuid.UUID(int=n).hex
-        if new_id != model_id:
-            text = text.replace(model_id, new_id)
-    return text
+    mapping = {model_id: uuid.UUID(int=n).hex for n, model_id in enumerate(state, start=1)}
+    # One pass, so that an id that is already of the new form is not renamed twice.
+    pattern = re.compile("|".join(re.escape(model_id) for model_id in mapping))
+    return pattern.sub(lambda m: mapping[m.group(0)], text)
 
 
 def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -133,8 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             if not args.check:
                 path.write_text(new, encoding="utf-8")
         status = "changed" if new != old else "unchanged"
-        print(f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path}: "
-              f"{status} ({time.perf_counter() - start:.1f} s)")
+        print(
+            f"{path.relative_to(REPO) if path.is_relative_to(REPO) else path}: "
+            f"{status} ({time.perf_counter() - start:.1f} s)"
+        )
     if args.check and changed:
         print("would change: " + ", ".join(str(p) for p in changed), file=sys.stderr)
         return 1

@@ -1,0 +1,60 @@
+# replnb: the two README commands (`make lab`, `make test`) plus helpers.
+# Needs only python3 (>= 3.10, with the venv module), git and make; every
+# target makes its own virtual environment in .venv on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+# Root (CI, containers) must pass --allow-root to jupyter lab.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+NOTEBOOK_FILES := $(sort $(wildcard notebooks/*.ipynb))
+
+.DEFAULT_GOAL := help
+.PHONY: help lab test lint typecheck notebooks bench clean
+
+help:
+	@echo "make lab        open JupyterLab on notebooks/00_start_here.ipynb"
+	@echo "make test       ruff, mypy, then the whole pytest suite (unit, doctests, nbval, browser)"
+	@echo "make notebooks  re-execute every notebook in place (commit the result)"
+	@echo "make bench      print the benchmark table"
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+		{ echo "replnb needs Python >= 3.10 (found: $$($(PYTHON) --version 2>&1))"; exit 1; }
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+		echo "could not create $(VENV); on Debian/Ubuntu: sudo apt install python3-venv"; exit 1; }
+
+# Stamp files: a re-run skips pip unless pyproject.toml changed.
+$(VENV)/.stamp-lab: pyproject.toml | $(PY)
+	$(PY) -m pip install -e '.[lab]'
+	touch $@
+
+$(VENV)/.stamp-test: pyproject.toml | $(PY)
+	$(PY) -m pip install -e '.[test,lab,bench]'
+	touch $@
+
+# root_dir = the repository (not notebooks/), so that links between files work.
+lab: $(VENV)/.stamp-lab
+	$(PY) -m jupyterlab $(ALLOW_ROOT) --ServerApp.root_dir="$(CURDIR)" notebooks/00_start_here.ipynb
+
+lint: $(VENV)/.stamp-test
+	$(BIN)/ruff check .
+
+typecheck: $(VENV)/.stamp-test
+	$(BIN)/mypy
+
+# One pytest run: unit tests and doctests (replnb/), tests/ (including the
+# real-browser test) and strict nbval over every notebook.
+test: lint typecheck
+	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+		replnb tests $(NOTEBOOK_FILES)
+
+notebooks: $(VENV)/.stamp-test
+	$(PY) scripts/execute_notebooks.py
+
+bench: $(VENV)/.stamp-test
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
