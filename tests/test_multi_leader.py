@@ -1,0 +1,783 @@
+"""Tests of replnb.multi_leader: conflicts, resolvers, topologies, failures, causal delivery."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from replnb import multi_leader as ml
+from replnb.topology import KINDS, build
+
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+REPO = Path(__file__).resolve().parent.parent
+
+
+def scripted(*writes, **kwargs):
+    """ops from (time, node, key, value) tuples."""
+    ops = [dict(time=t, node=n, key=k, value=v) for t, n, k, v in writes]
+    return ml.simulate(ops=ops, **kwargs)
+
+
+def union_carts(local: ml.Cart, incoming: ml.Cart) -> ml.Cart:
+    """A correct cart merge (what the chapter-2 exercise asks for)."""
+    return ml.Cart(local.items | incoming.items, local.removed | incoming.removed)
+
+
+def live_states_equal(run) -> bool:
+    live = run.extras["live"]
+    rows = run.final_state.loc[live]
+    return all(len({repr(v) for v in rows[c]}) == 1 for c in rows.columns)
+
+
+# -- the acceptance case ----------------------------------------------------------------------------
+@pytest.mark.parametrize(("gap", "survivor", "lost"), [(10.0, 1, 1), (70.0, 2, 0)])
+def test_acceptance_lww_with_clock_skew(gap, survivor, lost):
+    run = scripted((0.0, "A", "x", 1), (gap, "B", "x", 2), resolver="lww", clock_offsets={"B": -40.0})
+    assert run.final_state["x"].tolist() == [survivor, survivor]
+    assert run.metrics["lost_writes"] == lost
+    assert run.ops["lost"].tolist() == [False, bool(lost)]
+    assert run.metrics["writes_acked"] == 2
+    assert math.isfinite(run.metrics["convergence_time"])
+
+
+def test_without_skew_the_later_write_wins_even_when_concurrent():
+    run = scripted((0.0, "A", "x", 1), (5.0, "B", "x", 2))
+    assert run.final_state["x"].tolist() == [2, 2]
+    assert run.metrics["conflicts"] == 1
+    assert run.metrics["lost_writes"] == 0  # the survivor began after x=1 was acknowledged
+
+
+def test_lww_tie_goes_to_the_higher_node_name():
+    run = scripted((0.0, "A", "x", "a"), (0.0, "B", "x", "b"))
+    assert run.final_state["x"].tolist() == ["b", "b"]
+    assert run.metrics["lost_writes"] == 1  # concurrent: losing to it is a loss
+
+
+# -- resolvers ----------------------------------------------------------------------------------------
+CONCURRENT = [(0.0, "A", "x", 1), (1.0, "B", "x", 2)]
+
+
+@pytest.mark.parametrize(
+    ("resolver", "expected"),
+    [("max", 2), ("concat", "1/2"), ("siblings", (1, 2)), ("lww", 2)],
+)
+def test_builtin_merges_of_a_concurrent_pair(resolver, expected):
+    run = scripted(*CONCURRENT, resolver=resolver)
+    assert run.final_state["x"].tolist() == [expected, expected]
+    assert run.metrics["conflicts"] == 1
+
+
+def test_max_counts_the_smaller_concurrent_write_as_lost():
+    run = scripted((0.0, "A", "x", 9), (1.0, "B", "x", 2), resolver="max")
+    assert run.final_state["x"].tolist() == [9, 9]
+    assert run.ops["lost"].tolist() == [False, True]
+
+
+def test_a_causally_later_write_supersedes_siblings():
+    run = scripted(*CONCURRENT, (50.0, "A", "x", 3), resolver="siblings")
+    assert run.final_state["x"].tolist() == [3, 3]
+    assert run.metrics["lost_writes"] == 0  # both siblings were acknowledged before x=3 began
+
+
+def test_custom_resolver_on_write_is_called_on_conflict():
+    calls = []
+
+    def resolve(local, incoming):
+        calls.append((local, incoming))
+        return local + incoming
+
+    run = scripted(*CONCURRENT, resolver=resolve)
+    assert run.final_state["x"].tolist() == [3, 3]
+    assert calls and all(set(c) == {1, 2} for c in calls)
+    same = scripted(*CONCURRENT, resolver="custom", resolve=resolve)
+    assert same.final_state.equals(run.final_state)
+    assert run.metrics["lost_writes"] == 0  # the merge keeps both effects
+
+
+def test_custom_resolver_that_keeps_one_side_loses_the_other():
+    run = scripted(
+        (0.0, "A", "x", 1), (1.0, "B", "x", 2), resolver=lambda local, incoming: min(local, incoming)
+    )
+    assert run.final_state["x"].tolist() == [1, 1]
+    assert run.ops["lost"].tolist() == [False, True]
+
+
+def test_custom_on_read_returns_siblings_and_writes_back_the_merge():
+    ops = [
+        dict(time=0, node="A", key="x", value=1),
+        dict(time=1, node="B", key="x", value=2),
+        dict(time=30, node="A", key="x", op="read"),
+    ]
+    run = ml.simulate(resolver="siblings", resolve=max, ops=ops)
+    read = run.ops[run.ops["kind"] == "read"].iloc[0]
+    assert read["value"] == (1, 2)
+    merge = run.ops[run.ops["op"] == "merge"].iloc[0]
+    assert merge["value"] == 2 and bool(merge["ok"])
+    assert run.final_state["x"].tolist() == [2, 2]
+    assert run.metrics["lost_writes"] == 0
+    without = ml.simulate(resolver="siblings", ops=ops)  # no merge function: the siblings stay
+    assert without.final_state["x"].tolist() == [(1, 2), (1, 2)]
+
+
+CART_OPS = [
+    dict(time=0, node="A", key="cart", op="add", value="milk"),
+    dict(time=20, node="A", key="cart", op="remove", value="milk"),
+    dict(time=22, node="B", key="cart", op="add", value="eggs"),
+]
+
+
+def test_union_resurrects_a_deleted_item_and_tombstones_fix_it():
+    run = ml.simulate(workload="cart", resolver="union", ops=CART_OPS)
+    assert run.final_state["cart"].tolist() == [("eggs", "milk")] * 2
+    assert run.metrics["resurrections"] == 1
+    assert run.metrics["lost_writes"] == 0
+    assert run.ops["resurrected"].tolist() == [False, True, False]
+    fixed = ml.simulate(workload="cart", resolver="union", tombstones=True, ops=CART_OPS)
+    assert fixed.final_state["cart"].tolist() == [("eggs",)] * 2
+    assert fixed.metrics["resurrections"] == 0
+    assert fixed.metrics["lost_writes"] == 0
+
+
+def test_lww_on_a_cart_loses_the_concurrent_addition():
+    ops = [
+        dict(time=0, node="A", key="cart", op="add", value="milk"),
+        dict(time=1, node="B", key="cart", op="add", value="eggs"),
+    ]
+    run = ml.simulate(workload="cart", resolver="lww", ops=ops)
+    assert run.final_state["cart"].tolist() == [("eggs",)] * 2
+    assert run.metrics["lost_writes"] == 1
+    assert run.ops["lost"].tolist() == [True, False]
+
+
+def test_cart_value_type():
+    cart = ml.Cart().add("milk", 0).add("milk", 1)
+    gone, tags = cart.remove("milk", tombstone=False)
+    assert gone.contents == () and tags == {("milk", 0), ("milk", 1)} and not gone.removed
+    kept, _ = cart.remove("milk", tombstone=True)
+    assert kept.contents == () and kept.items == cart.items
+    assert union_carts(cart, kept).contents == ()
+    assert union_carts(cart, gone).contents == ("milk",)  # no tombstone: it comes back
+
+
+def test_avoidance_home_and_relocation_conflict():
+    assert ml.home_leader("x", 2) == "B"
+    ops = [dict(time=0, key="x", value=1), dict(time=5, key="x", value=2)]
+    calm = ml.simulate(resolver="avoid", ops=ops)
+    assert calm.ops["node"].tolist() == ["B", "B"]
+    assert calm.metrics["conflicts"] == 0 and calm.metrics["lost_writes"] == 0
+    # the user moves to A while x=1 is still in flight from B; A's clock is 20 ms behind
+    moved = ml.simulate(resolver="avoid", ops=ops, relocations=[(3.0, "x", "A")], clock_offsets={"A": -20.0})
+    assert moved.ops["node"].tolist() == ["B", "A"]
+    assert moved.metrics["conflicts"] == 1
+    assert moved.final_state["x"].tolist() == [1, 1]
+    assert moved.ops["lost"].tolist() == [False, True]
+    assert (moved.events["event"] == "relocate").sum() == 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), leaders=st.integers(2, 4), skew=st.floats(0, 200))
+def test_avoidance_without_relocation_never_conflicts(seed, leaders, skew):
+    run = ml.simulate(resolver="avoid", leaders=leaders, clock_skew=skew, duration=300.0, seed=seed, keys=3)
+    assert run.metrics["conflicts"] == 0
+    assert run.metrics["lost_writes"] == 0
+
+
+def test_avoidance_with_relocations_conflicts():
+    runs = [ml.simulate(resolver="avoid", relocation_rate=20.0, write_rate=60.0, seed=s) for s in range(3)]
+    assert sum(r.metrics["conflicts"] for r in runs) > 0
+    assert (runs[0].events["event"] == "relocate").sum() > 0
+
+
+# -- laws (hypothesis) ----------------------------------------------------------------------------------
+RESOLVER_CASES = [
+    {"resolver": "lww"},
+    {"resolver": "avoid", "relocation_rate": 10.0},
+    {"resolver": "max"},
+    {"resolver": "concat"},
+    {"resolver": "siblings"},
+    {"resolver": "custom", "resolve": max},
+    {"resolver": "union", "workload": "cart"},
+    {"resolver": "union", "workload": "cart", "tombstones": True},
+    {"resolver": "lww", "workload": "cart"},
+    {"resolver": union_carts, "workload": "cart", "tombstones": True},
+]
+
+
+@FAST
+@given(
+    case=st.sampled_from(RESOLVER_CASES),
+    seed=st.integers(0, 10_000),
+    leaders=st.integers(2, 5),
+    topology=st.sampled_from(KINDS),
+    skew=st.floats(0, 150),
+    jitter=st.floats(0, 10),
+    causal=st.booleans(),
+)
+def test_every_resolver_converges_after_quiescence(case, seed, leaders, topology, skew, jitter, causal):
+    run = ml.simulate(
+        leaders=leaders,
+        topology=topology,
+        clock_skew=skew,
+        jitter=jitter,
+        causal=causal,
+        duration=250.0,
+        write_rate=40.0,
+        seed=seed,
+        **case,
+    )
+    assert live_states_equal(run)
+    assert math.isfinite(run.metrics["convergence_time"])
+    assert run.metrics["unconverged_replicas"] == 0
+    assert run.metrics["missing_deliveries"] == 0
+
+
+history = st.lists(
+    st.tuples(st.integers(0, 60), st.sampled_from("ABC"), st.sampled_from("xy")), min_size=1, max_size=7
+)
+
+
+@FAST
+@given(
+    history=history, offsets=st.lists(st.integers(-50, 50), min_size=3, max_size=3), jitter=st.integers(0, 10)
+)
+def test_lww_survivor_is_the_highest_timestamp_then_node(history, offsets, jitter):
+    # one write per (time, node): distinct timestamps within a node
+    history = sorted({(t, n): k for t, n, k in history}.items())
+    ops = [dict(time=t, node=n, key=k, value=i) for i, ((t, n), k) in enumerate(history)]
+    clock = dict(zip("ABC", map(float, offsets), strict=True))
+    run = ml.simulate(leaders=3, ops=ops, clock_offsets=clock, jitter=float(jitter), seed=1)
+    for key in {op["key"] for op in ops}:
+        mine = [op for op in ops if op["key"] == key]
+        best = max(mine, key=lambda op: (op["time"] + clock[op["node"]], op["node"]))
+        assert run.final_state[key].tolist() == [best["value"]] * 3
+        ts = run.ops.set_index("value").loc[best["value"], "ts"]
+        assert ts == best["time"] + clock[best["node"]]
+
+
+@FAST
+@given(history=history, offsets=st.lists(st.integers(-50, 50), min_size=3, max_size=3))
+def test_lost_writes_match_a_brute_force_oracle(history, offsets):
+    ops = [dict(time=t, node=n, key=k, value=i) for i, (t, n, k) in enumerate(history)]
+    clock = dict(zip("ABC", map(float, offsets), strict=True))
+    run = ml.simulate(leaders=3, ops=ops, clock_offsets=clock)
+    final = run.final_state.iloc[0]
+    expected = 0
+    for i, op in enumerate(ops):
+        survivor_value = final[op["key"]]
+        if survivor_value == i:
+            continue  # its value is the final one
+        survivor = ops[survivor_value]
+        # legitimately overwritten only by a write that began after this one was acknowledged (at once)
+        if not survivor["time"] > op["time"]:
+            expected += 1
+    assert run.metrics["lost_writes"] == expected
+    assert int(run.ops["lost"].sum()) == expected
+
+
+@FAST
+@given(
+    seed=st.integers(0, 10_000), leaders=st.integers(2, 5), tombstones=st.booleans(), jitter=st.floats(0, 10)
+)
+def test_union_loses_no_item(seed, leaders, tombstones, jitter):
+    run = ml.simulate(
+        workload="cart",
+        resolver="union",
+        tombstones=tombstones,
+        leaders=leaders,
+        jitter=jitter,
+        write_rate=60.0,
+        duration=250.0,
+        seed=seed,
+    )
+    assert run.metrics["lost_writes"] == 0
+    # independently: every acknowledged add whose tag no removal saw is in every cart
+    ops = run.ops
+    removed = set()
+    if "removed_tags" in ops:
+        for tags in ops["removed_tags"].dropna():
+            removed |= set(tags)
+    contents = {node: set(sum(run.final_state.loc[node].dropna().tolist(), ())) for node in run.nodes}
+    for value, op_id in zip(ops["value"], ops["op_id"], strict=True):
+        if ops.loc[ops["op_id"] == op_id, "op"].iloc[0] == "add" and (value, op_id) not in removed:
+            assert all(value in contents[n] for n in run.nodes)
+    if tombstones:
+        assert run.metrics["resurrections"] == 0
+
+
+def test_union_without_tombstones_does_resurrect_in_random_runs():
+    total = sum(
+        ml.simulate(workload="cart", resolver="union", leaders=3, write_rate=50.0, seed=s).metrics[
+            "resurrections"
+        ]
+        for s in range(3)
+    )
+    assert total > 0
+
+
+# -- topologies ------------------------------------------------------------------------------------------
+@st.composite
+def strongly_connected(draw):
+    n = draw(st.integers(2, 7))
+    names = [chr(ord("A") + i) for i in range(n)]
+    order = draw(st.permutations(names))
+    graph = nx.DiGraph()
+    graph.add_nodes_from(names)
+    graph.add_edges_from(zip(order, order[1:] + order[:1], strict=True))  # a Hamiltonian cycle
+    extra = draw(st.lists(st.tuples(st.sampled_from(names), st.sampled_from(names)), max_size=12))
+    graph.add_edges_from((u, v) for u, v in extra if u != v)
+    return graph
+
+
+@FAST
+@given(graph=strongly_connected(), seed=st.integers(0, 1000), jitter=st.floats(0, 10))
+def test_no_loops_every_write_applied_exactly_once_per_replica(graph, seed, jitter):
+    run = ml.simulate(topology=graph, duration=150.0, write_rate=30.0, jitter=jitter, seed=seed)
+    delivery = run.extras["delivery"]
+    n = graph.number_of_nodes()
+    assert not delivery.duplicated(["op_id", "node"]).any()
+    assert len(delivery) == run.metrics["writes_acked"] * n
+    # each write crosses each edge at most once, and never goes back to a node on its path
+    msgs = run.messages[run.messages["kind"] == "write"]
+    assert set(zip(msgs["src"], msgs["dst"], strict=True)) <= set(graph.edges)
+    assert run.metrics["messages_per_write"] <= graph.number_of_edges()
+    assert live_states_equal(run)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("n", [2, 3, 5, 10])
+def test_every_topology_converges_without_failures(kind, n):
+    run = ml.simulate(topology=kind, leaders=n, jitter=5.0, duration=300.0, seed=n)
+    assert run.metrics["unconverged_replicas"] == 0
+    assert run.metrics["missing_deliveries"] == 0
+    assert math.isfinite(run.metrics["convergence_time"])
+    assert live_states_equal(run)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 6, 8])
+def test_messages_per_write(n):
+    ops = [dict(time=10.0 * i, node=chr(ord("A") + i), key="x", value=i) for i in range(n)]
+    ring = ml.simulate(topology="circular", leaders=n, ops=ops)
+    star = ml.simulate(topology="star", leaders=n, ops=ops)
+    full = ml.simulate(topology="all-to-all", leaders=n, ops=ops)
+    assert ring.metrics["messages_per_write"] == n - 1
+    assert star.metrics["messages_per_write"] == n - 1
+    # the origin sends to n-1 nodes; each of them forwards to the n-2 nodes not yet on the path
+    assert full.metrics["messages_per_write"] == (n - 1) ** 2
+
+
+def test_ring_delivery_times_follow_the_ring():
+    run = ml.simulate(topology="circular", leaders=4, ops=[dict(time=0, node="B", key="x", value=1)])
+    d = run.extras["delivery"].set_index("node")["time"]
+    assert d.to_dict() == {"B": 0.0, "C": 10.0, "D": 20.0, "A": 30.0}
+
+
+def write_at_each(n, start=0.0):
+    return [dict(time=start + 5.0 * i, node=chr(ord("A") + i), key="x", value=i) for i in range(n)]
+
+
+def received(run):
+    d = run.extras["delivery"]
+    return {node: set(group["origin"]) for node, group in d.groupby("node")}
+
+
+def test_ring_one_failed_node_stops_propagation_past_it():
+    run = ml.simulate(topology="circular", leaders=5, ops=write_at_each(5), failed=["C"])
+    got = received(run)
+    assert "C" not in got
+    # A's and B's writes cannot get past C: D and E never see them
+    for node in "DE":
+        assert not got[node] & {"A", "B"}
+    # ring A -> B -> C -> D -> E -> A: writes travel on until they reach C
+    assert got == {"A": {"A", "D", "E"}, "B": {"A", "B", "D", "E"}, "D": {"D"}, "E": {"D", "E"}}
+    assert run.metrics["missing_deliveries"] > 0
+    assert run.metrics["unconverged_replicas"] > 0
+    assert run.metrics["convergence_time"] == math.inf
+    assert run.metrics["writes_failed"] == 1  # the write sent to C
+
+
+def test_star_failed_hub_stops_everything():
+    run = ml.simulate(topology="star", leaders=5, ops=write_at_each(5), failed=["A"])
+    got = received(run)
+    for node in "BCDE":
+        assert got[node] == {node}
+    assert run.metrics["unconverged_replicas"] == 3  # all leaves but the one holding the winner
+    assert run.metrics["missing_deliveries"] == 4 * 3
+    assert run.metrics["convergence_time"] == math.inf
+
+
+def test_star_failed_leaf_only_loses_that_leaf():
+    run = ml.simulate(topology="star", leaders=5, ops=write_at_each(5), failed=["C"])
+    assert run.metrics["missing_deliveries"] == 0
+    assert math.isfinite(run.metrics["convergence_time"])
+
+
+@pytest.mark.parametrize("dead", ["A", "B", "E"])
+def test_all_to_all_keeps_converging_with_a_failed_node(dead):
+    run = ml.simulate(topology="all-to-all", leaders=5, ops=write_at_each(5), failed=[dead])
+    assert run.extras["live"] == [n for n in "ABCDE" if n != dead]
+    assert run.metrics["missing_deliveries"] == 0
+    assert run.metrics["unconverged_replicas"] == 0
+    assert math.isfinite(run.metrics["convergence_time"])
+
+
+def test_crash_with_recovery_catches_up_by_anti_entropy():
+    ops = write_at_each(4)
+    run = ml.simulate(topology="circular", leaders=4, ops=ops, crashes=[("B", 1.0, 50.0)])
+    assert run.metrics["writes_failed"] == 1  # B's own write came while it was down
+    assert run.metrics["missing_deliveries"] == 0
+    assert live_states_equal(run)
+    kinds = run.messages["kind"].value_counts().to_dict()
+    assert kinds["sync"] == 1 and kinds["catchup"] >= 1
+    d = run.extras["delivery"]
+    assert (d[d["node"] == "C"]["time"] >= 50.0).any()  # C gets A's write only after B is back
+    never = ml.simulate(topology="circular", leaders=4, ops=ops, crashes=[("B", 1.0, None)])
+    assert never.metrics["missing_deliveries"] > 0
+    assert never.extras["live"] == ["A", "C", "D"]
+
+
+def test_link_failure_and_heal():
+    ops = write_at_each(3)
+    cut = ml.simulate(topology="circular", leaders=3, ops=ops, link_failures=[("A", "B", 0.0, None)])
+    assert cut.metrics["missing_deliveries"] > 0
+    healed = ml.simulate(topology="circular", leaders=3, ops=ops, link_failures=[("A", "B", 0.0, 100.0)])
+    assert healed.metrics["missing_deliveries"] == 0
+    assert live_states_equal(healed)
+    assert healed.metrics["convergence_time"] >= 0
+    assert (healed.events["event"] == "link-heal").sum() == 1
+
+
+# -- causal delivery ---------------------------------------------------------------------------------------
+def causal_ok(run) -> bool:
+    """Independent check: at every replica, each write's causal past was applied before it."""
+    writes = run.extras["writes"]
+    by_origin_seq = {(w.origin, w.seq): w.op_id for w in writes.values()}
+    for _node, group in run.extras["delivery"].groupby("node", sort=True):
+        done: set[int] = set()
+        for op_id in group["op_id"]:  # rows are in application order
+            w = writes[op_id]
+            for k, count in zip(run.nodes, w.deps, strict=True):
+                for s in range(1, count + 1):
+                    dep = by_origin_seq[(k, s)]
+                    if dep != op_id and dep not in done:
+                        return False
+            done.add(op_id)
+    return True
+
+
+def test_the_causality_anomaly_in_all_to_all_and_its_fix():
+    # with jitter, a write can overtake one that happened before it (even on the same link)
+    jittery = [ml.simulate(leaders=4, jitter=10.0, write_rate=60.0, keys=1, seed=s) for s in range(3)]
+    assert sum(r.metrics["out_of_order"] for r in jittery) > 0
+    assert not all(causal_ok(r) for r in jittery)
+    fixed = [
+        ml.simulate(leaders=4, jitter=10.0, write_rate=60.0, keys=1, seed=s, causal=True) for s in range(3)
+    ]
+    assert all(r.metrics["out_of_order"] == 0 for r in fixed)
+    assert all(causal_ok(r) for r in fixed)
+    assert sum(r.metrics["causal_delay_ms"] for r in fixed) > 0
+    assert all(r.metrics["causal_delay_ms"] == 0 for r in jittery)
+
+
+@FAST
+@given(
+    seed=st.integers(0, 10_000),
+    leaders=st.integers(3, 6),
+    topology=st.sampled_from(KINDS),
+    jitter=st.floats(0, 10),
+)
+def test_causal_delivery_has_zero_out_of_order(seed, leaders, topology, jitter):
+    run = ml.simulate(
+        leaders=leaders,
+        topology=topology,
+        jitter=jitter,
+        causal=True,
+        write_rate=40.0,
+        duration=200.0,
+        seed=seed,
+    )
+    assert run.metrics["out_of_order"] == 0
+    assert causal_ok(run)
+    assert run.metrics["missing_deliveries"] == 0
+    d = run.extras["delivery"]
+    assert (d["wait"] >= 0).all()
+
+
+def test_out_of_order_counter_agrees_with_the_independent_check():
+    for seed in range(4):
+        run = ml.simulate(leaders=4, jitter=10.0, write_rate=60.0, keys=1, seed=seed)
+        assert (run.metrics["out_of_order"] == 0) == causal_ok(run)
+
+
+# -- records, clocks, helpers ---------------------------------------------------------------
+def test_records_and_columns():
+    run = ml.simulate(leaders=3, duration=200.0, seed=4)
+    assert list(run.extras["delivery"].columns[:3]) == ["op_id", "node", "time"]
+    assert {"op", "ts", "vv", "lost", "resurrected"} <= set(run.ops.columns)
+    assert list(run.final_state.index) == ["A", "B", "C"]
+    for name in [
+        "writes_acked",
+        "lost_writes",
+        "conflicts",
+        "resurrections",
+        "convergence_time",
+        "unconverged_replicas",
+        "messages_per_write",
+        "out_of_order",
+        "causal_delay_ms",
+    ]:
+        assert name in run.metrics.index
+    assert run.extras["counts"]["writes_acked"] == run.metrics["writes_acked"]
+    assert set(run.messages["kind"]) == {"write"}
+
+
+def test_clock_skew_and_drift_set_the_node_clocks():
+    run = ml.simulate(leaders=3, clock_skew=100.0, seed=3, duration=100.0)
+    offsets = run.extras["clock_offsets"]
+    assert all(-50.0 <= v <= 50.0 for v in offsets.values()) and len(set(offsets.values())) == 3
+    ops = [dict(time=1000.0, node="A", key="x", value=1)]
+    drifted = ml.simulate(ops=ops, clock_drift={"A": 0.01}, clock_offsets={"A": 5.0})
+    assert drifted.ops["ts"].iloc[0] == pytest.approx(1000.0 + 5.0 + 10.0)
+
+
+def test_divergence_rises_then_falls_to_one():
+    run = scripted((0.0, "A", "x", 1), (0.0, "B", "x", 2), leaders=3)
+    div = ml.divergence(run)
+    assert div["distinct"].max() >= 2
+    assert div["distinct"].iloc[-1] == 1
+
+
+def test_compare_strategies_and_sweep():
+    table = ml.compare_strategies(clock_skew=100.0, duration=400.0, write_rate=40.0, seed=2)
+    assert list(table.index) == list(ml.STRATEGIES)
+    assert table.loc["cart: union + tombstones", "resurrections"] == 0
+    assert table.loc["avoidance", "conflicts"] == 0
+    assert (table["lost_writes"] >= 0).all()
+    df = ml.sweep(
+        "clock_skew",
+        [0.0, 200.0],
+        strategies={"lww": {"resolver": "lww"}, "union": {"resolver": "union", "workload": "cart"}},
+        seeds=[0, 1],
+        keys=8,
+        write_rate=60.0,
+    )
+    assert df.shape[0] == 4
+    lww = df[df["strategy"] == "lww"].set_index("clock_skew")["lost_writes"]
+    assert lww[0.0] == 0 and lww[200.0] > 0
+    assert (df[df["strategy"] == "union"]["lost_writes"] == 0).all()
+
+
+def frames(run) -> dict[str, pd.DataFrame]:
+    return {
+        "ops": run.ops,
+        "messages": run.messages,
+        "versions": run.versions,
+        "delivery": run.extras["delivery"],
+        "final": run.final_state,
+    }
+
+
+def test_same_seed_same_run():
+    kwargs = dict(leaders=4, clock_skew=50.0, jitter=5.0, resolver="avoid", relocation_rate=5.0, seed=11)
+    a, b = frames(ml.simulate(**kwargs)), frames(ml.simulate(**kwargs))
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name])
+    c = frames(ml.simulate(**{**kwargs, "seed": 12}))
+    assert not a["ops"].equals(c["ops"])
+
+
+def test_same_seed_same_run_in_another_process():
+    code = (
+        "import json; from replnb import multi_leader as ml\n"
+        "r = ml.simulate(leaders=4, clock_skew=50.0, jitter=5.0, workload='cart', resolver='union', seed=5)\n"
+        "print(json.dumps([r.ops.astype(str).values.tolist(), r.messages.astype(str).values.tolist(),"
+        " r.final_state.astype(str).values.tolist()]))\n"
+    )
+    outs = []
+    for hashseed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hashseed, "PYTHONPATH": str(REPO)}
+        proc = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, cwd=REPO
+        )
+        outs.append(json.loads(proc.stdout))
+    assert outs[0] == outs[1]
+
+
+# -- bad input ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"leaders": 1}, "leaders"),
+        ({"leaders": ml.MAX_LEADERS + 1}, "leaders"),
+        ({"leaders": 2.5}, "leaders"),
+        ({"leaders": True}, "leaders"),
+        ({"topology": "ring"}, "topology"),
+        ({"topology": nx.Graph([("A", "B")])}, "topology"),
+        ({"topology": nx.DiGraph([("A", "C")])}, "topology"),
+        ({"topology": nx.DiGraph([("A", "B"), ("B", "B")])}, "self-loops"),
+        ({"failed": ["Z"]}, "failed"),
+        ({"leaders": 3, "failed": ["D"]}, "failed"),
+        ({"crashes": [("Q", 1.0, None)]}, "crash node"),
+        ({"crashes": [("A", 10.0, 5.0)]}, "recover_at"),
+        ({"crashes": [("A", 10.0)]}, "crashes"),
+        ({"link_failures": [("A", "A", 0.0, None)]}, "link"),
+        ({"link_failures": [("A", "Z", 0.0, None)]}, "link dst"),
+        ({"resolver": "newest"}, "resolver"),
+        ({"resolver": "custom"}, "resolve"),
+        ({"resolver": "lww", "resolve": max}, "resolve"),
+        ({"resolve": 3, "resolver": "custom"}, "resolve"),
+        ({"resolver": "union"}, "cart"),
+        ({"resolver": "max", "workload": "cart"}, "register"),
+        ({"workload": "bag"}, "workload"),
+        ({"clock_skew": -1.0}, "clock_skew"),
+        ({"clock_offsets": {"Z": 1.0}}, "clock_offsets"),
+        ({"clock_drift": {"A": 2.0}}, "clock_drift"),
+        ({"jitter": 20.0, "latency": 10.0}, "jitter"),
+        ({"latency": -1.0}, "latency"),
+        ({"latency": math.nan}, "latency"),
+        ({"duration": 0.0}, "duration"),
+        ({"write_rate": -1.0}, "write_rate"),
+        ({"keys": 0}, "keys"),
+        ({"remove_fraction": 1.5}, "remove_fraction"),
+        ({"relocations": [(1.0, "x", "Z")]}, "relocation node"),
+        ({"ops": [dict(time=0, key="x", value=1)]}, "node"),
+        ({"ops": [dict(time=-1, node="A", key="x", value=1)]}, "time"),
+        ({"ops": [dict(time=0, node="A", key="x", value=[1])]}, "immutable"),
+        ({"ops": [dict(time=0, node="A", key="x", op="add", value=1)]}, "op"),
+        ({"ops": [dict(time=0, node="A", key="x")]}, "value"),
+        ({"seed": -1}, "seed"),
+    ],
+)
+def test_bad_input_raises_value_error(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ml.simulate(**kwargs)
+
+
+def test_custom_cart_resolver_must_return_a_cart():
+    ops = [
+        dict(time=0, node="A", key="cart", op="add", value="milk"),
+        dict(time=1, node="B", key="cart", op="add", value="eggs"),
+    ]
+    with pytest.raises(ValueError, match="Cart"):
+        ml.simulate(workload="cart", resolver=lambda a, b: a.contents + b.contents, ops=ops)
+
+
+def test_graph_topology_ignores_leaders_and_uses_its_nodes():
+    graph = build("star", 4)
+    run = ml.simulate(topology=graph, duration=100.0)
+    assert run.nodes == ("A", "B", "C", "D")
+    assert run.extras["graph"] is graph
+
+
+def test_seed_accepts_a_generator():
+    a = ml.simulate(seed=np.random.default_rng(3), duration=200.0)
+    b = ml.simulate(seed=np.random.default_rng(3), duration=200.0)
+    pd.testing.assert_frame_equal(a.ops, b.ops)
+
+
+def test_partition_heals_and_catches_up():
+    ops = write_at_each(4)
+    cut = ml.simulate(leaders=4, ops=ops, partitions=[([["A", "B"]], 0.0, None)])
+    assert cut.metrics["missing_deliveries"] == 8  # A, B miss C's and D's writes and vice versa
+    healed = ml.simulate(leaders=4, ops=ops, partitions=[([["A", "B"]], 0.0, 100.0)])
+    assert healed.metrics["missing_deliveries"] == 0
+    assert live_states_equal(healed)
+    with pytest.raises(ValueError, match="partition node"):
+        ml.simulate(leaders=4, ops=ops, partitions=[([["A", "Z"]], 0.0, 100.0)])
+
+
+def test_scripted_ops_keep_their_client_and_reads_return_contents():
+    ops = [
+        dict(time=0, node="A", key="cart", op="add", value="milk", client="alice"),
+        dict(time=30, node="B", key="cart", op="read", client="bob"),
+    ]
+    run = ml.simulate(workload="cart", resolver="union", ops=ops)
+    assert run.ops["client"].tolist() == ["alice", "bob"]
+    assert run.ops["value"].tolist() == ["milk", ("milk",)]
+
+
+def test_clip_and_focus():
+    run = scripted((0.0, "A", "x", 1), (10.0, "B", "x", 2), (100.0, "A", "y", 3), clock_offsets={"B": -40.0})
+    assert ml.focus(run) == (10.0, "x")
+    part = ml.clip(run, 5.0, 50.0, message_labels=False)
+    assert part.ops["op_id"].tolist() == [1]
+    assert part.messages["op_id"].tolist() == [1] and part.messages["label"].tolist() == [""]
+    assert part.metrics["lost_writes"] == run.metrics["lost_writes"]
+    calm = scripted((0.0, "A", "x", 1))
+    assert ml.focus(calm) == (0.0, None)
+
+
+# -- plots, explorer, exercise ----------------------------------------------------------------------------
+def test_plots_of_chapter_2():
+    import matplotlib.pyplot as plt
+
+    from replnb import plots
+
+    run = scripted((0.0, "A", "x", 1), (10.0, "B", "x", 2), clock_offsets={"B": -40.0})
+    ax = plots.plot_divergence(run)
+    assert max(ax.get_lines()[0].get_ydata()) == 2
+    plt.close(ax.figure)
+    ax = plots.plot_strategy_comparison(ml.compare_strategies(duration=200.0), highlight="last-write-wins")
+    assert len(ax.patches) == 3 * len(ml.STRATEGIES)
+    plt.close(ax.figure)
+    df = ml.sweep(
+        "clock_skew", [0.0, 50.0], strategies={"lww": {}}, seeds=[0, 1], aggregate=False, duration=200.0
+    )
+    assert len(df) == 4 and "seed" in df
+    ax = plots.plot_conflict_sweep(df, "clock_skew")
+    assert ax.get_xlabel() == "clock skew (ms)"
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="columns"):
+        plots.plot_conflict_sweep(df, "leaders")
+    with pytest.raises(ValueError, match="columns"):
+        plots.plot_strategy_comparison(pd.DataFrame({"lost_writes": [1]}))
+
+
+def test_conflict_explorer():
+    from replnb.widgets import ConflictExplorer
+
+    ex = ConflictExplorer()
+    run = ex.update()
+    assert run.extras["strategy"] == "last-write-wins"
+    assert run.metrics["lost_writes"] > 0  # the default run shows a lost write
+    assert list(run.extras["comparison"].index) == list(ml.STRATEGIES)
+    assert ex.image.value[:4] == b"\x89PNG"
+    assert "▶ last-write-wins" in ex.summary.value
+    other = ex.update(strategy="cart: union", leaders=4, clock_skew=0, write_rate=60.0)
+    assert other.params["workload"] == "cart" and other.params["leaders"] == 4
+    moved = ex.update(strategy="avoidance", relocation_rate=20.0, leaders=3)
+    assert moved.params["relocation_rate"] == 20.0
+    start, end = ex.window(moved)
+    assert 0.0 <= start <= end
+    with pytest.raises(ValueError, match="unknown parameter"):
+        ex.update(topology="star")
+    for bad in [{"strategy": "nope"}, {"leaders": 9}, {"clock_skew": 500}, {"write_rate": 0.0}]:
+        with pytest.raises(ValueError):
+            ConflictExplorer(**bad)
+
+
+def test_check_cart_resolver():
+    from replnb.exercises import check_cart_resolver
+
+    good = check_cart_resolver(union_carts, runs=3)
+    assert good and "lost no item" in str(good)
+    loses = check_cart_resolver(lambda local, incoming: incoming)
+    assert not loses and "lost" in loses.message and loses.hint
+    resurrects = check_cart_resolver(lambda local, incoming: ml.Cart(local.items | incoming.items))
+    assert not resurrects and "brought back" in resurrects.message and "removed" in resurrects.hint
+    assert not check_cart_resolver(lambda local, incoming: local.contents)
+    assert not check_cart_resolver(lambda local, incoming: 1 / 0)
+    assert not check_cart_resolver("union")
+
+    with pytest.raises(ValueError, match="runs"):
+        check_cart_resolver(union_carts, runs=0)
