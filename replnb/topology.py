@@ -1,15 +1,67 @@
 """Multi-leader replication topologies as networkx directed graphs.
 
 An edge ``u -> v`` means leader ``u`` forwards the writes it knows to ``v``.
+
+Besides :func:`build` (and :func:`regions`, leaders grouped in data-centre
+regions), the module answers questions about a topology:
+
+- from the graph alone, without simulating: where a leader is drawn
+  (:func:`layout`), which leaders a write can reach when some leaders have
+  failed (:func:`reach`, :func:`hops`), and how much a failure damages the
+  system (:func:`stranded`, :func:`damage`, :func:`expected_messages`);
+- from a run of :func:`replnb.multi_leader.simulate`: who applied which
+  write and when (:func:`delivery_delays`, :func:`received_fraction`,
+  :func:`lagging`, :func:`failure_report`, :func:`message_counts`);
+- experiments that run the simulator for chapter 3 (:func:`sweep`,
+  :func:`failure_sweep`, :func:`missed_deliveries`,
+  :func:`causality_scenario`, :func:`causality_sweep`). They import
+  :mod:`replnb.multi_leader` when called, because that module builds its
+  graphs with :func:`build`.
+
+The tests check the graph answers against the simulator.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 import networkx as nx
+import numpy as np
+import pandas as pd
 
 from .network import node_names
+from .records import Run
+from .rng import Seed
 
-__all__ = ["KINDS", "build"]
+__all__ = [
+    "CAUSALITY_SEED",
+    "KINDS",
+    "build",
+    "causality_scenario",
+    "causality_sweep",
+    "damage",
+    "delivery_delays",
+    "down_nodes",
+    "expected_messages",
+    "failure_report",
+    "failure_sweep",
+    "first_write",
+    "hops",
+    "lagging",
+    "layout",
+    "message_counts",
+    "missed_deliveries",
+    "one_write_each",
+    "reach",
+    "received_fraction",
+    "region_layout",
+    "regions",
+    "stranded",
+    "sweep",
+]
 
 #: The topologies of the course.
 KINDS = ("circular", "star", "all-to-all")
@@ -47,3 +99,629 @@ def build(kind: str, n: int) -> nx.DiGraph:
     else:
         graph.add_edges_from((u, v) for u in names for v in names if u != v)
     return graph
+
+
+def _check_kind_n(kind: str, n: int) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"topology must be one of {list(KINDS)}, got {kind!r}")
+    if not isinstance(n, int) or isinstance(n, bool) or not 2 <= n <= 26:
+        raise ValueError(f"n must be an integer in 2..26, got {n!r}")
+
+
+@functools.cache
+def _positions(kind: str, n: int) -> tuple[tuple[str, float, float], ...]:
+    names = node_names(n)
+    ring = names[1:] if kind == "star" else names
+    out = [(names[0], 0.0, 0.0)] if kind == "star" else []
+    for i, name in enumerate(ring):
+        angle = math.pi / 2 - 2 * math.pi * i / len(ring)  # clockwise from the top
+        out.append((name, round(math.cos(angle), 12), round(math.sin(angle), 12)))
+    return tuple(out)
+
+
+def layout(kind: str, n: int) -> dict[str, tuple[float, float]]:
+    """Fixed drawing positions of the ``n`` leaders of a topology.
+
+    The leaders sit clockwise on the unit circle from the top, starting with
+    ``"A"``; in a ``"star"`` the hub ``"A"`` sits at the centre. Positions are
+    computed once per ``(kind, n)`` and cached, so a redraw never moves a node.
+
+    Examples
+    --------
+    >>> layout("circular", 4)["A"], layout("circular", 4)["B"]
+    ((0.0, 1.0), (1.0, 0.0))
+    >>> layout("star", 5)["A"]
+    (0.0, 0.0)
+    """
+    _check_kind_n(kind, n)
+    return {name: (x, y) for name, x, y in _positions(kind, n)}
+
+
+def _alive(graph: nx.DiGraph, failed: Iterable[str]) -> nx.DiGraph:
+    failed = sorted(set(failed))
+    unknown = [f for f in failed if f not in graph]
+    if unknown:
+        raise ValueError(f"failed must name nodes in {sorted(graph.nodes)}, got {unknown}")
+    if not failed:
+        return graph
+    view: nx.DiGraph = nx.restricted_view(graph, failed, [])
+    return view
+
+
+def hops(graph: nx.DiGraph, origin: str, failed: Iterable[str] = ()) -> dict[str, int]:
+    """The fewest hops a write accepted at ``origin`` needs to reach each leader.
+
+    Failed leaders neither receive nor forward. Leaders the write cannot
+    reach are absent; a failed ``origin`` reaches nobody. With a constant link
+    latency ``d`` and no failures, a write arrives at leader ``v`` at
+    ``d * hops(...)[v]`` after it was accepted.
+
+    Examples
+    --------
+    >>> hops(build("circular", 4), "A")
+    {'A': 0, 'B': 1, 'C': 2, 'D': 3}
+    >>> hops(build("star", 4), "B")
+    {'B': 0, 'A': 1, 'C': 2, 'D': 2}
+    >>> hops(build("circular", 4), "A", failed=["C"])
+    {'A': 0, 'B': 1}
+    """
+    if origin not in graph:
+        raise ValueError(f"origin must be one of {sorted(graph.nodes)}, got {origin!r}")
+    alive = _alive(graph, failed)
+    if origin not in alive:
+        return {}
+    lengths = nx.single_source_shortest_path_length(alive, origin)
+    return {v: lengths[v] for v in sorted(lengths, key=lambda v: (lengths[v], v))}
+
+
+def reach(graph: nx.DiGraph, origin: str, failed: Iterable[str] = ()) -> set[str]:
+    """The leaders that a write accepted at ``origin`` can reach (``origin`` included).
+
+    Examples
+    --------
+    >>> sorted(reach(build("circular", 5), "D", failed=["B"]))
+    ['A', 'D', 'E']
+    >>> sorted(reach(build("star", 4), "B", failed=["A"]))
+    ['B']
+    >>> sorted(reach(build("all-to-all", 4), "B", failed=["A"]))
+    ['B', 'C', 'D']
+    """
+    return set(hops(graph, origin, failed))
+
+
+def stranded(graph: nx.DiGraph, failed: Iterable[str] = ()) -> list[str]:
+    """The live leaders that miss the writes of at least one other live leader.
+
+    When every live leader accepts writes, these are the replicas that can
+    never converge with the rest: the replication graph, minus the failed
+    leaders, is not strongly connected around them.
+
+    Examples
+    --------
+    >>> stranded(build("circular", 4), failed=["B"])   # A's writes stop at B
+    ['C', 'D']
+    >>> stranded(build("star", 4), failed=["B"])
+    []
+    >>> stranded(build("star", 4), failed=["A"])
+    ['B', 'C', 'D']
+    """
+    failed = set(failed)
+    live = [v for v in sorted(graph.nodes) if v not in failed]
+    missing: set[str] = set()
+    for origin in live:
+        missing |= set(live) - reach(graph, origin, failed)
+    return sorted(missing)
+
+
+def damage(graph: nx.DiGraph, failed: Iterable[str] = ()) -> int:
+    """How many (origin, replica) pairs of live leaders a failure disconnects.
+
+    Each pair counts a live leader whose writes can no longer reach another
+    live leader; ``0`` means every live replica still receives every write.
+
+    Examples
+    --------
+    >>> damage(build("circular", 4), failed=["B"])   # A's writes miss C and D; D's miss C
+    3
+    >>> damage(build("star", 4), failed=["A"]), damage(build("star", 4), failed=["B"])
+    (6, 0)
+    >>> damage(build("all-to-all", 4), failed=["B"])
+    0
+    """
+    failed = set(failed)
+    live = [v for v in sorted(graph.nodes) if v not in failed]
+    return sum(len(set(live) - reach(graph, origin, failed)) for origin in live)
+
+
+def regions(sizes: Sequence[int]) -> nx.DiGraph:
+    """Leaders grouped in regions: all-to-all inside a region, one gateway pair between regions.
+
+    Leaders are named ``"A"``, ``"B"``, ... region after region. The last
+    leader of each region and the first leader of the next one are its
+    gateways, linked both ways; all traffic between two regions goes through
+    them.
+
+    Examples
+    --------
+    >>> g = regions([2, 3])
+    >>> sorted(g.edges)[:5]
+    [('A', 'B'), ('B', 'A'), ('B', 'C'), ('C', 'B'), ('C', 'D')]
+    >>> g.number_of_edges(), sorted(g.successors("C"))
+    (10, ['B', 'D', 'E'])
+    >>> g.graph["kind"]
+    'regions'
+    """
+    sizes = list(sizes)
+    if len(sizes) < 2 or any(not isinstance(s, int) or isinstance(s, bool) or s < 1 for s in sizes):
+        raise ValueError(f"sizes must list at least 2 region sizes, each an integer >= 1, got {sizes!r}")
+    if sum(sizes) > 26:
+        raise ValueError(f"sizes must add up to at most 26 leaders, got {sum(sizes)}")
+    names = node_names(sum(sizes))
+    graph = nx.DiGraph(kind="regions", sizes=tuple(sizes))
+    graph.add_nodes_from(names)
+    start = 0
+    for i, size in enumerate(sizes):
+        region = names[start : start + size]
+        graph.add_edges_from((u, v) for u in region for v in region if u != v)
+        if i + 1 < len(sizes):
+            graph.add_edge(region[-1], names[start + size])
+            graph.add_edge(names[start + size], region[-1])
+        start += size
+    return graph
+
+
+@functools.cache
+def _region_positions(sizes: tuple[int, ...]) -> tuple[tuple[str, float, float], ...]:
+    names = node_names(sum(sizes))
+    k = len(sizes)
+    radius = min(0.42, 0.75 / k)
+    out, start = [], 0
+    for i, m in enumerate(sizes):
+        cx = 1.15 * (-1.0 + (2 * i + 1) / k)
+        last = 0.0 if i + 1 < k else math.pi  # the gateway to the next region faces right
+        for j, name in enumerate(names[start : start + m]):
+            angle = last + 2 * math.pi * (m - 1 - j) / m if i == 0 else math.pi - 2 * math.pi * j / m
+            x = cx + (radius * math.cos(angle) if m > 1 else 0.0)
+            y = radius * math.sin(angle) if m > 1 else 0.0
+            out.append((name, round(x, 12), round(y, 12)))
+        start += m
+    return tuple(out)
+
+
+def region_layout(sizes: Sequence[int]) -> dict[str, tuple[float, float]]:
+    """Fixed drawing positions for :func:`regions`: one small circle per region, left to right.
+
+    The first region's last leader faces right, towards the next region, and
+    each later region's first leader faces left, so the gateway links are short.
+
+    Examples
+    --------
+    >>> pos = region_layout([3, 5])
+    >>> pos["C"][0] < pos["D"][0], pos["C"][1] == pos["D"][1] == 0.0
+    (True, True)
+    """
+    regions(sizes)  # validates
+    return {name: (x, y) for name, x, y in _region_positions(tuple(sizes))}
+
+
+def expected_messages(kind: str, n: int) -> int:
+    """Messages per write when every link has the same constant latency.
+
+    Each leader forwards a write, on first receipt, to the out-neighbours not
+    yet on the write's path. A ring and a star then send ``n - 1`` messages per
+    write; all-to-all sends ``n - 1`` from the origin and ``n - 2`` from each
+    other leader, ``(n - 1)**2`` in all (with jitter a write may reach a leader
+    by a longer path first, which then forwards to fewer leaders).
+
+    Examples
+    --------
+    >>> [expected_messages(k, 5) for k in KINDS]
+    [4, 4, 16]
+    """
+    _check_kind_n(kind, n)
+    return (n - 1) ** 2 if kind == "all-to-all" else n - 1
+
+
+# -- reading multi-leader runs ------------------------------------------------------------------
+
+
+def down_nodes(run: Run) -> list[str]:
+    """The leaders of a multi-leader run that are down at its end (failed or crashed).
+
+    Examples
+    --------
+    >>> from replnb import multi_leader
+    >>> down_nodes(multi_leader.simulate(leaders=3, failed=["B"], duration=100.0))
+    ['B']
+    """
+    live = set(run.extras.get("live", run.nodes))
+    return [v for v in run.nodes if v not in live]
+
+
+def first_write(run: Run) -> int | None:
+    """The ``op_id`` of the run's first acknowledged write (``None`` if there is none).
+
+    Examples
+    --------
+    >>> from replnb import multi_leader
+    >>> first_write(multi_leader.simulate(leaders=3, ops=[dict(time=5, node="C", key="x", value=1)]))
+    0
+    """
+    ops = run.ops
+    writes = ops[(ops["kind"] == "write") & ops["ok"].astype(bool)]
+    if writes.empty:
+        return None
+    first = writes.sort_values(["start", "op_id"], kind="stable").iloc[0]
+    return int(first["op_id"])
+
+
+def delivery_delays(run: Run, op_id: int | None = None) -> pd.Series:
+    """How long after it was accepted write ``op_id`` was applied at each leader (ms).
+
+    ``inf`` for a leader that never applied it (down, or cut off), ``0`` at
+    the leader that accepted it. By default: the run's :func:`first_write`.
+
+    Examples
+    --------
+    >>> from replnb import multi_leader
+    >>> run = multi_leader.simulate(topology="circular", leaders=4, failed=["C"],
+    ...                             ops=[dict(time=0, node="A", key="x", value=1)])
+    >>> delivery_delays(run).tolist()
+    [0.0, 10.0, inf, inf]
+    """
+    if op_id is None:
+        op_id = first_write(run)
+    delays = pd.Series(math.inf, index=pd.Index(run.nodes, name="node"), name="delay_ms", dtype=float)
+    if op_id is None:
+        return delays
+    ops = run.ops
+    match = ops[ops["op_id"] == op_id]
+    if match.empty:
+        raise ValueError(f"op_id must be the id of one of the run's operations, got {op_id!r}")
+    start = float(match["start"].iloc[0])
+    delivery = run.extras["delivery"]
+    rows = delivery[delivery["op_id"] == op_id]
+    for node, time in zip(rows["node"], rows["time"], strict=True):
+        delays[node] = min(delays[node], float(time) - start)
+    return delays
+
+
+def received_fraction(run: Run, op_id: int | None = None) -> pd.Series:
+    """For each leader, the fraction of the run's acknowledged writes it applied.
+
+    With ``op_id``: 1.0 if the leader applied that write, else 0.0.
+
+    Examples
+    --------
+    >>> from replnb import multi_leader
+    >>> ops = [dict(time=0, node=v, key="x", value=i) for i, v in enumerate("ABCD")]
+    >>> run = multi_leader.simulate(topology="circular", leaders=4, failed=["C"], ops=ops)
+    >>> received_fraction(run).round(3).tolist()   # B's write stops at C
+    [0.667, 1.0, 0.0, 0.333]
+    """
+    delivery = run.extras["delivery"]
+    if op_id is not None:
+        have = set(delivery.loc[delivery["op_id"] == op_id, "node"])
+        return pd.Series([float(v in have) for v in run.nodes], index=pd.Index(run.nodes, name="node"))
+    acked = {int(r["op_id"]) for r in run.recorder.ops if r["kind"] == "write" and r["ok"]}
+    got = delivery[delivery["op_id"].isin(acked)].drop_duplicates(["op_id", "node"])
+    counts = got.groupby("node")["op_id"].count()
+    frac = [float(counts.get(v, 0)) / len(acked) if acked else 1.0 for v in run.nodes]
+    return pd.Series(frac, index=pd.Index(run.nodes, name="node"), name="received")
+
+
+def lagging(run: Run) -> list[str]:
+    """The live leaders that never applied at least one of the run's acknowledged writes.
+
+    Examples
+    --------
+    >>> from replnb import multi_leader
+    >>> ops = one_write_each(["A", "B", "C", "D"])
+    >>> lagging(multi_leader.simulate(topology="circular", leaders=4, failed=["C"], ops=ops))
+    ['A', 'D']
+    """
+    fraction = received_fraction(run)
+    live = set(run.extras.get("live", run.nodes))
+    return [v for v in run.nodes if v in live and fraction[v] < 1.0]
+
+
+def failure_report(run: Run) -> pd.Series:
+    """What the failures of a multi-leader run did, next to what the graph predicts.
+
+    ``down`` lists the leaders down at the end; ``left behind`` the live
+    leaders that missed some acknowledged write (:func:`lagging`);
+    ``predicted`` the live leaders that :func:`stranded` expects to miss
+    writes when every live leader writes; then the run's missed deliveries,
+    unconverged replicas and convergence time.
+
+    Examples
+    --------
+    >>> from replnb import multi_leader
+    >>> run = multi_leader.simulate(topology="star", leaders=4, failed=["A"], ops=one_write_each("ABCD"))
+    >>> failure_report(run)[["down", "left behind", "predicted", "missed deliveries"]].tolist()
+    ['A', 'B, C, D', 'B, C, D', 6]
+    """
+    down = down_nodes(run)
+    graph = run.extras.get("graph")
+    predicted = stranded(graph, down) if isinstance(graph, nx.DiGraph) else []
+    m = run.metrics
+    return pd.Series(
+        {
+            "down": ", ".join(down) or "nobody",
+            "left behind": ", ".join(lagging(run)) or "nobody",
+            "predicted": ", ".join(predicted) or "nobody",
+            "missed deliveries": int(m["missing_deliveries"]),
+            "unconverged replicas": int(m["unconverged_replicas"]),
+            "convergence time (ms)": float(m["convergence_time"]),
+        },
+        name=str(run.params.get("topology", "")),
+        dtype=object,
+    )
+
+
+def message_counts(run: Run) -> dict[tuple[str, str], int]:
+    """The number of messages sent on each link ``(src, dst)`` during the run.
+
+    Examples
+    --------
+    >>> from replnb import multi_leader
+    >>> ops = [dict(time=0, node="B", key="x", value=1)]
+    >>> message_counts(multi_leader.simulate(topology="star", leaders=3, ops=ops))
+    {('A', 'C'): 1, ('B', 'A'): 1}
+    """
+    msgs = run.messages
+    if msgs.empty:
+        return {}
+    counts: dict[tuple[str, str], int] = {}
+    for src, dst in zip(msgs["src"], msgs["dst"], strict=True):
+        counts[(str(src), str(dst))] = counts.get((str(src), str(dst)), 0) + 1
+    return dict(sorted(counts.items()))
+
+
+# -- experiments (they run :func:`replnb.multi_leader.simulate`) ---------------------------------
+#: The seed of :func:`causality_scenario`: with it, B's update overtakes A's insert on the way to C.
+CAUSALITY_SEED = 34
+
+
+def one_write_each(nodes: Sequence[str], *, gap: float = 1.0, key: str | None = None) -> list[dict[str, Any]]:
+    """A script in which each leader in ``nodes`` accepts one write, ``gap`` ms apart.
+
+    By default each leader writes its own key (its name in lower case), so the
+    writes never conflict and every replica that receives them all ends in
+    the same state; give ``key`` to make them all write that one key.
+
+    Examples
+    --------
+    >>> one_write_each(["A", "B"], gap=2.0)[1]
+    {'time': 2.0, 'node': 'B', 'key': 'b', 'value': 'B1'}
+    """
+    return [
+        {"time": i * float(gap), "node": v, "key": v.lower() if key is None else key, "value": f"{v}1"}
+        for i, v in enumerate(nodes)
+    ]
+
+
+def _graph_of(topology: str | nx.DiGraph, leaders: int | None) -> nx.DiGraph:
+    if isinstance(topology, nx.DiGraph):
+        return topology
+    if leaders is None:
+        raise ValueError(f"leaders must be given (an integer in 2..10) for topology={topology!r}")
+    return build(topology, leaders)
+
+
+def missed_deliveries(
+    topology: str | nx.DiGraph,
+    failed: Iterable[str] = (),
+    *,
+    leaders: int | None = None,
+    latency: float = 10.0,
+    jitter: float = 0.0,
+    seed: Seed = 0,
+) -> int:
+    """Simulate one write at every leader, with ``failed`` leaders down; count the missed deliveries.
+
+    A missed delivery is a (write, live leader) pair: a write accepted by a
+    live leader that another live leader never applied. This is the damage
+    that :func:`damage` predicts from the graph alone.
+
+    Parameters
+    ----------
+    topology : str or networkx.DiGraph
+        One of :data:`KINDS` (then give ``leaders``) or a graph such as :func:`regions`.
+    failed : iterable of str
+    leaders : int, optional
+    latency, jitter : float
+        Link delay and its spread (ms), as in :func:`replnb.multi_leader.simulate`.
+    seed : int, Generator or None
+
+    Examples
+    --------
+    >>> missed_deliveries("star", ["A"], leaders=4), damage(build("star", 4), ["A"])
+    (6, 6)
+    >>> missed_deliveries(regions([2, 3]), ["C"])   # A, B and D, E lose each other
+    8
+    """
+    from . import multi_leader
+
+    graph = _graph_of(topology, leaders)
+    run = multi_leader.simulate(
+        topology=graph,
+        ops=one_write_each(sorted(graph.nodes)),
+        failed=sorted(set(failed)),
+        latency=latency,
+        jitter=jitter,
+        seed=seed,
+    )
+    return int(run.metrics["missing_deliveries"])
+
+
+def sweep(
+    ns: Iterable[int] = (3, 4, 6, 8, 10),
+    *,
+    kinds: Iterable[str] = KINDS,
+    seeds: Iterable[int] = (0, 1, 2),
+    **params: Any,
+) -> pd.DataFrame:
+    """Convergence time and messages per write against the number of leaders, per topology.
+
+    Runs :func:`replnb.multi_leader.simulate` (its random workload, with
+    ``params`` passed through) for every topology, ``n`` and seed; returns one
+    row per topology and ``n`` with the means over seeds (``convergence_time``
+    is ``inf`` when a seed never converged) and :func:`expected_messages`.
+
+    Examples
+    --------
+    >>> df = sweep([3, 4], kinds=["circular"], seeds=[0], duration=100.0)
+    >>> df[["topology", "n", "expected_messages"]].values.tolist()
+    [['circular', 3, 2], ['circular', 4, 3]]
+    """
+    from . import multi_leader
+
+    rows = []
+    seeds = list(seeds)
+    for kind in kinds:
+        for n in ns:
+            runs = [multi_leader.simulate(topology=kind, leaders=n, seed=s, **params) for s in seeds]
+            rows.append(
+                {
+                    "topology": kind,
+                    "n": n,
+                    "convergence_time": float(np.mean([r.metrics["convergence_time"] for r in runs])),
+                    "messages_per_write": float(np.mean([r.metrics["messages_per_write"] for r in runs])),
+                    "expected_messages": expected_messages(kind, n),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def failure_sweep(
+    ns: Iterable[int] = (3, 4, 6, 8, 10),
+    *,
+    kinds: Iterable[str] = KINDS,
+    seeds: Iterable[int] = (0,),
+    **params: Any,
+) -> pd.DataFrame:
+    """With one failed leader, the fraction of live replicas left behind, per topology and ``n``.
+
+    For every topology, ``n``, failed leader and seed, runs
+    :func:`replnb.multi_leader.simulate` (random workload, ``params`` passed
+    through) with that leader down. Averaged over the failed leaders and
+    seeds, as fractions of the ``n - 1`` live replicas:
+
+    ``missing_writes``
+        replicas that never applied some acknowledged write (:func:`lagging`);
+    ``unconverged``
+        replicas whose final state differs from the state that every write
+        would give (the run's ``unconverged_replicas``): a replica that missed
+        only writes that were overwritten anyway ends up equal by luck;
+    ``predicted``
+        ``len(stranded(...)) / (n - 1)`` from the graph alone; it equals
+        ``missing_writes`` whenever every live leader accepted a write.
+
+    Examples
+    --------
+    >>> df = failure_sweep([4], kinds=["star", "all-to-all"], duration=300.0)
+    >>> df[["topology", "n", "missing_writes", "predicted"]].values.tolist()
+    [['star', 4, 0.25, 0.25], ['all-to-all', 4, 0.0, 0.0]]
+    """
+    from . import multi_leader
+
+    rows = []
+    seeds = list(seeds)
+    for kind in kinds:
+        for n in ns:
+            graph = build(kind, n)
+            missing, unconverged, predicted = [], [], []
+            for f in sorted(graph.nodes):
+                predicted.append(len(stranded(graph, [f])) / (n - 1))
+                for s in seeds:
+                    run = multi_leader.simulate(topology=kind, leaders=n, failed=[f], seed=s, **params)
+                    missing.append(len(lagging(run)) / (n - 1))
+                    counts = run.extras.get("counts") or run.metrics
+                    unconverged.append(float(counts["unconverged_replicas"]) / (n - 1))
+            rows.append(
+                {
+                    "topology": kind,
+                    "n": n,
+                    "missing_writes": float(np.mean(missing)),
+                    "unconverged": float(np.mean(unconverged)),
+                    "predicted": float(np.mean(predicted)),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def causality_scenario(*, causal: bool = False) -> Run:
+    """The causality anomaly of all-to-all replication, scripted on three leaders.
+
+    A client inserts ``x`` at leader A at t = 0; leader B receives the insert
+    and a client updates ``x`` there at t = 5 ms. Links take 0..20 ms
+    (``latency=10, jitter=10``), and with :data:`CAUSALITY_SEED` the update
+    reaches C before the insert it depends on. With ``causal=True``, C
+    buffers the update until the insert has arrived.
+
+    Examples
+    --------
+    >>> [int(causality_scenario(causal=c).metrics["out_of_order"]) for c in (False, True)]
+    [1, 0]
+    """
+    from . import multi_leader
+
+    ops = [
+        {"time": 0.0, "node": "A", "key": "x", "value": "inserted"},
+        {"time": 5.0, "node": "B", "key": "x", "value": "updated"},
+    ]
+    return multi_leader.simulate(
+        topology="all-to-all",
+        leaders=3,
+        ops=ops,
+        latency=10.0,
+        jitter=10.0,
+        causal=causal,
+        seed=CAUSALITY_SEED,
+    )
+
+
+def causality_sweep(
+    jitters: Iterable[float] = (0.0, 2.5, 5.0, 7.5, 10.0),
+    *,
+    leaders: int = 5,
+    seeds: Iterable[int] = (0, 1, 2),
+    **params: Any,
+) -> pd.DataFrame:
+    """Out-of-order deliveries, with and without causal delivery, as link jitter grows.
+
+    Runs :func:`replnb.multi_leader.simulate` on an all-to-all topology
+    (random workload; ``latency`` defaults to 10 ms, so a jitter of 10 ms
+    spreads delays over 0..20 ms) and returns, per jitter and delivery mode
+    (``"as received"`` or ``"causal"``), the means over seeds of
+    ``out_of_order``, ``causal_delay_ms`` (the mean wait of a remote write in
+    the causal buffer), ``max_wait_ms`` (the longest such wait in the run)
+    and ``convergence_time``.
+
+    Examples
+    --------
+    >>> df = causality_sweep([0.0], seeds=[0], duration=200.0)
+    >>> df[["jitter", "delivery", "out_of_order"]].values.tolist()
+    [[0.0, 'as received', 0.0], [0.0, 'causal', 0.0]]
+    """
+    from . import multi_leader
+
+    params.setdefault("latency", 10.0)
+    rows = []
+    seeds = list(seeds)
+    for jitter in jitters:
+        for mode, causal in (("as received", False), ("causal", True)):
+            runs = [
+                multi_leader.simulate(
+                    topology="all-to-all", leaders=leaders, jitter=jitter, causal=causal, seed=s, **params
+                )
+                for s in seeds
+            ]
+            row: dict[str, Any] = {"jitter": float(jitter), "delivery": mode}
+            for name in ("out_of_order", "causal_delay_ms"):
+                row[name] = float(np.mean([float(r.metrics[name]) for r in runs]))
+            row["max_wait_ms"] = float(np.mean([float(r.extras["delivery"]["wait"].max()) for r in runs]))
+            row["convergence_time"] = float(np.mean([float(r.metrics["convergence_time"]) for r in runs]))
+            rows.append(row)
+    return pd.DataFrame(rows)
