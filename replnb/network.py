@@ -77,6 +77,10 @@ class Network:
         Where sends and faults are recorded (``None``: not recorded).
     fifo : bool
         When true, each link delivers in send order (like a TCP connection).
+    crash_drops_in_flight : bool
+        When true, a node's crash also drops the messages it sent that are
+        still in flight (reason ``"sender-down"``), as if they were still in
+        its send buffers. By default they are delivered.
 
     Examples
     --------
@@ -99,6 +103,7 @@ class Network:
         seed: Seed = None,
         recorder: Recorder | None = None,
         fifo: bool = False,
+        crash_drops_in_flight: bool = False,
     ) -> None:
         if not 0.0 <= loss < 1.0:
             raise ValueError(f"loss must be in [0, 1), got {loss}")
@@ -107,6 +112,8 @@ class Network:
         self.rng = as_rng(seed)
         self.recorder = recorder
         self.fifo = fifo
+        self.crash_drops_in_flight = crash_drops_in_flight
+        self._crashed_at: dict[str, float] = {}
         self._default = _as_distribution(latency)
         self._links: dict[tuple[str, str], tuple[Sampler, float]] = {}
         self._default_loss = float(loss)
@@ -173,8 +180,25 @@ class Network:
         return src not in self._down and dst not in self._down and not self._cuts.get((src, dst), 0)
 
     # -- sending --------------------------------------------------------------
-    def send(self, src: str, dst: str, kind: str, body: Any = None, label: str = "") -> Message:
-        """Send ``body`` from ``src`` to ``dst``; returns the :class:`Message`."""
+    def send(
+        self, src: str, dst: str, kind: str, body: Any = None, label: str = "", *, delay: float | None = None
+    ) -> Message:
+        """Send ``body`` from ``src`` to ``dst``; returns the :class:`Message`.
+
+        ``delay`` (ms, optional) replaces the link's latency draw for this one
+        message, for models whose delays depend on the kind of message (the
+        PBS WARS legs); loss, partitions, crashes and FIFO order still apply.
+
+        Examples
+        --------
+        >>> from replnb.sim import Simulation
+        >>> sim = Simulation(); got = []
+        >>> net = Network(sim, ["A", "B"], latency=5.0)
+        >>> net.register("B", lambda m: got.append(sim.now))
+        >>> _ = net.send("A", "B", "ping", delay=2.0)
+        >>> _ = sim.run(); got
+        [2.0]
+        """
         link = self._links.get((src, dst))
         if link is None:
             self._check_node(src, "src")
@@ -205,7 +229,10 @@ class Network:
         elif loss and self.rng.random() < loss:
             reason = "loss"
         else:
-            delay = sampler()
+            if delay is None:
+                delay = sampler()
+            elif not delay >= 0:
+                raise ValueError(f"delay must be >= 0 ms, got {delay}")
             if self.fifo:
                 arrival = max(now + delay, self._last_arrival.get((src, dst), 0.0))
                 self._last_arrival[(src, dst)] = arrival
@@ -219,6 +246,8 @@ class Network:
     def _deliver(self, msg: Message, record: dict[str, Any] | None) -> None:
         if msg.dst in self._down:
             reason = "receiver-down"
+        elif self.crash_drops_in_flight and self._crashed_at.get(msg.src, -math.inf) >= msg.sent:
+            reason = "sender-down"
         elif self._cuts.get((msg.src, msg.dst), 0):
             reason = "partition"
         else:
@@ -249,6 +278,7 @@ class Network:
         if node in self._down:
             return
         self._down.add(node)
+        self._crashed_at[node] = self.sim.now
         self._log(node, "crash")
         for fn in self._on_crash.get(node, ()):
             fn()

@@ -1,0 +1,922 @@
+"""Single-leader (primary–secondary) replication.
+
+One node, the **leader** ``"A"``, accepts every write. It appends the write to
+its replication log, applies it, and ships the log to its **followers**
+``"B"``, ``"C"``, ... over a :class:`~replnb.network.Network`: one message per
+log entry per follower. Followers apply entries strictly in log order and
+acknowledge them. When the leader answers the client depends on ``mode``:
+
+``"sync"``       after every follower has acknowledged the entry;
+``"semi-sync"``  after the one synchronous follower (the first follower,
+                 ``"B"`` while ``"A"`` leads) has acknowledged it;
+``"async"``      at once.
+
+Reads go where ``read_from`` sends them: ``"leader"``; ``"any"`` (a random
+follower for every read); ``"sticky"`` (each client keeps one follower, the
+fix for non-monotonic reads); ``"read-your-writes"`` (the leader for
+``ryw_window`` ms after the client's own acknowledged write, a random
+follower otherwise).
+
+**Failover.** With ``failover_at`` the leader crashes at that time. A crash
+also drops the replication messages it had in flight. After
+``detection_timeout`` ms, the most up-to-date live follower is promoted, with
+a new **epoch** number; the other followers follow it and catch up from its
+log. Writes are unavailable from the crash to the promotion. Acknowledged
+writes the new leader never received are gone: ``run.metrics["acked_missing"]``
+counts them, and ``run.metrics["lost_writes"]`` counts the acknowledged
+writes that are lost by the course's register definition (see
+:func:`replnb.metrics.lost_writes`; a write that the same client later
+overwrote is not lost).
+
+**Split brain.** With ``old_leader_returns_at`` the old leader comes back
+with its log intact. The first ``stale_clients`` clients never heard of the
+failover (a stale DNS or configuration cache) and keep sending to it.
+Without ``fencing`` the old leader believes it still leads and accepts their
+writes; followers ignore its messages, because they follow the new epoch.
+With ``fencing`` it compares its epoch with the current one when it
+returns, steps down, discards the log entries the new leader does not have
+(a rollback) and follows the new leader.
+
+Workload: ``clients`` closed-loop clients ``"c1"``, ``"c2"``, ... each run one
+operation at a time and think for an exponential time (mean ``think_time``)
+in between. Each key belongs to one client, which is the only one to write
+it (like a user's own profile), so two writes to one key never overlap and
+a write can only be lost through a failover. Reads pick any key. Instead of
+the random workload, ``ops`` gives a scripted list of client operations.
+
+Every record is in the returned :class:`~replnb.records.Run`. ``run.ops``
+has, besides the standard columns, ``error`` (why an operation failed),
+``epoch`` and ``role`` of the node that served it, ``split_brain`` (the
+write was acknowledged by a deposed leader), and the verdicts ``lost``,
+``stale``, ``ryw_violation`` and ``monotonic_violation``. ``run.extras["lag"]``
+is the replication lag of every entry a follower applied.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import metrics as m
+from .latency import Distribution, constant, exponential, uniform
+from .network import Message, Network, node_names
+from .records import Recorder, Run
+from .rng import Seed, as_rng
+from .sim import Simulation
+
+__all__ = ["DISTRIBUTIONS", "KEYS", "MODES", "READ_FROM", "Entry", "replication_lag", "simulate", "sweep"]
+
+#: Replication modes: when the leader acknowledges a write.
+MODES = ("sync", "semi-sync", "async")
+#: Read routing policies.
+READ_FROM = ("leader", "any", "sticky", "read-your-writes")
+#: Shapes of the replication delay (all with mean ``replication_delay``).
+DISTRIBUTIONS = ("uniform", "exponential", "constant")
+#: Key names, in the order they are handed out.
+KEYS = tuple("xyzwvutsrqponmlkjihgfedcba")
+
+_OP_FIELDS = {"time", "client", "kind", "key", "value", "node"}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One entry of a replication log: write ``key = value`` as ``version``.
+
+    ``index`` is the position in the log (from 1), ``epoch`` the leadership
+    epoch in which the entry was created, ``op_id`` the client operation.
+
+    Examples
+    --------
+    >>> Entry(index=1, epoch=1, key="x", value=7, version=1, op_id=0).key
+    'x'
+    """
+
+    index: int
+    epoch: int
+    key: str
+    value: Hashable
+    version: int
+    op_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Append:
+    """Replication message body: ``entry``, sent by the leader of ``epoch``."""
+
+    epoch: int
+    entry: Entry
+
+
+class _Node:
+    __slots__ = (
+        "buffer",
+        "epoch",
+        "followers",
+        "leader",
+        "log",
+        "match",
+        "name",
+        "pending",
+        "role",
+        "state",
+        "synced",
+    )
+
+    def __init__(self, name: str, role: str, leader: str | None, followers: list[str]) -> None:
+        self.name = name
+        self.role = role
+        self.epoch = 1
+        self.leader = leader
+        self.log: list[Entry] = []
+        self.state: dict[str, Entry] = {}
+        self.buffer: dict[int, Entry] = {}
+        self.followers = followers
+        self.match: dict[str, int] = {}
+        self.pending: dict[int, tuple[_Client, dict[str, Any], tuple[str, ...]]] = {}
+        self.synced = set(followers)  # followers the leader streams its log to
+
+
+class _Client:
+    __slots__ = ("followers", "index", "keys", "last_write", "leader", "name", "route", "sticky", "work")
+
+    def __init__(
+        self, name: str, index: int, leader: str, followers: tuple[str, ...], seeds: Sequence[Any]
+    ) -> None:
+        self.name = name
+        self.index = index
+        self.leader = leader
+        self.followers = followers
+        self.keys: tuple[str, ...] = ()
+        self.last_write = -math.inf
+        self.sticky: str | None = None
+        self.work = np.random.default_rng(seeds[0])
+        self.route = np.random.default_rng(seeds[1])
+
+
+# -- validation -----------------------------------------------------------------
+def _int(name: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}")
+    return int(value)
+
+
+def _num(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    v = float(value) if ok else math.nan
+    inside = (low < v if low_open else low <= v) and v <= high
+    if not (ok and math.isfinite(v) and inside):
+        bracket = "(" if low_open else "["
+        raise ValueError(f"{name} must be a number in {bracket}{low:g}, {high:g}] ms, got {value!r}")
+    return v
+
+
+def _choice(name: str, value: Any, options: Sequence[str]) -> str:
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
+    return value
+
+
+def _delay(shape: str, mean: float) -> Distribution:
+    if shape == "constant":
+        return constant(mean)
+    if shape == "uniform":
+        return uniform(0.5 * mean, 1.5 * mean)
+    return exponential(mean=mean)
+
+
+# -- the model ------------------------------------------------------------------
+class _SingleLeader:
+    def __init__(self, p: dict[str, Any], script: list[dict[str, Any]] | None, seed: Seed) -> None:
+        self.p = p
+        self.mode: str = p["mode"]
+        self.read_from: str = p["read_from"]
+        self.fencing: bool = p["fencing"]
+        self.client_latency: float = p["client_latency"]
+        self.client_timeout: float = p["client_timeout"]
+        self.duration: float = p["duration"]
+        root = as_rng(seed)
+        entropy = [int(x) for x in root.integers(0, 2**63 - 1, size=2)]
+        self.sim = Simulation()
+        self.rec = Recorder()
+        self.names = node_names(p["followers"] + 1)
+        self.net = Network(
+            self.sim,
+            self.names,
+            latency=_delay(p["delay_distribution"], p["replication_delay"]),
+            seed=entropy[0],
+            recorder=self.rec,
+            fifo=True,
+            crash_drops_in_flight=True,
+        )
+        leader, followers = self.names[0], self.names[1:]
+        self.nodes = {n: _Node(n, "follower", leader, []) for n in followers}
+        self.nodes[leader] = _Node(leader, "leader", None, list(followers))
+        for n in self.names:
+            for dst in self.names:
+                if dst != n:
+                    self.net.set_link(n, dst)
+            self.net.register(n, self._on_message)
+            self.net.on_crash(n, self._make_hook(self._on_crash, n))
+            self.net.on_recover(n, self._make_hook(self._on_recover, n))
+        self.leader = leader
+        self.epoch = 1
+        self.versions: dict[str, int] = {}
+        self.accepted_at: dict[int, float] = {}
+        self.crash_time: dict[str, float] = {}
+        self.lag: list[tuple[float, str, float, int]] = []
+        self.unavailable_ms = 0.0
+        self.unavailable_since: float | None = None
+        self.promoted: tuple[str, float] | None = None
+        self.values = itertools.count(1)
+        self.script = script
+        names = (
+            sorted({str(op["client"]) for op in script})
+            if script is not None
+            else [f"c{i + 1}" for i in range(p["clients"])]
+        )
+        seeds = np.random.SeedSequence(entropy[1]).spawn(len(names))
+        self.clients = {
+            name: _Client(name, i, leader, tuple(followers), ss.spawn(2))
+            for i, (name, ss) in enumerate(zip(names, seeds, strict=True))
+        }
+        self.stale = set(names[: p["stale_clients"]])
+        if script is None:
+            keys = KEYS[: p["keys"]]
+            for c in self.clients.values():
+                c.keys = tuple(k for j, k in enumerate(keys) if j % len(names) == c.index)
+            self.keys = keys
+
+    @staticmethod
+    def _make_hook(fn: Any, node: str) -> Any:
+        return lambda: fn(node)
+
+    # -- running ----------------------------------------------------------------
+    def run(self) -> None:
+        p = self.p
+        if p["failover_at"] is not None:
+            self.net.crash(self.names[0], p["failover_at"], p["old_leader_returns_at"])
+        if self.script is None:
+            for name in sorted(self.clients):
+                self._think(self.clients[name])
+        else:
+            for op in self.script:
+                self.sim.at(op["time"], self._issue_scripted, op)
+        self.sim.run()
+        end = max(self.duration, self.sim.now)
+        if self.unavailable_since is not None:
+            self.unavailable_ms += end - self.unavailable_since
+            self.unavailable_since = None
+        self.end = end
+
+    # -- clients ----------------------------------------------------------------
+    def _think(self, client: _Client) -> None:
+        t = self.sim.now + float(client.work.exponential(self.p["think_time"]))
+        if t < self.duration:
+            self.sim.at(t, self._issue_random, client)
+
+    def _issue_random(self, client: _Client) -> None:
+        rng = client.work
+        if rng.random() < self.p["write_fraction"] and client.keys:
+            key = client.keys[int(rng.integers(len(client.keys)))]
+            self._issue(client, "write", key, next(self.values))
+        else:
+            key = self.keys[int(rng.integers(len(self.keys)))]
+            self._issue(client, "read", key, None)
+
+    def _issue_scripted(self, op: Mapping[str, Any]) -> None:
+        client = self.clients[str(op["client"])]
+        value = op.get("value", next(self.values)) if op["kind"] == "write" else None
+        self._issue(client, op["kind"], str(op["key"]), value, op.get("node"))
+
+    def _route(self, client: _Client, kind: str) -> tuple[str, bool]:
+        if client.name not in self.stale and not self._knows_current(client):
+            self._refresh(client)
+        policy = self.read_from
+        if kind == "write" or policy == "leader" or not client.followers:
+            return client.leader, True
+        if policy == "read-your-writes" and self.sim.now - client.last_write < self.p["ryw_window"]:
+            return client.leader, True
+        if policy == "sticky":
+            if client.sticky not in client.followers:
+                client.sticky = client.followers[client.index % len(client.followers)]
+            assert client.sticky is not None
+            return client.sticky, False
+        return client.followers[int(client.route.integers(len(client.followers)))], False
+
+    def _knows_current(self, client: _Client) -> bool:
+        return client.leader == self.leader and client.followers == tuple(self.nodes[self.leader].followers)
+
+    def _refresh(self, client: _Client) -> None:
+        self.stale.discard(client.name)
+        client.leader = self.leader
+        client.followers = tuple(self.nodes[self.leader].followers)
+
+    def _issue(self, client: _Client, kind: str, key: str, value: Any, node: str | None = None) -> None:
+        if node is None:
+            node, want_leader = self._route(client, kind)
+        else:
+            want_leader = kind == "write"
+        record = self.rec.op(
+            client=client.name,
+            kind=kind,
+            node=node,
+            key=key,
+            value=value,
+            start=self.sim.now,
+            error="",
+            epoch=math.nan,
+            role="",
+            split_brain=False,
+        )
+        self.sim.schedule(self.client_latency, self._arrive, client, record, want_leader)
+
+    def _arrive(self, client: _Client, record: dict[str, Any], want_leader: bool) -> None:
+        node = self.nodes[record["node"]]
+        if not self.net.is_up(node.name):
+            at = max(self.sim.now, record["start"] + self.client_timeout)
+            self.sim.at(at, self._finish, client, record, False, "unavailable")
+            return
+        if want_leader and node.role != "leader":
+            self._reply(node, client, record, False, "not-leader")
+            return
+        record["epoch"], record["role"] = node.epoch, node.role
+        if record["kind"] == "read":
+            entry = node.state.get(record["key"])
+            if entry is None:
+                record["value"], record["version"] = None, 0
+            else:
+                record["value"], record["version"] = entry.value, entry.version
+            self._reply(node, client, record, True)
+            return
+        self._accept(node, client, record)
+
+    def _reply(self, node: _Node, client: _Client, record: dict[str, Any], ok: bool, error: str = "") -> None:
+        self.sim.schedule(
+            self.client_latency, self._receive, node.name, self.sim.now, client, record, ok, error
+        )
+
+    def _receive(
+        self, node: str, sent: float, client: _Client, record: dict[str, Any], ok: bool, error: str
+    ) -> None:
+        if self.crash_time.get(node, -math.inf) >= sent:  # the reply died with its sender
+            ok, error = False, "connection-reset"
+        self._finish(client, record, ok, error)
+
+    def _finish(self, client: _Client, record: dict[str, Any], ok: bool, error: str) -> None:
+        record["end"], record["ok"], record["error"] = self.sim.now, ok, error
+        if ok and record["kind"] == "write":
+            client.last_write = self.sim.now
+        if error == "not-leader":
+            self._refresh(client)
+        if self.script is None:
+            self._think(client)
+
+    # -- the leader -------------------------------------------------------------
+    def _accept(self, node: _Node, client: _Client, record: dict[str, Any]) -> None:
+        key, value, op_id = record["key"], record["value"], record["op_id"]
+        version = self.versions[key] = self.versions.get(key, 0) + 1
+        entry = Entry(len(node.log) + 1, node.epoch, key, value, version, op_id)
+        node.log.append(entry)
+        node.state[key] = entry
+        now = self.sim.now
+        self.rec.version(now, node.name, key, value, version, op_id, "write")
+        self.accepted_at[op_id] = now
+        record["version"] = version
+        body, label = _Append(node.epoch, entry), f"{key}={value}"
+        for f in node.followers:
+            if f in node.synced:
+                self.net.send(node.name, f, "append", body, label)
+        if self.mode == "sync":
+            required = tuple(node.followers)
+        elif self.mode == "semi-sync":
+            required = tuple(node.followers[:1])
+        else:
+            required = ()
+        if all(node.match.get(f, 0) >= entry.index for f in required):
+            self._ack(node, client, record)
+        else:
+            node.pending[entry.index] = (client, record, required)
+
+    def _ack(self, node: _Node, client: _Client, record: dict[str, Any]) -> None:
+        record["split_brain"] = node.epoch < self.epoch
+        self._reply(node, client, record, True)
+
+    def _on_ack(self, node: _Node, msg: Message) -> None:
+        epoch, index = msg.body
+        if node.role != "leader" or epoch != node.epoch:
+            return
+        node.match[msg.src] = max(node.match.get(msg.src, 0), index)
+        self._release(node)
+
+    def _release(self, node: _Node) -> None:
+        for index in sorted(node.pending):
+            client, record, required = node.pending[index]
+            if all(node.match.get(f, 0) >= index for f in required):
+                del node.pending[index]
+                self._ack(node, client, record)
+
+    def _on_sync(self, node: _Node, msg: Message) -> None:
+        epoch, theirs = msg.body
+        if node.role != "leader" or epoch != node.epoch:
+            return
+        common = 0
+        for mine, their_epoch in zip(node.log, theirs, strict=False):
+            if mine.epoch != their_epoch:
+                break
+            common += 1
+        follower = msg.src
+        if common < len(theirs):
+            self.net.send(node.name, follower, "truncate", (node.epoch, common), f"truncate {common}")
+        for entry in node.log[common:]:
+            self.net.send(
+                node.name, follower, "append", _Append(node.epoch, entry), f"{entry.key}={entry.value}"
+            )
+        node.match[follower] = common
+        node.synced.add(follower)
+        if follower not in node.followers:
+            node.followers = sorted([*node.followers, follower])
+
+    # -- followers --------------------------------------------------------------
+    def _on_message(self, msg: Message) -> None:
+        node = self.nodes[msg.dst]
+        kind = msg.kind
+        if kind == "append":
+            self._on_append(node, msg)
+        elif kind == "ack":
+            self._on_ack(node, msg)
+        elif kind == "new-leader":
+            self._on_new_leader(node, msg)
+        elif kind == "sync":
+            self._on_sync(node, msg)
+        elif kind == "truncate":
+            self._on_truncate(node, msg)
+
+    def _from_leader(self, node: _Node, msg: Message, epoch: int) -> bool:
+        return node.role == "follower" and msg.src == node.leader and epoch == node.epoch
+
+    def _on_append(self, node: _Node, msg: Message) -> None:
+        body: _Append = msg.body
+        if not self._from_leader(node, msg, body.epoch):
+            return  # a deposed leader's entry, or one from before a failover
+        entry = body.entry
+        if entry.index <= len(node.log):
+            return
+        node.buffer[entry.index] = entry
+        applied = False
+        while len(node.log) + 1 in node.buffer:
+            self._apply(node, node.buffer.pop(len(node.log) + 1))
+            applied = True
+        if applied:
+            self.net.send(node.name, msg.src, "ack", (node.epoch, len(node.log)), "ack")
+
+    def _apply(self, node: _Node, entry: Entry) -> None:
+        node.log.append(entry)
+        node.state[entry.key] = entry
+        now = self.sim.now
+        self.rec.version(now, node.name, entry.key, entry.value, entry.version, entry.op_id, "apply")
+        self.lag.append((now, node.name, now - self.accepted_at[entry.op_id], entry.op_id))
+
+    def _on_new_leader(self, node: _Node, msg: Message) -> None:
+        epoch = msg.body
+        if epoch < node.epoch or (epoch == node.epoch and msg.src != node.leader):
+            return
+        self._follow(node, msg.src, epoch)
+
+    def _follow(self, node: _Node, leader: str, epoch: int) -> None:
+        node.role, node.epoch, node.leader = "follower", epoch, leader
+        node.buffer.clear()
+        node.followers, node.match, node.pending, node.synced = [], {}, {}, set()
+        self.rec.event(self.sim.now, node.name, "follow", f"{leader} (epoch {epoch})")
+        ids = tuple(e.epoch for e in node.log)
+        self.net.send(node.name, leader, "sync", (epoch, ids), f"sync {len(ids)}")
+
+    def _on_truncate(self, node: _Node, msg: Message) -> None:
+        epoch, length = msg.body
+        if not self._from_leader(node, msg, epoch) or length >= len(node.log):
+            return
+        dropped = node.log[length:]
+        del node.log[length:]
+        node.buffer.clear()
+        self.rec.event(self.sim.now, node.name, "rollback", f"{len(dropped)} log entries discarded")
+        for key in sorted({e.key for e in dropped}):
+            last = next((e for e in reversed(node.log) if e.key == key), None)
+            if last is None:
+                node.state.pop(key, None)
+                self.rec.version(self.sim.now, node.name, key, None, 0, None, "rollback")
+            else:
+                node.state[key] = last
+                self.rec.version(
+                    self.sim.now, node.name, key, last.value, last.version, last.op_id, "rollback"
+                )
+
+    # -- failures ---------------------------------------------------------------
+    def _on_crash(self, name: str) -> None:
+        now = self.sim.now
+        self.crash_time[name] = now
+        node = self.nodes[name]
+        for index in sorted(node.pending):
+            client, record, _ = node.pending[index]
+            self.sim.schedule(self.client_latency, self._finish, client, record, False, "connection-reset")
+        node.pending.clear()
+        if name == self.leader and self.unavailable_since is None:
+            self.unavailable_since = now
+            self.sim.schedule(self.p["detection_timeout"], self._detect, name)
+
+    def _end_unavailable(self) -> None:
+        if self.unavailable_since is not None:
+            self.unavailable_ms += self.sim.now - self.unavailable_since
+            self.unavailable_since = None
+
+    def _detect(self, name: str) -> None:
+        if self.leader != name or self.net.is_up(name):
+            return
+        old = self.nodes[name]
+        live = [f for f in old.followers if self.net.is_up(f)]
+        timeout = self.p["detection_timeout"]
+        if not live:
+            self.rec.event(self.sim.now, name, "detect", "leader unreachable; no follower to promote")
+            return
+        new_name = min(live, key=lambda f: (-len(self.nodes[f].log), f))
+        self.epoch += 1
+        self.rec.event(self.sim.now, name, "detect", f"leader unreachable for {timeout:g} ms")
+        self.rec.event(self.sim.now, new_name, "promote", f"new leader, epoch {self.epoch}")
+        new = self.nodes[new_name]
+        new.role, new.epoch, new.leader = "leader", self.epoch, None
+        new.buffer.clear()
+        new.followers = [f for f in live if f != new_name]
+        new.match, new.pending, new.synced = {}, {}, set()
+        self.leader = new_name
+        self.promoted = (new_name, self.sim.now)
+        self._end_unavailable()
+        for f in new.followers:
+            self.net.send(new_name, f, "new-leader", self.epoch, f"epoch {self.epoch}")
+
+    def _on_recover(self, name: str) -> None:
+        node = self.nodes[name]
+        if node.role != "leader":
+            return
+        now = self.sim.now
+        if self.leader == name:  # back before anyone noticed: lead on, resynchronise followers
+            self._end_unavailable()
+            self.rec.event(now, name, "resume", f"leader again, epoch {node.epoch}")
+            node.synced = set()
+            for f in node.followers:
+                self.net.send(name, f, "new-leader", node.epoch, f"epoch {node.epoch}")
+        elif self.fencing:
+            self.rec.event(now, name, "step-down", f"epoch {node.epoch} < {self.epoch}")
+            self._follow(node, self.leader, self.epoch)
+        else:
+            self.rec.event(now, name, "resume", f"still believes it leads epoch {node.epoch}")
+
+    # -- results ----------------------------------------------------------------
+    def result(self, params: dict[str, Any]) -> Run:
+        leader = self.nodes[self.leader]
+        final = {n: {k: e.value for k, e in sorted(self.nodes[n].state.items())} for n in self.names}
+        lag = pd.DataFrame(self.lag, columns=["time", "follower", "lag_ms", "op_id"])
+        extras = {
+            "lag": lag,
+            "leader": self.leader,
+            "epoch": self.epoch,
+            "promoted": self.promoted,
+            "logs": {n: tuple(e.op_id for e in self.nodes[n].log) for n in self.names},
+        }
+        computed: dict[str, Any] = {}
+        run = Run(
+            model="single_leader",
+            params=params,
+            nodes=self.names,
+            recorder=self.rec,
+            final_state=final,
+            metrics=lambda _run: computed,
+            end_time=self.end,
+            extras=extras,
+        )
+        survivors: dict[Hashable, Hashable | None] = {k: e.op_id for k, e in leader.state.items()}
+        live = [n for n in self.names if self.net.is_up(n)]
+        computed.update(
+            _annotate(run, survivors, set(extras["logs"][self.leader]), live, self.net.last_fault_end)
+        )
+        computed["write_unavailable_ms"] = self.unavailable_ms
+        return run
+
+
+_CORE = ["op_id", "client", "kind", "key", "start", "end", "ok", "version"]
+
+
+def _annotate(
+    run: Run,
+    survivors: Mapping[Hashable, Hashable | None],
+    leader_log: set[int],
+    live: list[str],
+    last_fault_end: float,
+) -> dict[str, Any]:
+    """Add the verdict columns to ``run.ops`` and compute the metrics.
+
+    The verdicts come from :mod:`replnb.metrics` (one definition everywhere);
+    the counting is done on the plain records, which is much faster than
+    pandas for a few hundred operations.
+    """
+    records = run.recorder.ops
+    ops = run.ops
+    ops["ok"] = ops["ok"].astype(bool)
+    # Values as written (ints stay ints, a read of a missing key is None), not float/NaN.
+    ops["value"] = pd.Series([r["value"] for r in records], index=ops.index, dtype=object)
+    versions = run.versions
+    versions["value"] = pd.Series(
+        [r["value"] for r in run.recorder.versions], index=versions.index, dtype=object
+    )
+    core = ops[_CORE]  # the metric functions filter rows: a narrow frame is cheaper to copy
+    counts = {}
+    for column, series in [
+        ("lost", m.lost_writes(core, survivors)),
+        ("stale", m.stale_reads(core)),
+        ("ryw_violation", m.ryw_violations(core)),
+        ("monotonic_violation", m.monotonic_violations(core)),
+    ]:
+        flags = np.zeros(len(ops), dtype=bool)
+        flags[series.index.to_numpy(dtype=int)] = series.to_numpy(dtype=bool)
+        ops[column] = flags
+        counts[column] = int(flags.sum())
+    writes = [r for r in records if r["kind"] == "write"]
+    reads = [r for r in records if r["kind"] == "read"]
+    acked = [r for r in writes if r["ok"]]
+    ok_reads = [r for r in reads if r["ok"]]
+    latency = [r["end"] - r["start"] for r in acked]
+    lag = run.extras["lag"]["lag_ms"]
+    since = max(max((r["end"] for r in acked), default=0.0), last_fault_end)
+    return {
+        "writes": len(writes),
+        "writes_acked": len(acked),
+        "writes_failed": len(writes) - len(acked),
+        "reads": len(reads),
+        "reads_failed": len(reads) - len(ok_reads),
+        "lost_writes": counts["lost"],
+        "acked_missing": sum(r["op_id"] not in leader_log for r in acked),
+        "split_brain_writes": sum(bool(r["split_brain"]) for r in acked),
+        "stale_reads": counts["stale"],
+        "ryw_violations": counts["ryw_violation"],
+        "monotonic_violations": counts["monotonic_violation"],
+        "follower_read_fraction": (
+            sum(r["role"] == "follower" for r in ok_reads) / len(ok_reads) if ok_reads else math.nan
+        ),
+        "lag_mean_ms": float(lag.mean()) if len(lag) else math.nan,
+        "lag_max_ms": float(lag.max()) if len(lag) else math.nan,
+        "write_latency_p50_ms": m.percentile(latency, 50),
+        "write_latency_p99_ms": m.percentile(latency, 99),
+        "convergence_ms": m.convergence_time(versions, run.final_state, live, since),
+    }
+
+
+def _check_script(ops: Any, nodes: Sequence[str], duration: float) -> list[dict[str, Any]]:
+    if isinstance(ops, (str, bytes, Mapping)) or not isinstance(ops, Iterable):
+        raise ValueError(f"ops must be a list of dicts (time, client, kind, key[, value, node]), got {ops!r}")
+    script = []
+    for i, op in enumerate(ops):
+        if not isinstance(op, Mapping):
+            raise ValueError(f"ops[{i}] must be a dict, got {op!r}")
+        unknown = sorted(set(op) - _OP_FIELDS)
+        missing = sorted({"time", "client", "kind", "key"} - set(op))
+        if unknown or missing:
+            raise ValueError(
+                f"ops[{i}] must have the fields time, client, kind, key (and optionally value, node); "
+                f"unknown {unknown}, missing {missing}"
+            )
+        _num(f"ops[{i}]['time']", op["time"], 0.0, duration)
+        _choice(f"ops[{i}]['kind']", op["kind"], ("write", "read"))
+        if "node" in op and op["node"] is not None:
+            _choice(f"ops[{i}]['node']", op["node"], nodes)
+        if "value" in op:
+            try:
+                hash(op["value"])
+            except TypeError:
+                raise ValueError(
+                    f"ops[{i}]['value'] must be immutable (hashable), got {op['value']!r}"
+                ) from None
+        script.append(dict(op, time=float(op["time"])))
+    return sorted(script, key=lambda op: op["time"])
+
+
+def simulate(
+    *,
+    followers: int = 2,
+    mode: str = "async",
+    replication_delay: float = 20.0,
+    read_from: str = "leader",
+    failover_at: float | None = None,
+    duration: float = 1000.0,
+    seed: Seed = 0,
+    clients: int = 3,
+    keys: int = 6,
+    think_time: float = 10.0,
+    write_fraction: float = 0.5,
+    delay_distribution: str = "uniform",
+    client_latency: float = 1.0,
+    client_timeout: float = 50.0,
+    detection_timeout: float = 60.0,
+    ryw_window: float = 200.0,
+    old_leader_returns_at: float | None = None,
+    stale_clients: int = 0,
+    fencing: bool = False,
+    ops: Sequence[Mapping[str, Any]] | None = None,
+) -> Run:
+    """Simulate single-leader replication (see the module docstring).
+
+    Parameters
+    ----------
+    followers : int
+        Number of followers, 1..8 (the nodes are ``"A"`` and then ``"B"``, ...).
+    mode : {"sync", "semi-sync", "async"}
+        When the leader acknowledges a write.
+    replication_delay : float
+        Mean one-way delay between the leader and a follower, in ms (0, 10000].
+    read_from : {"leader", "any", "sticky", "read-your-writes"}
+        Where clients send reads.
+    failover_at : float or None
+        True time (ms) at which the leader crashes, in [0, duration); ``None``: never.
+    duration : float
+        Clients start operations until this time (ms), (0, 60000]. The run
+        continues until the messages in flight have arrived.
+    seed : int, numpy Generator or None
+        The one source of randomness.
+    clients : int
+        Number of closed-loop clients ``"c1"``, ..., 1..8 (ignored with ``ops``).
+    keys : int
+        Number of keys, ``clients``..26; key ``j`` belongs to client ``j mod clients``.
+    think_time : float
+        Mean pause (exponential) between a client's operations, in ms.
+    write_fraction : float
+        Probability that an operation is a write, in [0, 1].
+    delay_distribution : {"uniform", "exponential", "constant"}
+        Shape of the replication delay: uniform on ``[mean/2, 3*mean/2]``
+        (jitter of ±50 %), exponential (a long tail) or constant. Followers
+        apply entries in log order, so a slow entry also holds back the
+        entries behind it: the lag can exceed the delay.
+    client_latency : float
+        One-way delay between a client and any node, in ms.
+    client_timeout : float
+        How long a client waits for a node that is down, in ms.
+    detection_timeout : float
+        Time from the leader's crash until a follower is promoted, in ms.
+    ryw_window : float
+        With ``read_from="read-your-writes"``: how long after its own write a
+        client keeps reading from the leader, in ms.
+    old_leader_returns_at : float or None
+        When the crashed leader comes back, in (failover_at, duration].
+    stale_clients : int
+        How many clients (the first ones) never learn of a failover, 0..clients.
+    fencing : bool
+        Whether a returning old leader checks its epoch and steps down.
+    ops : list of dict, optional
+        A scripted workload instead of the random one: dicts with ``time``
+        (ms), ``client`` (a name), ``kind`` (``"write"`` or ``"read"``),
+        ``key``, optionally ``value`` (writes; default: a counter) and
+        ``node`` (send to this node instead of routing).
+
+    Returns
+    -------
+    Run
+        With ``run.metrics``: ``writes``, ``writes_acked``, ``writes_failed``,
+        ``reads``, ``reads_failed``, ``lost_writes``, ``acked_missing``,
+        ``split_brain_writes``, ``stale_reads``, ``ryw_violations``,
+        ``monotonic_violations``, ``follower_read_fraction``,
+        ``lag_mean_ms``, ``lag_max_ms``, ``write_latency_p50_ms``,
+        ``write_latency_p99_ms``, ``convergence_ms`` and
+        ``write_unavailable_ms``.
+
+    Examples
+    --------
+    >>> run = simulate(mode="sync", duration=300, seed=1)
+    >>> int(run.metrics["lost_writes"]), int(run.metrics["stale_reads"])
+    (0, 0)
+    >>> script = [dict(time=0, client="c1", kind="write", key="x", value=1),
+    ...           dict(time=1, client="c2", kind="read", key="x", node="B")]
+    >>> run = simulate(ops=script, delay_distribution="constant", replication_delay=10)
+    >>> run.ops[["client", "kind", "node", "value", "ok", "stale"]].values.tolist()
+    [['c1', 'write', 'A', 1, True, False], ['c2', 'read', 'B', None, True, False]]
+    """
+    p: dict[str, Any] = {}
+    p["followers"] = _int("followers", followers, 1, 8)
+    p["mode"] = _choice("mode", mode, MODES)
+    p["replication_delay"] = _num("replication_delay", replication_delay, 0.0, 10_000.0, low_open=True)
+    p["read_from"] = _choice("read_from", read_from, READ_FROM)
+    p["duration"] = _num("duration", duration, 0.0, 60_000.0, low_open=True)
+    p["failover_at"] = failover_at
+    if failover_at is not None:
+        ok = isinstance(failover_at, (int, float, np.integer, np.floating)) and not isinstance(
+            failover_at, bool
+        )
+        if not (ok and 0.0 <= failover_at < p["duration"]):
+            raise ValueError(
+                f"failover_at must be None or a time in [0, duration={p['duration']:g}) ms, "
+                f"got {failover_at!r}"
+            )
+        p["failover_at"] = float(failover_at)
+    p["clients"] = _int("clients", clients, 1, 8)
+    p["keys"] = _int("keys", keys, p["clients"], len(KEYS))
+    p["think_time"] = _num("think_time", think_time, 0.0, 10_000.0, low_open=True)
+    wf = write_fraction
+    if isinstance(wf, bool) or not isinstance(wf, (int, float)) or not 0.0 <= wf <= 1.0:
+        raise ValueError(f"write_fraction must be a probability in [0, 1], got {wf!r}")
+    p["write_fraction"] = float(wf)
+    p["delay_distribution"] = _choice("delay_distribution", delay_distribution, DISTRIBUTIONS)
+    p["client_latency"] = _num("client_latency", client_latency, 0.0, 1_000.0)
+    p["client_timeout"] = _num("client_timeout", client_timeout, 0.0, 10_000.0, low_open=True)
+    p["detection_timeout"] = _num("detection_timeout", detection_timeout, 0.0, 10_000.0)
+    p["ryw_window"] = _num("ryw_window", ryw_window, 0.0, 60_000.0)
+    if old_leader_returns_at is not None:
+        if p["failover_at"] is None:
+            raise ValueError("old_leader_returns_at needs failover_at (the old leader must crash first)")
+        p["old_leader_returns_at"] = _num(
+            "old_leader_returns_at", old_leader_returns_at, p["failover_at"], p["duration"], low_open=True
+        )
+    else:
+        p["old_leader_returns_at"] = None
+    if not isinstance(fencing, (bool, np.bool_)):
+        raise ValueError(f"fencing must be True or False, got {fencing!r}")
+    p["fencing"] = bool(fencing)
+    names = node_names(p["followers"] + 1)
+    script = None if ops is None else _check_script(ops, names, p["duration"])
+    n_clients = p["clients"] if script is None else len({str(op["client"]) for op in script})
+    p["stale_clients"] = _int("stale_clients", stale_clients, 0, n_clients)
+    model = _SingleLeader(p, script, seed)
+    model.run()
+    params = dict(p, seed=seed if not isinstance(seed, np.random.Generator) else "generator")
+    if script is not None:
+        params["ops"] = len(script)
+    return model.result(params)
+
+
+def replication_lag(run: Run) -> pd.DataFrame:
+    """The replication lag of every entry a follower applied.
+
+    Returns a DataFrame with columns ``time`` (when the follower applied the
+    entry), ``follower``, ``lag_ms`` (that time minus the time the leader
+    accepted the write) and ``op_id``.
+
+    Examples
+    --------
+    >>> run = simulate(replication_delay=5, delay_distribution="constant", duration=100)
+    >>> lag = replication_lag(run)
+    >>> sorted(lag["follower"].unique()), float(lag["lag_ms"].min())
+    (['B', 'C'], 5.0)
+    """
+    lag = run.extras.get("lag")
+    if not isinstance(lag, pd.DataFrame):
+        raise ValueError("run must come from replnb.single_leader.simulate (it has no extras['lag'])")
+    return lag
+
+
+def sweep(
+    grid: Mapping[str, Sequence[Any]],
+    *,
+    seeds: Iterable[int] = range(5),
+    metrics: Sequence[str] | None = None,
+    **fixed: Any,
+) -> pd.DataFrame:
+    """Run :func:`simulate` for every combination of ``grid`` and every seed.
+
+    Parameters
+    ----------
+    grid : mapping
+        Parameter name to the values to try, e.g. ``{"mode": MODES}``.
+    seeds : iterable of int
+        One run per seed and combination.
+    metrics : sequence of str, optional
+        The metrics to keep (default: all).
+    **fixed
+        Other parameters of :func:`simulate`, the same for every run.
+
+    Returns
+    -------
+    DataFrame
+        One row per run: the grid parameters, ``seed``, then the metrics.
+
+    Examples
+    --------
+    >>> df = sweep({"mode": ["sync", "async"]}, seeds=[0, 1], duration=200, metrics=["writes_acked"])
+    >>> df.columns.tolist(), len(df)
+    (['mode', 'seed', 'writes_acked'], 4)
+    """
+    names = list(grid)
+    clash = sorted(set(names) & (set(fixed) | {"seed"}))
+    if clash:
+        raise ValueError(f"grid parameters must not also be fixed or be 'seed', got {clash}")
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed")
+    rows = []
+    for combo in itertools.product(*(list(grid[n]) for n in names)):
+        params: dict[str, Any] = dict(zip(names, combo, strict=True))
+        for s in seeds:
+            run = simulate(**params, **fixed, seed=s)
+            values = run.metrics if metrics is None else run.metrics[list(metrics)]
+            row: dict[str, Any] = {**params, "seed": s}
+            row.update({str(k): v for k, v in values.items()})
+            rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,600 @@
+"""Tests of the single-leader model, its plots, its explorer and its exercise."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from replnb import single_leader as sl
+from replnb.exercises import SINGLE_LEADER_EXERCISE, check_single_leader
+from replnb.plots import plot_failover, plot_mode_comparison, plot_mode_sweep, plot_replication_lag
+from replnb.records import Recorder, Run
+from replnb.widgets import SingleLeaderExplorer
+
+REPO = Path(__file__).resolve().parent.parent
+SETTINGS = settings(max_examples=30, deadline=None)
+
+#: The notebook's first scenario: c1's second write is acknowledged, then the leader crashes.
+SCRIPT = [
+    dict(time=0, client="c1", kind="write", key="x", value=1),
+    dict(time=45, client="c1", kind="write", key="x", value=2),
+    dict(time=55, client="c2", kind="read", key="x"),
+    dict(time=130, client="c2", kind="read", key="x"),
+    dict(time=150, client="c1", kind="write", key="y", value=3),
+]
+SCRIPTED = dict(
+    ops=SCRIPT,
+    mode="async",
+    replication_delay=30,
+    delay_distribution="constant",
+    failover_at=70,
+    detection_timeout=40,
+    duration=200,
+)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+# -- the model: structure ----------------------------------------------------------
+def test_default_run_has_the_documented_records_and_metrics():
+    run = sl.simulate(duration=300)
+    assert run.nodes == ("A", "B", "C")
+    for column in ["op_id", "client", "kind", "node", "key", "value", "start", "end", "ok", "version"]:
+        assert column in run.ops.columns
+    for column in ["error", "epoch", "role", "split_brain", "lost", "stale", "ryw_violation"]:
+        assert column in run.ops.columns
+    assert set(run.ops["client"]) == {"c1", "c2", "c3"}
+    assert set(run.messages["kind"]) == {"append", "ack"}
+    assert list(run.events.columns) == ["time", "node", "event", "detail"]
+    for name in [
+        "writes_acked",
+        "lost_writes",
+        "stale_reads",
+        "ryw_violations",
+        "monotonic_violations",
+        "lag_mean_ms",
+        "lag_max_ms",
+        "write_latency_p50_ms",
+        "write_latency_p99_ms",
+        "write_unavailable_ms",
+        "split_brain_writes",
+        "acked_missing",
+        "convergence_ms",
+    ]:
+        assert name in run.metrics.index
+    assert run.metrics["writes_acked"] > 10
+    assert run.metrics["write_unavailable_ms"] == 0.0
+
+
+def test_each_key_is_written_by_one_client_only():
+    run = sl.simulate(duration=500, clients=3, keys=6, seed=4)
+    writes = run.ops[run.ops["kind"] == "write"]
+    assert (writes.groupby("key")["client"].nunique() == 1).all()
+    assert writes["key"].nunique() == 6
+
+
+def test_each_entry_is_one_message_per_follower_and_followers_apply_in_log_order():
+    run = sl.simulate(followers=3, duration=300, seed=2, delay_distribution="exponential")
+    writes = run.ops[run.ops["kind"] == "write"]
+    appends = run.messages[run.messages["kind"] == "append"]
+    assert len(appends) == 3 * len(writes)
+    logs = run.extras["logs"]
+    leader_log = logs["A"]
+    for follower in ("B", "C", "D"):
+        applied = run.versions[run.versions["node"] == follower]["op_id"].tolist()
+        assert applied == list(leader_log[: len(applied)])
+
+
+def test_constant_delays_give_closed_form_latencies():
+    d, cl = 15.0, 1.0
+    common = dict(replication_delay=d, delay_distribution="constant", client_latency=cl, duration=300)
+    for mode, expected in [("async", 2 * cl), ("semi-sync", 2 * cl + 2 * d), ("sync", 2 * cl + 2 * d)]:
+        run = sl.simulate(mode=mode, **common)
+        acked = run.ops[(run.ops["kind"] == "write") & run.ops["ok"]]
+        latency = (acked["end"] - acked["start"]).to_numpy(dtype=float)
+        assert np.allclose(latency, expected), mode
+        assert run.metrics["write_latency_p50_ms"] == pytest.approx(expected)
+    lag = sl.replication_lag(sl.simulate(**common))
+    assert np.allclose(lag["lag_ms"], d)
+
+
+def test_one_follower_makes_semi_sync_the_same_as_sync():
+    a = sl.simulate(followers=1, mode="sync", duration=300, seed=3)
+    b = sl.simulate(followers=1, mode="semi-sync", duration=300, seed=3)
+    pd.testing.assert_frame_equal(a.ops, b.ops)
+
+
+def test_semi_sync_waits_for_b_only():
+    common = dict(followers=2, delay_distribution="constant", duration=200, client_latency=0.0)
+    slow_c = sl.simulate(mode="semi-sync", replication_delay=10, **common)
+    acked = slow_c.ops[(slow_c.ops["kind"] == "write") & slow_c.ops["ok"]]
+    assert np.allclose((acked["end"] - acked["start"]).astype(float), 20.0)
+
+
+# -- the scripted failover ------------------------------------------------------------
+def test_scripted_async_failover_loses_the_acknowledged_write():
+    run = sl.simulate(**SCRIPTED)
+    ops = run.ops.set_index("op_id")
+    assert bool(ops.loc[1, "ok"]) and bool(ops.loc[1, "lost"])  # x=2: acknowledged, then lost
+    assert not ops.loc[0, "lost"] and not ops.loc[4, "lost"]
+    assert ops.loc[3, "value"] == 1 and bool(ops.loc[3, "stale"])  # the new leader serves x=1
+    assert bool(ops.loc[3, "monotonic_violation"])  # c2 saw x=2, then x=1
+    dropped = run.messages[run.messages["dropped"] == "sender-down"]
+    assert dropped["label"].tolist() == ["x=2", "x=2"]
+    events = run.events.set_index("event")
+    assert events.loc["detect", "time"] == 110.0 and events.loc["promote", "node"] == "B"
+    assert run.extras["leader"] == "B" and run.extras["epoch"] == 2
+    assert run.metrics["lost_writes"] == 1 and run.metrics["acked_missing"] == 1
+    assert run.metrics["write_unavailable_ms"] == 40.0
+    assert run.final_state.loc["C", "x"] == 1 and run.final_state.loc["C", "y"] == 3
+
+
+def test_scripted_sync_failover_loses_nothing():
+    run = sl.simulate(**{**SCRIPTED, "mode": "sync"})
+    assert run.metrics["lost_writes"] == 0
+    assert run.metrics["acked_missing"] == 0
+
+
+def test_a_later_overwrite_by_the_same_client_hides_a_missing_write():
+    script = [*SCRIPT, dict(time=160, client="c1", kind="write", key="x", value=9)]
+    run = sl.simulate(**{**SCRIPTED, "ops": script})
+    assert run.metrics["acked_missing"] == 1
+    assert run.metrics["lost_writes"] == 0  # the register definition: legitimately overwritten
+
+
+def test_scripted_ops_can_target_a_node_and_writes_to_followers_fail():
+    script = [dict(time=0, client="c1", kind="write", key="x", value=1, node="B")]
+    run = sl.simulate(ops=script, duration=50)
+    assert not run.ops.loc[0, "ok"] and run.ops.loc[0, "error"] == "not-leader"
+
+
+def test_writes_to_a_crashed_leader_fail_until_the_promotion():
+    run = sl.simulate(failover_at=200, duration=500, seed=1, detection_timeout=80)
+    writes = run.ops[run.ops["kind"] == "write"]
+    during = writes[(writes["start"] > 201) & (writes["start"] < 279)]
+    assert len(during) and not during["ok"].any()
+    after = writes[writes["start"] > 290]
+    assert after["ok"].all() and set(after["node"]) == {run.extras["leader"]}
+    assert run.metrics["write_unavailable_ms"] == 80.0
+
+
+def test_the_most_up_to_date_follower_is_promoted():
+    for seed in range(6):
+        run = sl.simulate(
+            followers=3, failover_at=250, duration=400, seed=seed, delay_distribution="exponential"
+        )
+        promote = run.events[run.events["event"] == "promote"].iloc[0]
+        at = promote["time"]
+        applied = run.versions[(run.versions["time"] <= at) & (run.versions["event"] == "apply")]
+        counts = applied.groupby("node").size().reindex(["B", "C", "D"], fill_value=0)
+        best = counts[counts == counts.max()].index.min()
+        assert promote["node"] == best
+
+
+def test_old_leader_returning_before_detection_keeps_leading():
+    run = sl.simulate(failover_at=300, old_leader_returns_at=330, duration=500, seed=1)
+    assert "promote" not in set(run.events["event"])
+    assert run.extras["leader"] == "A"
+    assert run.metrics["write_unavailable_ms"] == 30.0
+    assert run.metrics["acked_missing"] == 0
+    assert np.isfinite(run.metrics["convergence_ms"])
+
+
+# -- split brain and fencing ------------------------------------------------------------
+SPLIT = dict(failover_at=300, old_leader_returns_at=450, stale_clients=1, duration=700, seed=2)
+
+
+def test_split_brain_without_fencing_accepts_writes_that_are_lost():
+    run = sl.simulate(mode="async", **SPLIT)
+    assert run.metrics["split_brain_writes"] > 0
+    sb = run.ops[run.ops["split_brain"]]
+    assert set(sb["node"]) == {"A"} and sb["ok"].all() and (sb["start"] >= 450).all()
+    assert sb["lost"].all()
+    assert run.metrics["convergence_ms"] == float("inf")
+    assert "resume" in set(run.events["event"])
+
+
+def test_split_brain_with_sync_replication_never_acknowledges():
+    run = sl.simulate(mode="sync", **SPLIT)
+    assert run.metrics["split_brain_writes"] == 0
+    hung = run.ops[(run.ops["node"] == "A") & (run.ops["start"] >= 450) & (run.ops["kind"] == "write")]
+    assert len(hung) == 1 and not hung["ok"].any() and hung["end"].isna().all()
+
+
+def test_fencing_makes_the_old_leader_step_down_and_roll_back():
+    run = sl.simulate(mode="async", fencing=True, **SPLIT)
+    assert run.metrics["split_brain_writes"] == 0
+    events = set(run.events["event"])
+    assert {"step-down", "rollback"} <= events
+    assert np.isfinite(run.metrics["convergence_ms"])
+    final = run.final_state
+    assert (final.loc["A"] == final.loc["B"]).all() and (final.loc["C"] == final.loc["B"]).all()
+    rolled = run.versions[run.versions["event"] == "rollback"]
+    assert set(rolled["node"]) == {"A"}
+
+
+# -- properties -------------------------------------------------------------------------
+@SETTINGS
+@given(
+    mode=st.sampled_from(["sync", "semi-sync"]),
+    failover_at=st.floats(0, 399),
+    seed=st.integers(0, 10_000),
+    followers=st.integers(1, 4),
+    delay=st.floats(1, 80),
+    shape=st.sampled_from(sl.DISTRIBUTIONS),
+)
+def test_sync_and_semi_sync_never_lose_an_acknowledged_write(
+    mode, failover_at, seed, followers, delay, shape
+):
+    run = sl.simulate(
+        mode=mode,
+        failover_at=failover_at,
+        seed=seed,
+        followers=followers,
+        replication_delay=delay,
+        delay_distribution=shape,
+        duration=400,
+    )
+    assert run.metrics["lost_writes"] == 0
+    assert run.metrics["acked_missing"] == 0
+
+
+@SETTINGS
+@given(
+    mode=st.sampled_from(sl.MODES),
+    seed=st.integers(0, 10_000),
+    followers=st.integers(1, 4),
+    delay=st.floats(1, 100),
+    shape=st.sampled_from(sl.DISTRIBUTIONS),
+)
+def test_reads_from_the_leader_are_never_stale_without_a_failover(mode, seed, followers, delay, shape):
+    run = sl.simulate(
+        mode=mode,
+        seed=seed,
+        followers=followers,
+        replication_delay=delay,
+        delay_distribution=shape,
+        read_from="leader",
+        duration=300,
+    )
+    assert run.metrics["reads"] > 0
+    assert run.metrics["stale_reads"] == 0
+    assert run.metrics["ryw_violations"] == 0
+    assert run.metrics["monotonic_violations"] == 0
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10_000), followers=st.integers(1, 4), delay=st.floats(1, 100))
+def test_sticky_reads_are_monotonic_without_a_failover(seed, followers, delay):
+    run = sl.simulate(
+        read_from="sticky",
+        seed=seed,
+        followers=followers,
+        replication_delay=delay,
+        delay_distribution="exponential",
+        duration=300,
+    )
+    assert run.metrics["monotonic_violations"] == 0
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10_000), delay=st.floats(1, 60), extra=st.floats(0, 50))
+def test_read_your_writes_routing_works_when_the_window_covers_the_lag(seed, delay, extra):
+    run = sl.simulate(
+        read_from="read-your-writes",
+        seed=seed,
+        replication_delay=delay,
+        delay_distribution="constant",
+        ryw_window=delay + extra,
+        duration=300,
+    )
+    assert run.metrics["ryw_violations"] == 0
+
+
+@SETTINGS
+@given(
+    mode=st.sampled_from(sl.MODES),
+    seed=st.integers(0, 10_000),
+    failover_at=st.one_of(st.none(), st.floats(0, 299)),
+    followers=st.integers(1, 4),
+)
+def test_without_split_brain_every_replica_ends_with_the_leaders_log(mode, seed, failover_at, followers):
+    run = sl.simulate(mode=mode, seed=seed, failover_at=failover_at, followers=followers, duration=300)
+    logs = run.extras["logs"]
+    leader = run.extras["leader"]
+    live = [n for n in run.nodes if not (failover_at is not None and n == "A")]
+    for node in live:
+        assert logs[node] == logs[leader]
+    assert np.isfinite(run.metrics["convergence_ms"])
+    assert run.metrics["split_brain_writes"] == 0
+
+
+def test_async_failover_loses_acknowledged_writes_for_some_seed():
+    lost = [
+        int(sl.simulate(mode="async", failover_at=300, duration=400, seed=s).metrics["lost_writes"])
+        for s in range(5)
+    ]
+    assert max(lost) > 0
+    missing = sl.simulate(mode="async", failover_at=300, duration=400, replication_delay=100, seed=0)
+    assert missing.metrics["acked_missing"] > 0
+
+
+def test_reading_any_follower_gives_stale_reads_in_async_mode():
+    run = sl.simulate(read_from="any", replication_delay=50, duration=400, seed=0)
+    assert run.metrics["stale_reads"] > 0
+    assert run.ops["stale"].sum() == run.metrics["stale_reads"]
+    assert run.metrics["follower_read_fraction"] == 1.0
+
+
+# -- determinism -------------------------------------------------------------------------
+def _frames(run: Run) -> list[pd.DataFrame]:
+    return [run.ops, run.messages, run.versions, run.events, run.final_state, run.extras["lag"]]
+
+
+def test_same_seed_same_dataframes_and_other_seed_differs():
+    params = dict(mode="semi-sync", read_from="any", failover_at=150, duration=300, seed=11)
+    a, b = sl.simulate(**params), sl.simulate(**params)
+    for x, y in zip(_frames(a), _frames(b), strict=True):
+        pd.testing.assert_frame_equal(x, y)
+    pd.testing.assert_series_equal(a.metrics, b.metrics)
+    c = sl.simulate(**{**params, "seed": 12})
+    assert not a.ops.equals(c.ops)
+
+
+def test_a_generator_seed_is_accepted():
+    a = sl.simulate(duration=200, seed=np.random.default_rng(5))
+    b = sl.simulate(duration=200, seed=np.random.default_rng(5))
+    pd.testing.assert_frame_equal(a.ops, b.ops)
+
+
+_DIGEST = """
+import hashlib, pandas as pd
+from replnb import single_leader as sl
+run = sl.simulate(mode="async", read_from="sticky", failover_at=150, old_leader_returns_at=250,
+                  stale_clients=1, duration=300, seed=7)
+h = hashlib.sha256()
+for df in [run.ops, run.messages, run.versions, run.events, run.final_state]:
+    h.update(pd.util.hash_pandas_object(df.astype(str), index=True).values.tobytes())
+h.update(repr(run.metrics.to_dict()).encode())
+print(h.hexdigest())
+"""
+
+
+def test_same_seed_same_run_across_processes_with_different_hash_seeds():
+    digests = set()
+    for hash_seed in ("0", "12345"):
+        env = dict(os.environ, PYTHONHASHSEED=hash_seed, PYTHONPATH=str(REPO))
+        out = subprocess.run(
+            [sys.executable, "-c", _DIGEST], capture_output=True, text=True, env=env, check=True, cwd=REPO
+        )
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1
+
+
+# -- bad input ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(followers=0), "followers must be an integer in 1..8"),
+        (dict(followers=9), "followers must be an integer in 1..8"),
+        (dict(followers=2.0), "followers must be an integer"),
+        (dict(mode="eventual"), "mode must be one of"),
+        (dict(replication_delay=0), "replication_delay must be a number in (0, 10000]"),
+        (dict(replication_delay=float("nan")), "replication_delay"),
+        (dict(read_from="nearest"), "read_from must be one of"),
+        (dict(failover_at=1000.0), "failover_at must be None or a time in [0, duration=1000)"),
+        (dict(failover_at=-1), "failover_at"),
+        (dict(duration=0), "duration must be a number in (0, 60000]"),
+        (dict(clients=0), "clients must be an integer in 1..8"),
+        (dict(keys=2, clients=3), "keys must be an integer in 3..26"),
+        (dict(think_time=0), "think_time"),
+        (dict(write_fraction=1.5), "write_fraction must be a probability in [0, 1]"),
+        (dict(delay_distribution="pareto"), "delay_distribution must be one of"),
+        (dict(client_latency=-1), "client_latency"),
+        (dict(client_timeout=0), "client_timeout"),
+        (dict(detection_timeout=-5), "detection_timeout"),
+        (dict(ryw_window=-1), "ryw_window"),
+        (dict(old_leader_returns_at=500), "old_leader_returns_at needs failover_at"),
+        (
+            dict(failover_at=300, old_leader_returns_at=200),
+            "old_leader_returns_at must be a number in (300, 1000]",
+        ),
+        (dict(stale_clients=4), "stale_clients must be an integer in 0..3"),
+        (dict(fencing="yes"), "fencing must be True or False"),
+        (dict(seed=-1), "seed"),
+        (dict(ops="write x"), "ops must be a list of dicts"),
+        (dict(ops=[dict(time=0, client="c1", kind="write")]), "missing ['key']"),
+        (dict(ops=[dict(time=0, client="c1", kind="delete", key="x")]), "ops[0]['kind'] must be one of"),
+        (
+            dict(ops=[dict(time=0, client="c1", kind="read", key="x", node="Z")]),
+            "ops[0]['node'] must be one of",
+        ),
+        (dict(ops=[dict(time=5000, client="c1", kind="read", key="x")]), "ops[0]['time']"),
+        (dict(ops=[dict(time=0, client="c1", kind="write", key="x", value=[1])]), "must be immutable"),
+        (dict(ops=[dict(time=0, client="c1", kind="read", key="x", colour=1)]), "unknown ['colour']"),
+    ],
+)
+def test_bad_input_names_the_parameter_and_its_range(kwargs, message):
+    with pytest.raises(ValueError) as info:
+        sl.simulate(**kwargs)
+    assert message in str(info.value)
+
+
+def test_replication_lag_needs_a_single_leader_run():
+    other = Run(
+        model="x", params={}, nodes=["A"], recorder=Recorder(), final_state={}, metrics=dict, end_time=0
+    )
+    with pytest.raises(ValueError, match="single_leader"):
+        sl.replication_lag(other)
+
+
+def test_sweep_runs_every_combination_and_seed():
+    df = sl.sweep({"mode": ["sync", "async"], "replication_delay": [5, 50]}, seeds=[0, 1], duration=150)
+    assert len(df) == 8
+    assert list(df.columns[:3]) == ["mode", "replication_delay", "seed"]
+    assert "lost_writes" in df.columns
+    one = sl.simulate(mode="async", replication_delay=50, duration=150, seed=1)
+    row = df[(df["mode"] == "async") & (df["replication_delay"] == 50) & (df["seed"] == 1)].iloc[0]
+    assert row["writes_acked"] == one.metrics["writes_acked"]
+    with pytest.raises(ValueError, match="grid parameters must not also be fixed"):
+        sl.sweep({"mode": ["sync"]}, mode="async")
+    with pytest.raises(ValueError, match="seeds must hold at least one seed"):
+        sl.sweep({"mode": ["sync"]}, seeds=[])
+
+
+# -- plots --------------------------------------------------------------------------------
+def test_plot_failover_marks_the_lost_write_in_red_and_the_promotion():
+    run = sl.simulate(**SCRIPTED)
+    ax = plot_failover(run)
+    texts = [t.get_text() for t in ax.texts]
+    assert "leader, epoch 2" in texts and "detected" in texts
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "lost write" in labels and "leadership change" in labels
+    red = [c for c in ax.collections if len(c.get_offsets()) and c.get_facecolor()[0][0] > 0.8]
+    assert red  # the lost write's cross
+    assert ax.get_xlabel() == "true time (ms)"
+
+
+def test_plot_failover_window():
+    run = sl.simulate(failover_at=200, duration=400, seed=1)
+    ax = plot_failover(run, since=150, until=350, labels=False)
+    assert tuple(float(v) for v in ax.get_xlim()) == (150.0, 350.0)
+
+
+def test_plot_replication_lag_draws_one_line_per_follower():
+    run = sl.simulate(followers=3, failover_at=200, duration=400, seed=1)
+    ax = plot_replication_lag(run)
+    assert [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")] == [
+        "B",
+        "C",
+        "D",
+    ]
+    assert ax.get_ylabel() == "lag (ms)"
+    with pytest.raises(ValueError, match="run_or_lag"):
+        plot_replication_lag(pd.DataFrame({"time": [1.0]}))
+
+
+def test_plot_replication_lag_breaks_the_line_at_a_pause():
+    lag = pd.DataFrame(
+        {"time": [0.0, 1.0, 2.0, 3.0, 50.0, 51.0], "follower": "B", "lag_ms": [1.0, 1, 1, 1, 9, 9]}
+    )
+    ax = plot_replication_lag(lag)
+    ys = ax.get_lines()[0].get_ydata()
+    assert np.isnan(ys).sum() == 1
+
+
+def test_plot_mode_comparison_and_sweep():
+    df = sl.sweep({"mode": sl.MODES, "replication_delay": [5, 40]}, seeds=[0, 1], duration=150)
+    ax = plot_mode_comparison(df, metrics=["write_latency_p50_ms", "lag_mean_ms"])
+    assert len(ax.patches) == 6
+    assert ax.get_ylabel() == "ms (mean per run)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["sync", "semi-sync", "async"]
+    heights = [p.get_height() for p in ax.patches]
+    async_p50 = df[df["mode"] == "async"]["write_latency_p50_ms"].mean()
+    assert heights[4] == pytest.approx(async_p50)  # bars are drawn mode by mode, metric by metric
+    ax = plot_mode_sweep(df, y="write_latency_p50_ms")
+    assert len(ax.get_lines()) == 3
+    assert ax.get_xlabel() == "replication delay (ms)"
+    with pytest.raises(ValueError, match="missing"):
+        plot_mode_sweep(df, y="nope")
+    with pytest.raises(ValueError, match="missing"):
+        plot_mode_comparison(df, metrics=["nope"])
+
+
+# -- the explorer --------------------------------------------------------------------------
+def test_explorer_update_returns_a_run_and_redraws_when_a_control_changes():
+    ex = SingleLeaderExplorer()
+    run = ex.update()
+    assert isinstance(run, Run) and run.model == "single_leader"
+    assert run.params["failover_at"] == 250.0 and run.params["duration"] == ex.duration
+    before = ex.image.value
+    assert before[:4] == b"\x89PNG"
+    run2 = ex.update(replication_delay=120)
+    assert run2.params["replication_delay"] == 120.0
+    assert ex.image.value != before
+    assert "lost writes" in ex.summary.value
+
+
+def test_explorer_failover_none_and_modes():
+    ex = SingleLeaderExplorer()
+    run = ex.update(failover_at=None, mode="sync", read_from="any", followers=4)
+    assert run.params["failover_at"] is None and run.nodes == ("A", "B", "C", "D", "E")
+    assert ex.controls["failover_at"].value == "none"
+    assert ex.window(run) == (0.0, 150.0)
+    assert run.metrics["lost_writes"] == 0
+    with pytest.raises(ValueError, match="unknown parameter"):
+        ex.update(colour="red")
+
+
+def test_explorer_slider_callback_runs_the_simulation():
+    ex = SingleLeaderExplorer()
+    ex.update()
+    ex.controls["mode"].value = "semi-sync"  # what a click does
+    assert ex.run is not None and ex.run.params["mode"] == "semi-sync"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(mode="fast"), "mode must be one of"),
+        (dict(followers=6), "followers must be an integer in 1..5"),
+        (dict(replication_delay=0), "replication_delay must be an integer in 1..200"),
+        (dict(read_from="x"), "read_from must be one of"),
+        (dict(failover_at=123.0), "failover_at must be None or one of"),
+        (dict(seed=100), "seed must be an integer in 0..99"),
+    ],
+)
+def test_explorer_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        SingleLeaderExplorer(**kwargs)
+
+
+# -- the exercise --------------------------------------------------------------------------
+def test_exercise_accepts_semi_sync_with_follower_reads():
+    fb = check_single_leader("semi-sync", "read-your-writes")
+    assert fb.ok, str(fb)
+    assert check_single_leader("semi-sync", "any").ok
+
+
+@pytest.mark.parametrize(
+    ("mode", "read_from", "goal"),
+    [
+        ("async", "read-your-writes", "Goal 1"),
+        ("async", "any", "Goal 1"),
+        ("semi-sync", "leader", "Goal 2"),
+        ("sync", "read-your-writes", "slower than they need to be"),
+    ],
+)
+def test_exercise_rejects_wrong_answers_with_a_hint(mode, read_from, goal):
+    fb = check_single_leader(mode, read_from)
+    assert not fb.ok
+    assert goal in fb.message
+    assert fb.hint and "Hint:" in str(fb)
+
+
+def test_exercise_is_checked_by_simulating_the_stated_scenario():
+    run = sl.simulate(mode="async", read_from="any", seed=0, **SINGLE_LEADER_EXERCISE)
+    assert run.params["failover_at"] == SINGLE_LEADER_EXERCISE["failover_at"]
+    with pytest.raises(ValueError, match="mode must be one of"):
+        check_single_leader("eventual", "leader")
+    with pytest.raises(ValueError, match="read_from must be one of"):
+        check_single_leader("sync", "primary")
+    with pytest.raises(ValueError, match=r"seeds must be an integer in 1\.\.20"):
+        check_single_leader("sync", "leader", seeds=0)
