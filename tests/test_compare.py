@@ -1,0 +1,491 @@
+"""Tests of replnb.compare (chapter 5), its plots and its explorer."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from replnb import compare as c
+from replnb.compare import COLUMNS, SCHEMES, Faults, Op, Workload
+
+REPO = Path(__file__).resolve().parent.parent
+CALM = Faults(crash_node=None, clock_skew=0.0, partition=())
+SLOW = settings(max_examples=12, deadline=None)
+
+
+def _workload(*ops: Op, duration: float = 200.0) -> Workload:
+    """A hand-written workload on A, B, C with clients c1@A, c2@B, c3@C."""
+    return Workload(
+        "balanced", tuple(ops), ("c1", "c2", "c3"), ("x",), ("A", "B", "C"), duration, ("A", "B", "C")
+    )
+
+
+# --- the workload --------------------------------------------------------------------------
+
+
+def test_workload_is_reproducible_and_well_formed() -> None:
+    wl = c.make_workload("balanced", seed=5)
+    assert wl == c.make_workload("balanced", seed=5)
+    assert wl != c.make_workload("balanced", seed=6)
+    times = [op.time for op in wl.ops]
+    assert times == sorted(times) and times[0] >= 0 and times[-1] < wl.duration
+    values = [op.value for op in wl.ops if op.kind == "write"]
+    assert values == list(range(1, len(values) + 1))  # unique: a value names its write
+    assert all(op.value is None for op in wl.ops if op.kind == "read")
+    assert {op.key for op in wl.ops} <= set(wl.keys)
+    assert wl.home == {"c1": "A", "c2": "B", "c3": "C"}
+    frame = wl.to_frame()
+    assert len(frame) == len(wl.ops) == wl.reads + wl.writes
+
+
+@pytest.mark.parametrize("mix", list(c.MIXES))
+def test_mix_sets_the_share_of_writes(mix: str) -> None:
+    wl = c.make_workload(mix, rate=150.0, duration=10_000.0, clients=4, seed=1)
+    share = wl.writes / len(wl.ops)
+    n = len(wl.ops)
+    p = c.MIXES[mix]
+    assert abs(share - p) < 4 * math.sqrt(p * (1 - p) / n), (share, p, n)  # binomial, 4 sigma
+
+
+def test_rate_gives_the_expected_number_of_operations() -> None:
+    wl = c.make_workload(rate=100.0, duration=10_000.0, clients=2, seed=2)
+    expected = 100.0 * 10.0 * 2
+    assert abs(len(wl.ops) - expected) < 4 * math.sqrt(expected)  # Poisson, 4 sigma
+
+
+def test_key_skew_makes_a_hot_key() -> None:
+    uniform = c.make_workload(rate=150.0, duration=5000.0, keys=8, key_skew=0.0, seed=3).to_frame()
+    skewed = c.make_workload(rate=150.0, duration=5000.0, keys=8, key_skew=2.0, seed=3).to_frame()
+    assert skewed["key"].value_counts(normalize=True)["x"] > 0.5
+    assert uniform["key"].value_counts(normalize=True).max() < 0.25
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"mix": "mostly"}, "mix must be one of"),
+        ({"clients": 0}, r"clients must be an integer in 1\.\.8, got 0"),
+        ({"keys": 9}, r"keys must be an integer in 1\.\.8, got 9"),
+        ({"rate": 0.0}, r"rate must be a number in \(0, 200\]"),
+        ({"duration": -5}, r"duration must be a number in \(0, 10000\]"),
+        ({"nodes": 2}, r"nodes must be an integer in 3\.\.5, got 2"),
+        ({"key_skew": -1.0}, r"key_skew must be a number in \[0, 3\]"),
+        ({"seed": -1}, "seed must be a non-negative int"),
+    ],
+)
+def test_make_workload_rejects_bad_input(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        c.make_workload(**kwargs)
+
+
+# --- the faults ----------------------------------------------------------------------------
+
+
+def test_clock_offsets_span_the_skew() -> None:
+    for skew in (0.0, 50.0, 130.0):
+        offsets = c.Faults(clock_skew=skew).clock_offsets(("A", "B", "C", "D"))
+        values = list(offsets.values())
+        assert max(values) - min(values) == pytest.approx(skew)
+        assert sum(values) == pytest.approx(0.0)
+        assert values == sorted(values, reverse=True)
+
+
+def test_down_follows_the_crash_window() -> None:
+    f = Faults(crash_node="B", crash_at=100.0, recover_at=300.0)
+    assert [f.down("B", t) for t in (99.9, 100.0, 299.9, 300.0)] == [False, True, True, False]
+    assert not f.down("A", 200.0)
+    forever = Faults(crash_node="B", crash_at=100.0, recover_at=None)
+    assert forever.down("B", 1e9) and forever.last_fault_end == 750.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"crash_node": "Z"}, "crash_node must be None or a node name"),
+        ({"crash_at": 300.0, "recover_at": 200.0}, "recover_at must be None or a time > crash_at=300"),
+        ({"partition": ("C", "C")}, "partition must be distinct node names"),
+        ({"partition_at": 500.0, "heal_at": 400.0}, "heal_at must be > partition_at=500"),
+        ({"clock_skew": -1.0}, r"clock_skew must be a number in \[0, 1000\]"),
+    ],
+)
+def test_faults_reject_bad_input(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Faults(**kwargs)
+
+
+def test_faults_must_fit_the_cluster() -> None:
+    wl = c.make_workload(seed=0)
+    with pytest.raises(ValueError, match="crash_node must be one of"):
+        c.run_scheme("multi-leader LWW", wl, Faults(crash_node="E"))
+    with pytest.raises(ValueError, match="partition must leave at least one node on the other side"):
+        c.compare(workload=wl, faults=Faults(partition=("A", "B", "C")))
+
+
+def test_effective_faults_say_what_each_model_gets() -> None:
+    f = Faults()
+    single = c.effective_faults("single-leader async", f)
+    assert (single.crash_node, single.clock_skew, single.partition) == ("A", 0.0, ())
+    assert c.effective_faults("single-leader sync", Faults(crash_node="B")).crash_node is None
+    assert c.effective_faults("leaderless partial", f).clock_skew == 0.0
+    assert c.effective_faults("leaderless partial", f).partition == ("C",)
+    assert c.effective_faults("multi-leader union", f) == f
+    cov = c.coverage(f)
+    assert list(cov.index) == list(SCHEMES)
+    assert cov.loc["single-leader sync", "partition"].startswith("not applied")
+    assert cov.loc["leaderless strict", "clock_skew"].startswith("not applied")
+    assert cov.loc["multi-leader LWW", "partition"].startswith("as asked")
+    assert (c.coverage(CALM)[["crash", "partition", "clock_skew"]] == "none").all().all()
+
+
+# --- hand-written scenarios with known answers ------------------------------------------------
+
+
+def test_lww_with_skew_loses_the_later_write_and_union_keeps_both() -> None:
+    # c1 writes at A (clock +25 ms), then c2 writes at B (clock 0) 10 ms later: LWW keeps
+    # the earlier write, so the later one is lost and a later read of it is stale.
+    wl = _workload(
+        Op(0.0, "c1", "write", "x", 1), Op(10.0, "c2", "write", "x", 2), Op(100.0, "c3", "read", "x")
+    )
+    skewed = Faults(crash_node=None, clock_skew=50.0, partition=())
+    lww = c.scheme_metrics(c.run_scheme("multi-leader LWW", wl, skewed), skewed)
+    union = c.scheme_metrics(c.run_scheme("multi-leader union", wl, skewed), skewed)
+    assert (lww["lost_writes"], lww["stale_reads"]) == (1, 1)
+    assert (union["lost_writes"], union["stale_reads"]) == (0, 0)
+    fair = c.scheme_metrics(c.run_scheme("multi-leader LWW", wl, CALM), CALM)
+    assert (fair["lost_writes"], fair["stale_reads"]) == (0, 0)  # without skew the later write wins
+    assert lww["write_latency_p99_ms"] == 0.0 and lww["write_availability"] == 1.0  # local acks
+
+
+def test_sync_write_latency_is_a_follower_round_trip() -> None:
+    wl = _workload(*(Op(40.0 * i, "c1", "write", "x", i + 1) for i in range(5)))
+    figures = c.scheme_metrics(c.run_scheme("single-leader sync", wl, CALM), CALM)
+    # the slowest of two followers: out and back, each way uniform on [5, 15] ms
+    assert 2 * c.LINK_LOW_MS <= figures["write_latency_p99_ms"] <= 2 * c.LINK_HIGH_MS
+    asynchronous = c.scheme_metrics(c.run_scheme("single-leader async", wl, CALM), CALM)
+    assert asynchronous["write_latency_p99_ms"] == 0.0
+    assert asynchronous["lost_writes"] == figures["lost_writes"] == 0  # one writer, no faults
+
+
+def test_reads_during_a_partition_of_a_multi_leader_node_are_stale() -> None:
+    wl = _workload(Op(560.0, "c1", "write", "x", 1), Op(700.0, "c3", "read", "x"), duration=800.0)
+    cut = Faults(crash_node=None, clock_skew=0.0, partition=("C",), partition_at=550.0, heal_at=750.0)
+    figures = c.scheme_metrics(c.run_scheme("multi-leader LWW", wl, cut), cut)
+    assert figures["stale_reads"] == 1
+    assert math.isfinite(figures["convergence_time_ms"])  # C catches up after healing
+    healed = c.run_scheme("multi-leader LWW", wl, cut)
+    assert healed.final_state["x"].tolist() == [1, 1, 1]
+
+
+def test_writes_to_the_crashed_single_leader_fail_until_failover() -> None:
+    times = [210.0, 230.0, 400.0]  # crash at 200, a follower takes over 60 ms later
+    wl = _workload(*(Op(t, "c2", "write", "x", i + 1) for i, t in enumerate(times)), duration=500.0)
+    crash = Faults(crash_node="A", crash_at=200.0, recover_at=450.0, clock_skew=0.0, partition=())
+    run = c.run_scheme("single-leader async", wl, crash)
+    assert run.ops["ok"].astype(bool).tolist() == [False, False, True]
+    assert c.scheme_metrics(run, crash)["write_availability"] == pytest.approx(1 / 3)
+    multi = c.scheme_metrics(c.run_scheme("multi-leader LWW", wl, crash), crash)
+    assert multi["write_availability"] == 1.0  # c2's home B never went down
+
+
+# --- laws over random workloads ------------------------------------------------------------
+
+
+@SLOW
+@given(
+    seed=st.integers(0, 10_000),
+    mix=st.sampled_from(list(c.MIXES)),
+    skew=st.sampled_from([0.0, 50.0, 200.0]),
+)
+def test_union_merge_never_loses_a_write(seed: int, mix: str, skew: float) -> None:
+    faults = Faults(clock_skew=skew)
+    wl = c.make_workload(mix, rate=30.0, seed=seed)
+    figures = c.scheme_metrics(c.run_scheme("multi-leader union", wl, faults, seed=seed), faults)
+    assert figures["lost_writes"] == 0
+    assert math.isfinite(figures["convergence_time_ms"])
+
+
+@SLOW
+@given(seed=st.integers(0, 10_000), mix=st.sampled_from(list(c.MIXES)))
+def test_no_stale_reads_without_faults_under_sync_and_strict_quorums(seed: int, mix: str) -> None:
+    table = c.compare(mix, faults=CALM, seed=seed, schemes=["single-leader sync", "leaderless strict"])
+    assert table["stale_reads"].tolist() == [0, 0]
+    assert table["write_availability"].tolist() == [1.0, 1.0]
+
+
+@SLOW
+@given(seed=st.integers(0, 10_000), mix=st.sampled_from(list(c.MIXES)))
+def test_figures_stay_in_range_under_faults(seed: int, mix: str) -> None:
+    table = c.compare(mix, seed=seed)
+    assert list(table.index) == list(SCHEMES) and list(table.columns) == list(COLUMNS)
+    assert ((table["write_availability"] >= 0) & (table["write_availability"] <= 1)).all()
+    assert (table["lost_writes"] >= 0).all() and (table["stale_reads"] >= 0).all()
+    assert (table["write_latency_p99_ms"] >= 0).all()
+    assert (table["convergence_time_ms"] >= 0).all()
+    wl = c.make_workload(mix, seed=seed)
+    assert (table["lost_writes"] <= wl.writes).all() and (table["stale_reads"] <= wl.reads).all()
+    # local acknowledgements: no write waits for the network
+    for scheme in ("single-leader async", "multi-leader LWW", "multi-leader union"):
+        assert table.loc[scheme, "write_latency_p99_ms"] == 0.0
+
+
+def test_more_clock_skew_loses_more_writes_under_lww() -> None:
+    lost = {}
+    for skew in (0.0, 200.0):
+        faults = Faults(crash_node=None, clock_skew=skew, partition=())
+        lost[skew] = sum(
+            c.compare("write-heavy", faults=faults, seed=seed, schemes=["multi-leader LWW"]).iloc[0, 0]
+            for seed in range(6)
+        )
+    assert lost[200.0] > lost[0.0]
+
+
+# --- compare(): table, determinism, caching, bad input ----------------------------------------
+
+
+def test_compare_table_shape_and_runs() -> None:
+    runs: dict = {}
+    table = c.compare("read-heavy", seed=3, runs=runs)
+    assert table.index.name == "scheme" and list(table.index) == list(SCHEMES)
+    assert table.dtypes.map(lambda d: d.kind in "if").all()
+    assert sorted(runs) == sorted(SCHEMES)
+    again = c.compare("read-heavy", seed=3)  # the cached path gives the same figures
+    pd.testing.assert_frame_equal(table, again)
+    for scheme, run in runs.items():
+        effective = c.effective_faults(scheme, Faults())
+        assert c.scheme_metrics(run, effective) == pytest.approx(dict(table.loc[scheme]))
+
+
+def test_compare_is_deterministic_across_processes() -> None:
+    table = c.compare("balanced", seed=11)
+    code = (
+        "from replnb import compare as c; import sys; "
+        "sys.stdout.write(c.compare('balanced', seed=11).to_json(orient='split', double_precision=15))"
+    )
+    for hashseed in ("0", "12345"):
+        env = dict(os.environ, PYTHONHASHSEED=hashseed)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO, check=True
+        ).stdout
+        other = pd.read_json(__import__("io").StringIO(out), orient="split")
+        other.index.name = "scheme"
+        np.testing.assert_allclose(other.to_numpy(dtype=float), table.to_numpy(dtype=float), rtol=1e-12)
+        assert list(other.index) == list(table.index)
+
+
+def test_compare_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="schemes must be a non-empty subset"):
+        c.compare(schemes=["paxos"])
+    with pytest.raises(ValueError, match="schemes must be a non-empty subset"):
+        c.compare(schemes=[])
+    with pytest.raises(ValueError, match="seed must be an int"):
+        c.compare(seed=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="mix must be one of"):
+        c.compare("all reads")
+    with pytest.raises(ValueError, match="scheme must be one of"):
+        c.effective_faults("raft", Faults())
+
+
+def test_rank_schemes() -> None:
+    table = pd.DataFrame(
+        {
+            "lost_writes": [0, 3, 1],
+            "stale_reads": [9, 0, 1],
+            "write_availability": [1.0, 0.5, 0.9],
+            "write_latency_p99_ms": [0.0, 30.0, 20.0],
+            "convergence_time_ms": [math.inf, 0.0, 5.0],
+        },
+        index=["a", "b", "c"],
+    )
+    ranks = c.rank_schemes(table)
+    assert ranks["place"].tolist() == [1, 2, 3]
+    assert ranks.loc["a", "convergence_time_ms"] == 3  # never converging is worst
+    assert ranks.loc["a", "write_availability"] == 1  # larger is better
+    assert ranks.loc["c", "mean_rank"] == pytest.approx((2 + 2 + 2 + 2 + 2) / 5)
+    assert c.rank_schemes(table, "stale_reads").index[0] == "b"
+    assert c.rank_schemes(table, "lost_writes").index.tolist() == ["a", "c", "b"]
+    with pytest.raises(ValueError, match="priority must be None or one of"):
+        c.rank_schemes(table, "speed")
+    with pytest.raises(ValueError, match="missing"):
+        c.rank_schemes(table.drop(columns="lost_writes"))
+
+
+# --- plots -----------------------------------------------------------------------------------
+
+
+def test_plot_scheme_comparison_draws_every_figure() -> None:
+    from replnb.plots import SCHEME_METRICS, plot_scheme_comparison, plot_scheme_metric
+
+    table = c.compare("balanced", seed=0)
+    table.loc["multi-leader union", "convergence_time_ms"] = math.inf
+    axes = plot_scheme_comparison(table, title="test")
+    try:
+        assert [ax.get_title(loc="left") for ax in axes] == [t for t, _, _ in SCHEME_METRICS.values()]
+        assert all(ax.get_xlabel() for ax in axes)  # units on every panel
+        assert [t.get_text() for t in axes[0].get_yticklabels()] == list(SCHEMES)
+        texts = [t.get_text() for t in axes[-1].texts]
+        assert "never" in texts
+        assert len(axes[2].patches) == len(SCHEMES)
+    finally:
+        plt.close("all")
+    with pytest.raises(ValueError, match="metric must be one of"):
+        plot_scheme_metric(table, "throughput")
+    with pytest.raises(ValueError, match="table has no column"):
+        plot_scheme_metric(table.drop(columns="stale_reads"), "stale_reads")
+    plt.close("all")
+
+
+# --- the explorer ----------------------------------------------------------------------------
+
+
+def test_scheme_explorer_updates_and_ranks() -> None:
+    from replnb.widgets import SchemeExplorer
+
+    ex = SchemeExplorer()
+    run = ex.update()
+    table, ranking = run.extras["table"], run.extras["ranking"]
+    assert list(table.index) == list(SCHEMES)
+    assert run.metrics["best"] == ranking.index[0] and run.metrics["worst"] == ranking.index[-1]
+    first_png = bytes(ex.image.value)
+    assert first_png.startswith(b"\x89PNG")
+    ex.update(clock_skew=60)
+    assert bytes(ex.image.value) != first_png  # the caption names the skew: the picture always changes
+    bests = {ex.update(priority=p).metrics["best"] for p in SchemeExplorer.priorities}
+    assert len(bests) >= 2  # what matters most changes the winner
+    summary = ex.summarize(ex.run)
+    assert summary.index.tolist() == [1, 2, 3, 4, 5, 6]
+    calm = ex.update(crash_ms=0, partition_ms=0, clock_skew=0)
+    f = calm.extras["faults"]
+    assert (f.crashes, f.clock_skew, f.partition) == (False, 0.0, ())
+    with pytest.raises(ValueError, match="unknown parameter"):
+        ex.update(followers=3)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"clock_skew": 250}, r"clock_skew must be an integer in 0\.\.200"),
+        ({"crash_ms": -50}, r"crash_ms must be an integer in 0\.\.300"),
+        ({"partition_ms": 500}, r"partition_ms must be an integer in 0\.\.400"),
+        ({"mix": "reads"}, "mix must be one of"),
+        ({"priority": "speed"}, "priority must be one of"),
+        ({"seed": 10}, r"seed must be an integer in 0\.\.9"),
+    ],
+)
+def test_scheme_explorer_rejects_bad_input(kwargs: dict, message: str) -> None:
+    from replnb.widgets import SchemeExplorer
+
+    with pytest.raises(ValueError, match=message):
+        SchemeExplorer(**kwargs)
+
+
+def test_workload_frame_round_trips_to_json() -> None:
+    wl = c.make_workload("read-heavy", seed=9)
+    rows = json.loads(wl.to_frame().to_json(orient="records"))
+    assert [r["kind"] for r in rows] == [op.kind for op in wl.ops]
+
+
+# --- the scripted race, sweeps, annotations, the exercise ------------------------------------
+
+
+def test_scripted_race_tells_the_three_families_apart() -> None:
+    race, skewed = c.scripted_race()
+    runs: dict = {}
+    table = c.compare(workload=race, faults=skewed, runs=runs)
+    assert table.loc["multi-leader LWW", ["lost_writes", "stale_reads"]].tolist() == [1, 2]
+    assert table.loc["multi-leader union", "lost_writes"] == 0
+    assert (
+        table.loc["single-leader sync", "stale_reads"] == table.loc["leaderless strict", "stale_reads"] == 0
+    )
+    run = c.annotate(runs["multi-leader LWW"], skewed)
+    assert run.ops["lost"].tolist() == [False, True, False, False]
+    assert run.ops["stale"].tolist() == [False, False, True, True]
+
+
+def test_sweep_has_one_row_per_run() -> None:
+    df = c.sweep(
+        ["read-heavy", "write-heavy"], seeds=[0, 1], schemes=["multi-leader LWW", "leaderless strict"]
+    )
+    assert len(df) == 2 * 2 * 2
+    assert list(df.columns) == ["mix", "seed", "scheme", *COLUMNS]
+    pd.testing.assert_frame_equal(
+        df[(df["mix"] == "write-heavy") & (df["seed"] == 1)].set_index("scheme")[list(COLUMNS)],
+        c.compare("write-heavy", seed=1, schemes=["multi-leader LWW", "leaderless strict"]),
+        check_names=False,
+    )
+    with pytest.raises(ValueError, match="mixes must be"):
+        c.sweep(["mostly-reads"])
+    with pytest.raises(ValueError, match="seeds must be"):
+        c.sweep(seeds=[])
+
+
+def test_plot_scheme_sweeps() -> None:
+    from replnb.plots import plot_scheme_sweep, plot_scheme_sweeps
+
+    df = c.sweep(["read-heavy", "write-heavy"], seeds=[0, 1])
+    axes = plot_scheme_sweeps(df, title="t")
+    try:
+        assert len(axes) == len(COLUMNS)
+        assert len(axes[0].patches) == len(SCHEMES) * 2  # one bar per scheme and mix
+        assert [t.get_text() for t in axes[0].figure.legends[0].get_texts()] == ["read-heavy", "write-heavy"]
+    finally:
+        plt.close("all")
+    with pytest.raises(ValueError, match="missing"):
+        plot_scheme_sweep(df.drop(columns="mix"), "lost_writes")
+    with pytest.raises(ValueError, match="metric must be one of"):
+        plot_scheme_sweep(df, "mix")
+    plt.close("all")
+
+
+def test_explorer_keeps_one_draw_per_update() -> None:
+    from replnb.widgets import SchemeExplorer
+
+    ex = SchemeExplorer()
+    ex.update()
+    ex.update(seed=1)
+    assert ex.figure.get_layout_engine() is None  # no constrained-layout pass on later updates
+
+
+@pytest.mark.parametrize(
+    ("application", "right"),
+    [
+        ("shopping cart", {"multi-leader union"}),
+        ("account balance", {"leaderless strict"}),  # sync: the returning node serves old data
+        ("sensor readings", {"multi-leader LWW", "multi-leader union"}),
+    ],
+)
+def test_check_scheme_choice_accepts_exactly_the_schemes_that_meet_the_requirements(
+    application: str, right: set
+) -> None:
+    from replnb.exercises import check_scheme_choice
+
+    verdicts = {scheme: check_scheme_choice(application, scheme) for scheme in SCHEMES}
+    assert {s for s, fb in verdicts.items() if fb} == right
+    for scheme, fb in verdicts.items():
+        assert fb.hint if not fb else not fb.hint, scheme
+        assert ("breaks the requirement" in fb.message) != bool(fb)
+
+
+def test_check_scheme_choice_rejects_bad_input() -> None:
+    from replnb.exercises import check_scheme_choice
+
+    assert not check_scheme_choice("shopping cart", None)
+    assert "is not one of" in check_scheme_choice("shopping cart", "raft").message
+    with pytest.raises(ValueError, match="application must be one of"):
+        check_scheme_choice("bank", "multi-leader union")
+    with pytest.raises(ValueError, match=r"seeds must be an integer in 1\.\.10"):
+        check_scheme_choice("shopping cart", "multi-leader union", seeds=0)
