@@ -147,40 +147,72 @@ def plot_spacetime(
     ['A', 'B', 'C']
     >>> plt.close(ax.figure)
     """
+    return _spacetime(run, ax, until=until, kinds=kinds, labels=labels, title=title, since=since)
+
+
+def _spacetime(
+    run: Run,
+    ax: Axes | None = None,
+    *,
+    until: float | None = None,
+    kinds: Sequence[str] | None = None,
+    labels: bool | None = None,
+    title: str | None = "Space-time diagram",
+    since: float | None = None,
+    legend: bool = True,
+) -> Axes:
+    """:func:`plot_spacetime`, optionally without its legend (building one costs a few ms)."""
     ax = new_axes(ax, (8.0, 0.6 + 0.55 * len(run.nodes)))
     nodes = list(run.nodes)
     y = {n: len(nodes) - 1 - i for i, n in enumerate(nodes)}
     msgs, ops, events = run.messages, run.ops, run.events
     end = run.end_time if until is None else until
+    # Filter with numpy masks on whole columns: taking rows of the frames again
+    # and again costs more than the drawing itself.
+    sent = msgs["sent"].to_numpy(dtype=float, na_value=np.nan)
+    arrived = msgs["delivered"].to_numpy(dtype=float, na_value=np.nan)
+    start = ops["start"].to_numpy(dtype=float, na_value=np.nan)
+    keep_msgs = np.ones(len(msgs), dtype=bool)
+    keep_ops = np.ones(len(ops), dtype=bool)
     if until is not None:
-        msgs = msgs[msgs["sent"] <= until]
-        ops = ops[ops["start"] <= until]
+        keep_msgs &= sent <= until
+        keep_ops &= start <= until
     if since is not None:
-        msgs = msgs[(msgs["sent"] >= since) | (msgs["delivered"] >= since)]
-        ops = ops[(ops["start"] >= since) | (ops["end"] >= since) | ops["end"].isna()]
+        finish = ops["end"].to_numpy(dtype=float, na_value=np.nan)
+        keep_msgs &= (sent >= since) | (arrived >= since)
+        keep_ops &= (start >= since) | (finish >= since) | np.isnan(finish)
     if kinds is not None:
-        msgs = msgs[msgs["kind"].isin(list(kinds))]
+        keep_msgs &= msgs["kind"].isin(list(kinds)).to_numpy(dtype=bool)
     if labels is None:
-        labels = len(msgs) <= 40
-    flight = (msgs["delivered"] - msgs["sent"]).astype(float).dropna()
-    stub = 0.5 * float(flight.median()) if len(flight) else 0.05 * max(end, 1.0)
+        labels = int(keep_msgs.sum()) <= 40
+    flight = (arrived - sent)[keep_msgs]
+    flight = flight[~np.isnan(flight)]
+    stub = 0.5 * float(np.median(flight)) if len(flight) else 0.05 * max(end, 1.0)
+    crashed = set(events["node"][events["event"] == "crash"]) if len(events) else set()
     for n in nodes:
         ax.axhline(y[n], color="#444444", lw=1.0, zorder=1)
-        node_events = events[events["node"] == n] if len(events) else events
-        for a, b in _down_intervals(node_events, n, end):
+        if n not in crashed:
+            continue
+        for a, b in _down_intervals(events[events["node"] == n], n, end):
             ax.fill_between([a, b], y[n] - 0.18, y[n] + 0.18, color=COLORS["down"], zorder=0)
     arrows: list[tuple[float, float, float, float]] = []
     stubs: list[tuple[float, float, float, float]] = []
-    for src, dst, sent, delivered, label in zip(
-        msgs["src"], msgs["dst"], msgs["sent"], msgs["delivered"], msgs["label"], strict=True
+    picked = np.flatnonzero(keep_msgs)
+    for src, dst, t0, t1, label in zip(
+        msgs["src"].to_numpy()[picked],
+        msgs["dst"].to_numpy()[picked],
+        sent[picked],
+        arrived[picked],
+        msgs["label"].to_numpy()[picked],
+        strict=True,
     ):
         if src not in y or dst not in y:
             continue
-        if delivered == delivered:  # not NaN
-            arrows.append((sent, y[src], delivered, y[dst]))
+        if t1 == t1:  # not NaN
+            arrows.append((t0, y[src], t1, y[dst]))
             if labels and label:
                 ax.text(
-                    (sent + delivered) / 2,
+                    (t0 + t1) / 2,
                     (y[src] + y[dst]) / 2,
                     str(label),
                     fontsize=7,
@@ -189,7 +221,7 @@ def plot_spacetime(
                     va="bottom",
                 )
         else:
-            stubs.append((sent, y[src], sent + stub, (y[src] + y[dst]) / 2))
+            stubs.append((t0, y[src], t0 + stub, (y[src] + y[dst]) / 2))
     if arrows:  # one quiver for all messages: fast, and clipped to the axes
         arr = np.array(arrows, dtype=float)
         ax.quiver(
@@ -216,20 +248,23 @@ def plot_spacetime(
         ys = np.column_stack([dead[:, 1], dead[:, 3], gaps]).ravel()
         ax.plot(xs, ys, color=COLORS["dropped"], lw=0.9, ls=":", zorder=2)
         ax.plot(dead[:, 2], dead[:, 3], ls="", marker="x", ms=5, color=COLORS["dropped"], zorder=2)
-    writes = ops[ops["kind"] == "write"] if len(ops) else ops
-    reads = ops[ops["kind"] == "read"] if len(ops) else ops
-    lost = writes["lost"].fillna(False).astype(bool) if "lost" in writes else pd.Series(False, writes.index)
-    ok = writes["ok"].astype(bool) if len(writes) else pd.Series(dtype=bool)
-    for frame, marker, face, edge, size in [
-        (writes[ok & ~lost], "o", COLORS["write"], COLORS["write"], 40),
-        (writes[~ok & ~lost], "o", "white", COLORS["write"], 40),
-        (writes[lost], "X", COLORS["lost"], COLORS["lost"], 70),
+    on_node = ops["node"].isin(nodes).to_numpy(dtype=bool) if len(ops) else keep_ops
+    kind = ops["kind"].to_numpy() if len(ops) else np.array([], dtype=object)
+    is_write = keep_ops & (kind == "write")
+    is_read = keep_ops & (kind == "read")
+    lost = ops["lost"].fillna(False).astype(bool).to_numpy() if "lost" in ops else np.zeros(len(ops), bool)
+    ok = ops["ok"].astype(bool).to_numpy() if "ok" in ops else np.ones(len(ops), dtype=bool)
+    op_nodes = ops["node"].to_numpy()
+    for sel, marker, face, edge, size in [
+        (is_write & ok & ~lost, "o", COLORS["write"], COLORS["write"], 40),
+        (is_write & ~ok & ~lost, "o", "white", COLORS["write"], 40),
+        (is_write & lost, "X", COLORS["lost"], COLORS["lost"], 70),
     ]:
-        frame = frame[frame["node"].isin(nodes)]
-        if len(frame):
+        rows = np.flatnonzero(sel & on_node)
+        if len(rows):
             ax.scatter(
-                frame["start"],
-                [y[n] for n in frame["node"]],
+                start[rows],
+                [y[n] for n in op_nodes[rows]],
                 marker=marker,
                 s=size,
                 facecolors=face,
@@ -238,9 +273,14 @@ def plot_spacetime(
             )
             if labels:
                 # an ops column "label" (optional) overrides the default "key=value" text
-                custom = frame["label"] if "label" in frame else pd.Series("", index=frame.index)
+                custom = ops["label"].to_numpy()[rows] if "label" in ops else [""] * len(rows)
                 for t, n, k, v, text in zip(
-                    frame["start"], frame["node"], frame["key"], frame["value"], custom, strict=True
+                    start[rows],
+                    op_nodes[rows],
+                    ops["key"].to_numpy()[rows],
+                    ops["value"].to_numpy()[rows],
+                    custom,
+                    strict=True,
                 ):
                     ax.text(
                         t,
@@ -252,18 +292,18 @@ def plot_spacetime(
                         color=edge,
                         zorder=5,
                     )
-    if len(reads):
-        stale = (
-            reads["stale"].fillna(False).astype(bool) if "stale" in reads else pd.Series(False, reads.index)
-        )
-        reads = reads[reads["node"].isin(nodes)]
-        stale = stale[reads.index]
+    has_reads = bool(is_read.any())
+    if has_reads:
+        rows = np.flatnonzero(is_read & on_node)
+        stale = np.zeros(len(rows), dtype=bool)
+        if "stale" in ops:
+            stale = ops["stale"].fillna(False).astype(bool).to_numpy()[rows]
         colors = list(np.where(stale, COLORS["stale"], COLORS["read"]))
-        done = reads["ok"].astype(bool).tolist() if "ok" in reads else [True] * len(reads)
-        faces = [c if ok else "white" for c, ok in zip(colors, done, strict=True)]  # failed: hollow
+        done = ops["ok"].astype(bool).to_numpy()[rows].tolist() if "ok" in ops else [True] * len(rows)
+        faces = [c if d else "white" for c, d in zip(colors, done, strict=True)]  # failed: hollow
         ax.scatter(
-            reads["start"],
-            [y[n] for n in reads["node"]],
+            start[rows],
+            [y[n] for n in op_nodes[rows]],
             marker="^",
             s=30,
             facecolors=faces,
@@ -277,16 +317,17 @@ def plot_spacetime(
     if until is not None:
         ax.set_xlim(right=until)
     ax.set_xlim(left=min(0.0, ax.get_xlim()[0]) if since is None else since)
-    handles = [
-        Line2D([], [], marker="o", ls="", color=COLORS["write"], label="acknowledged write"),
-        Line2D([], [], marker="X", ls="", color=COLORS["lost"], label="lost write"),
-        Line2D([], [], color=COLORS["message"], marker=r"$\rightarrow$", ls="-", label="message"),
-    ]
-    if len(reads):
-        handles.append(Line2D([], [], marker="^", ls="", color=COLORS["read"], label="read"))
-        if "stale" in ops:
-            handles.append(Line2D([], [], marker="^", ls="", color=COLORS["stale"], label="stale read"))
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if legend:
+        handles = [
+            Line2D([], [], marker="o", ls="", color=COLORS["write"], label="acknowledged write"),
+            Line2D([], [], marker="X", ls="", color=COLORS["lost"], label="lost write"),
+            Line2D([], [], color=COLORS["message"], marker=r"$\rightarrow$", ls="-", label="message"),
+        ]
+        if has_reads:
+            handles.append(Line2D([], [], marker="^", ls="", color=COLORS["read"], label="read"))
+            if "stale" in ops:
+                handles.append(Line2D([], [], marker="^", ls="", color=COLORS["stale"], label="stale read"))
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     if title:
         ax.set_title(title, loc="left")
     return ax
@@ -335,6 +376,7 @@ def plot_failover(
     until: float | None = None,
     labels: bool | None = None,
     title: str | None = "Space-time diagram",
+    legend: bool = True,
 ) -> Axes:
     """A space-time diagram of a single-leader run, with its leadership changes.
 
@@ -353,6 +395,8 @@ def plot_failover(
     labels : bool, optional
         Label messages and writes (default: when there are at most 40 messages).
     title : str or None
+    legend : bool
+        Draw the legend (right of the axes).
 
     Examples
     --------
@@ -363,7 +407,7 @@ def plot_failover(
     50.0
     >>> plt.close(ax.figure)
     """
-    ax = plot_spacetime(run, ax, since=since, until=until, labels=labels, title=title)
+    ax = _spacetime(run, ax, since=since, until=until, labels=labels, title=title, legend=legend)
     nodes = list(run.nodes)
     y = {n: len(nodes) - 1 - i for i, n in enumerate(nodes)}
     events = _role_events(run, since, until)
@@ -389,9 +433,9 @@ def plot_failover(
             va="top",
             zorder=6,
         )
-    if len(events):
-        legend = ax.get_legend()
-        handles: list[Any] = [h for h in legend.legend_handles if h is not None] if legend is not None else []
+    if legend and len(events):
+        old = ax.get_legend()
+        handles: list[Any] = [h for h in old.legend_handles if h is not None] if old is not None else []
         handles.append(
             Line2D([], [], marker="D", ls="", color=COLORS["highlight"], label="leadership change")
         )
@@ -423,6 +467,7 @@ def plot_replication_lag(
     ax: Axes | None = None,
     *,
     title: str | None = "Replication lag",
+    legend: bool = True,
 ) -> Axes:
     """The lag of each follower over time: one line per follower.
 
@@ -436,6 +481,8 @@ def plot_replication_lag(
         ``follower``, ``lag_ms``), see :func:`replnb.single_leader.replication_lag`.
     ax : Axes, optional
     title : str or None
+    legend : bool
+        Draw the legend of the followers' colours (right of the axes).
 
     Examples
     --------
@@ -455,10 +502,13 @@ def plot_replication_lag(
     colors = {f: PALETTE[i % len(PALETTE)] for i, f in enumerate(followers)}
     events = run.events if run is not None else pd.DataFrame(columns=["time", "event"])
     crashes = [float(t) for t, e in zip(events["time"], events["event"], strict=True) if e == "crash"]
+    who = lag["follower"].to_numpy()
+    when = lag["time"].to_numpy(dtype=float)
+    how_late = lag["lag_ms"].to_numpy(dtype=float)
     for follower in followers:
-        rows = lag[lag["follower"] == follower].sort_values("time", kind="stable")
-        times, lags = rows["time"].to_numpy(dtype=float), rows["lag_ms"].to_numpy(dtype=float)
-        xs, ys = _break_gaps(times, lags, crashes)
+        rows = np.flatnonzero(who == follower)
+        rows = rows[np.argsort(when[rows], kind="stable")]
+        xs, ys = _break_gaps(when[rows], how_late[rows], crashes)
         ax.plot(xs, ys, marker=".", ms=4, lw=1.0, color=colors[follower], label=follower)
     if run is not None and len(run.events):
         for time, event in zip(run.events["time"], run.events["event"], strict=True):
@@ -469,7 +519,7 @@ def plot_replication_lag(
     ax.set_xlabel("true time (ms)")
     ax.set_ylabel("lag (ms)")
     ax.set_ylim(bottom=0)
-    if followers:
+    if followers and legend:
         ax.legend(title="follower", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     if title:
         ax.set_title(title, loc="left")
@@ -852,8 +902,24 @@ def _node_positions(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
     return {v: (math.cos(a), math.sin(a)) for v, a in zip(nodes, angles, strict=True)}
 
 
+def _draw_edges(graph: nx.DiGraph, pos: Mapping[str, Any], ax: Axes, **kwargs: Any) -> None:
+    # networkx adds each arrow with ax.add_patch, which lays the arrow out in display
+    # coordinates just to update the data limits; plot_topology sets the limits itself,
+    # so skip that update (most of the cost of drawing a dense graph).
+    ax.__dict__["_update_patch_limits"] = lambda patch: None
+    try:
+        nx.draw_networkx_edges(graph, pos, ax=ax, **kwargs)
+    finally:
+        del ax.__dict__["_update_patch_limits"]
+
+
 def _node_handle(colour: str, label: str) -> Line2D:
     return Line2D([], [], ls="", marker="o", ms=9, mfc=colour, mec="#333333", label=label)
+
+
+def _edge_norm(edge_counts: Mapping[tuple[str, str], float], edges: Iterable[tuple[str, str]]) -> Any:
+    top = max([float(edge_counts.get(e, 0)) for e in edges], default=1.0)
+    return plt.Normalize(vmin=0.0, vmax=max(top, 1.0))
 
 
 @styled
@@ -868,6 +934,7 @@ def plot_topology(
     colorbar: bool = True,
     cax: Axes | None = None,
     title: str | None = None,
+    legend: bool = True,
 ) -> Axes:
     """Draw a replication topology with networkx: who forwards writes to whom.
 
@@ -896,7 +963,9 @@ def plot_topology(
     cax : Axes, optional
         Where to draw the colorbar (default: a strip taken from under ``ax``).
     title : str, optional
-        Default: the topology's name.
+        Default: the topology's name; ``""`` for none.
+    legend : bool
+        Draw the legend of node colours (under the axes).
 
     Examples
     --------
@@ -932,23 +1001,20 @@ def plot_topology(
     )
     nx.draw_networkx_labels(graph, pos, ax=ax, font_size=10, font_color="white", font_weight="bold")
     edges = sorted(graph.edges)
-    style = dict(
+    style: dict[str, Any] = dict(
         ax=ax, node_size=size, arrows=True, arrowstyle="-|>", arrowsize=11, connectionstyle="arc3,rad=0.12"
     )
     if edge_counts is None:
-        nx.draw_networkx_edges(graph, pos, edgelist=edges, edge_color=COLORS["message"], width=1.2, **style)
+        _draw_edges(graph, pos, edgelist=edges, edge_color=COLORS["message"], width=1.2, **style)
     else:
         busy = [e for e in edges if edge_counts.get(e, 0) > 0]
         idle = [e for e in edges if e not in set(busy)]
-        top = max([float(edge_counts[e]) for e in busy], default=1.0)
-        norm = plt.Normalize(vmin=0.0, vmax=max(top, 1.0))
+        norm = _edge_norm(edge_counts, busy)
         cmap = plt.get_cmap(_EDGE_CMAP)
         if idle:
-            nx.draw_networkx_edges(
-                graph, pos, edgelist=idle, edge_color="#BBBBBB", style=":", width=1.0, **style
-            )
+            _draw_edges(graph, pos, edgelist=idle, edge_color="#BBBBBB", style=":", width=1.0, **style)
         if busy:
-            nx.draw_networkx_edges(
+            _draw_edges(
                 graph,
                 pos,
                 edgelist=busy,
@@ -971,7 +1037,7 @@ def plot_topology(
             _node_handle(COLORS["stale"], missing),
             *handles,
         ]
-    if received is not None or failed_set:
+    if legend and (received is not None or failed_set):
         ax.legend(
             handles=handles,
             loc="upper center",
@@ -987,7 +1053,8 @@ def plot_topology(
     ax.set_ylim(min(ys) - 0.25, max(ys) + 0.25)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(graph.graph.get("kind", "topology") if title is None else title, loc="left")
+    # a fixed title height: no tick labels above the (axis-less) axes to dodge
+    ax.set_title(graph.graph.get("kind", "topology") if title is None else title, loc="left", y=1.0)
     return ax
 
 
@@ -1060,7 +1127,7 @@ def plot_delivery(
     ax.set_ylabel("delay after the write (ms)")
     ax.grid(axis="x", visible=False)
     if title:
-        ax.set_title(title, loc="left")
+        ax.set_title(title, loc="left", y=1.0)  # fixed height: no tick labels above to dodge
     return ax
 
 
@@ -1292,7 +1359,7 @@ def plot_visibility(
     ax.set_ylabel("P(consistent read)")
     ax.legend(loc="lower right")
     if title:
-        ax.set_title(title, loc="left")
+        ax.set_title(title, loc="left", y=1.0)  # fixed height: no tick labels above to dodge
     return ax
 
 
@@ -1384,7 +1451,7 @@ def plot_quorum_grid(
         bar = ax.figure.colorbar(image, ax=ax, shrink=0.85, pad=0.02, ticks=[0.0, 0.5, 1.0])
         bar.set_label("P(stale read)")
     if title:
-        ax.set_title(title, loc="left")
+        ax.set_title(title, loc="left", y=1.0)  # fixed height: no tick labels above to dodge
     return ax
 
 
@@ -1490,7 +1557,7 @@ def plot_convergence(
     ax.set_ylabel("replicas behind (%)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     if title:
-        ax.set_title(title, loc="left")
+        ax.set_title(title, loc="left", y=1.0)  # fixed height: no tick labels above to dodge
     return ax
 
 
@@ -1748,7 +1815,7 @@ def plot_scheme_metric(
     if title is None:
         title = heading
     if title:
-        ax.set_title(title, loc="left")
+        ax.set_title(title, loc="left", y=1.0)  # fixed height: no tick labels above to dodge
     return ax
 
 

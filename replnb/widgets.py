@@ -173,7 +173,95 @@ __all__ += ["SingleLeaderExplorer"]
 NO_FAILOVER = "none"
 
 
-class SingleLeaderExplorer(Explorer):
+class _KeptAxesExplorer(Explorer):
+    """An explorer whose figure has a fixed layout and keeps its axes between updates.
+
+    The first render creates the axes (:meth:`make_axes`, placed with
+    ``figure.add_axes``, no layout engine); later renders remove only the
+    data artists and reset the limits, so ticks, labels and axes are not
+    rebuilt on every slider move. A caption (HTML above the figure) replaces
+    in-figure titles and legends, which cost a glyph rendering each.
+    """
+
+    def __init__(self, controls: Mapping[str, widgets.ValueWidget], *, columns: int = 3) -> None:
+        super().__init__(controls, columns=columns)
+        self.figure.set_layout_engine("none")
+        self._kept_axes: tuple[Any, ...] = ()
+        self.caption = widgets.HTML()
+        children = list(self.widget.children)
+        children.insert(children.index(self.output), self.caption)
+        self.widget.children = children
+
+    def make_axes(self, figure: Figure) -> tuple[Any, ...]:
+        """Create the axes (once per figure)."""
+        raise NotImplementedError
+
+    def caption_html(self, run: Run) -> str:
+        """The HTML shown above the figure: what each panel shows and the symbols' key."""
+        return ""
+
+    def axes_for(self, figure: Figure) -> tuple[Any, ...]:
+        """The figure's axes, emptied of data: created on first use, reused afterwards."""
+        if self._kept_axes and all(ax.figure is figure and ax in figure.axes for ax in self._kept_axes):
+            for ax in self._kept_axes:
+                for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts, *ax.images]:
+                    artist.remove()
+                legend = ax.get_legend()
+                if legend is not None:
+                    legend.remove()
+                ax.relim()
+                ax.set_autoscale_on(True)
+            return self._kept_axes
+        figure.clear()
+        figure.set_layout_engine("none")
+        self._kept_axes = self.make_axes(figure)
+        return self._kept_axes
+
+    def render(self, run: Run) -> bytes:
+        """Draw ``run`` on the kept axes and put the PNG in the image widget; returns the PNG."""
+        with _style():
+            self.draw(run, self.figure)
+            png = figure_png(self.figure)
+        self.image.value = png
+        self.caption.value = self.caption_html(run)
+        self.summary.value = _table_html(self.summarize(run))
+        return png
+
+
+def _spacetime_key(run: Run) -> list[tuple[str, str, str]]:
+    """The key of :func:`replnb.plots.plot_spacetime`'s symbols that occur in ``run``."""
+    from .plots import COLORS
+
+    ops, msgs = run.ops, run.messages
+    kinds = set(ops["kind"]) if len(ops) else set()
+    key = [("●", COLORS["write"], "acknowledged write")]
+    if "write" in kinds and not ops.loc[ops["kind"] == "write", "ok"].astype(bool).all():
+        key.append(("○", COLORS["write"], "unacknowledged write"))
+    if "lost" in ops and ops["lost"].fillna(False).astype(bool).any():
+        key.append(("✖", COLORS["lost"], "lost write"))
+    key.append(("→", COLORS["message"], "message"))
+    if len(msgs) and msgs["delivered"].isna().any():
+        key.append(("┈×", COLORS["dropped"], "dropped message"))
+    if "read" in kinds:
+        key.append(("▲", COLORS["read"], "read"))
+        if "stale" in ops:
+            key.append(("▲", COLORS["stale"], "stale read"))
+    if len(run.events) and (run.events["event"] == "crash").any():
+        key.append(("▬", COLORS["down"], "node down"))
+    return key
+
+
+def _key_html(items: list[tuple[str, str, str]]) -> str:
+    """A one-line legend: ``(symbol, colour, meaning)`` items as coloured HTML."""
+    parts = [
+        f"<span style='white-space:nowrap'><span style='color:{color};font-weight:bold'>{symbol}</span>"
+        f"&nbsp;{meaning}</span>"
+        for symbol, color, meaning in items
+    ]
+    return "<div style='font-size:85%;line-height:1.5'>" + " &nbsp; ".join(parts) + "</div>"
+
+
+class SingleLeaderExplorer(_KeptAxesExplorer):
     """Single-leader replication: mode, followers, delay, read routing and a failover.
 
     Controls: ``mode`` (``sync``, ``semi-sync``, ``async``), ``followers``
@@ -184,8 +272,9 @@ class SingleLeaderExplorer(Explorer):
 
     The figure shows a space-time diagram of the interesting part of the
     run (around the failover, or its beginning) and the replication lag of
-    every follower over the whole run; the table shows the run's metrics
-    (:func:`replnb.single_leader.simulate`).
+    every follower over the whole run (what each panel shows, and the key
+    of its symbols and colours, is in the caption above the figure); the
+    table shows the run's metrics (:func:`replnb.single_leader.simulate`).
 
     Examples
     --------
@@ -259,11 +348,6 @@ class SingleLeaderExplorer(Explorer):
         }
         super().__init__(controls, columns=3)
         controls["mode"].style.button_width = "80px"
-        # A fixed layout (see draw): a layout engine makes savefig draw the figure twice.
-        import matplotlib as mpl
-
-        with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
-            self.figure.set_layout_engine(None)
 
     def update(self, **params: Any) -> Run:
         """Set controls (``failover_at=None`` means no failover), run, redraw; return the Run."""
@@ -294,24 +378,41 @@ class SingleLeaderExplorer(Explorer):
         detect = float(run.params["detection_timeout"])
         return max(0.0, failover - 50.0), failover + detect + 110.0
 
+    def make_axes(self, figure: Figure) -> tuple[Any, ...]:
+        from matplotlib.ticker import MaxNLocator
+
+        top = figure.add_axes((0.075, 0.5, 0.91, 0.47))
+        bottom = figure.add_axes((0.075, 0.085, 0.91, 0.3))
+        for ax in (top, bottom):  # few tick labels: each drawn text costs time
+            ax.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]))
+        bottom.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 2.5, 5, 10]))
+        return top, bottom
+
     def draw(self, run: Run, figure: Figure) -> None:
         from .plots import plot_failover, plot_replication_lag
 
         since, until = self.window(run)
-        grid = figure.add_gridspec(
-            2, 1, height_ratios=(1.5, 1.0), left=0.06, right=0.8, top=0.94, bottom=0.09, hspace=0.42
+        top, bottom = self.axes_for(figure)
+        plot_failover(run, ax=top, since=since, until=until, labels=False, title=None, legend=False)
+        plot_replication_lag(run, ax=bottom, title=None, legend=False)
+
+    def caption_html(self, run: Run) -> str:
+        from .plots import COLORS, PALETTE
+
+        since, until = self.window(run)
+        followers = sorted(run.extras["lag"]["follower"].unique())  # plot_replication_lag's colours
+        lag_key = [("━", PALETTE[i % len(PALETTE)], f"lag of {f}") for i, f in enumerate(followers)]
+        key = _spacetime_key(run)
+        lost = ("✖", COLORS["lost"], "lost write")
+        if lost not in key:  # the lesson asks whether writes are lost: always say how one looks
+            key.insert(1, lost)
+        if run.params["failover_at"] is not None:
+            key.append(("◆", COLORS["highlight"], "leadership change"))
+        return (
+            f"<b>Top:</b> space-time diagram, {since:g}–{until:g} ms. "
+            "<b>Bottom:</b> replication lag of each follower (whole run; dashed lines: crash, promotion)."
+            + _key_html(key + lag_key)
         )
-        top = figure.add_subplot(grid[0])
-        bottom = figure.add_subplot(grid[1])
-        plot_failover(
-            run,
-            ax=top,
-            since=since,
-            until=until,
-            labels=False,
-            title=f"Space-time diagram, {since:g}–{until:g} ms",
-        )
-        plot_replication_lag(run, ax=bottom, title="Replication lag of each follower (whole run)")
 
     def summarize(self, run: Run) -> pd.DataFrame:
         m = run.metrics
@@ -336,7 +437,7 @@ class SingleLeaderExplorer(Explorer):
 __all__ += ["ConflictExplorer"]
 
 
-class ConflictExplorer(Explorer):
+class ConflictExplorer(_KeptAxesExplorer):
     """Multi-leader conflicts: what avoidance, last-write-wins and merges lose.
 
     Controls: ``strategy`` (a name of :data:`replnb.multi_leader.STRATEGIES`),
@@ -347,7 +448,8 @@ class ConflictExplorer(Explorer):
     Every strategy runs on the same random workload. The figure shows a
     space-time diagram of the chosen strategy's run around its first lost
     write (red cross) or first conflict, and the number of distinct states
-    across the replicas over time; the table under it gives the lost writes,
+    across the replicas over time (the caption above the figure says what
+    each panel shows and keys its symbols); the table under it gives the lost writes,
     conflicts and resurrections of every strategy (the chosen one first).
 
     Examples
@@ -423,6 +525,7 @@ class ConflictExplorer(Explorer):
             ),
         }
         super().__init__(controls, columns=3)
+        self._part: tuple[Run, Run] | None = None  # the last run drawn and its clipped view
 
     def simulate(self, **params: Any) -> Run:
         from .multi_leader import _compare
@@ -474,31 +577,51 @@ class ConflictExplorer(Explorer):
         starts = [float(r["start"]) for r in chosen]
         return min(starts), max(starts)
 
-    def draw(self, run: Run, figure: Figure) -> None:
+    def make_axes(self, figure: Figure) -> tuple[Any, ...]:
+        from matplotlib.ticker import MaxNLocator
+
+        top = figure.add_axes((0.075, 0.5, 0.91, 0.47))
+        bottom = figure.add_axes((0.075, 0.095, 0.91, 0.28))
+        # few tick labels: each drawn text costs time
+        top.xaxis.set_major_locator(MaxNLocator(6, steps=[1, 2, 2.5, 5, 10]))
+        bottom.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]))
+        return top, bottom
+
+    def _view(self, run: Run) -> tuple[Run, float, float]:
+        """The clipped run of the space-time diagram and its x limits (ms)."""
         from .multi_leader import clip
-        from .plots import plot_divergence, plot_spacetime
 
         start, end = self.window(run)
         part = clip(run, start, end, message_labels=False)
         arrivals = [float(m["delivered"]) for m in part.recorder.messages]
         delivered = [t for t in arrivals if t == t]  # NaN: dropped
-        left, right = start - 5.0, max([end, *delivered]) + 5.0
+        return part, start - 5.0, max([end, *delivered]) + 5.0
+
+    def draw(self, run: Run, figure: Figure) -> None:
+        from .plots import _spacetime, plot_divergence
+
+        part, left, right = self._view(run)
+        self._part = (run, part)
         starts = sorted(float(r["start"]) for r in part.recorder.ops)
         gaps = [starts[i + 1] - starts[i] for i in range(len(starts) - 1)]
         readable = min(gaps, default=1e9) >= 0.12 * (right - left)
-        grid = figure.add_gridspec(2, 1, height_ratios=(1.5, 1.0))
-        top = figure.add_subplot(grid[0])
-        bottom = figure.add_subplot(grid[1])
-        plot_spacetime(
-            part,
-            ax=top,
-            labels=readable,
-            title=f"{run.extras['strategy']}: space-time diagram of the writes near the first "
-            + ("lost write" if run.extras["counts"]["lost_writes"] else "conflict"),
-        )
+        top, bottom = self.axes_for(figure)
+        # plot_spacetime without its legend: the key is in the caption
+        _spacetime(part, ax=top, labels=readable, title=None, legend=False)
         top.set_xlim(left, right)
-        plot_divergence(run, ax=bottom, title="Distinct states across the replicas (whole run)")
+        plot_divergence(run, ax=bottom, title=None)
         bottom.axvspan(left, right, color="#CC79A7", alpha=0.12, lw=0)
+
+    def caption_html(self, run: Run) -> str:
+        drawn = self._part
+        part = drawn[1] if drawn is not None and drawn[0] is run else self._view(run)[0]
+        what = "lost write" if run.extras["counts"]["lost_writes"] else "conflict"
+        return (
+            f"<b>Top:</b> {run.extras['strategy']}: space-time diagram of the writes near the first {what}"
+            " (their time span is shaded below). <b>Bottom:</b> distinct states across the replicas"
+            " (whole run)."
+            + _key_html([*_spacetime_key(part), ("▮", "#CC79A7", "time span of the diagram")])
+        )
 
     def summarize(self, run: Run) -> pd.DataFrame:
         table = run.extras["comparison"].rename(columns=lambda c: c.replace("_", " "))
@@ -644,20 +767,55 @@ class TopologyExplorer(Explorer):
         run.extras["causal_counts"] = dict(causal.extras["counts"])
         return run
 
-    def draw(self, run: Run, figure: Figure) -> None:
-        from .plots import plot_delivery, plot_topology
-        from .topology import first_write
+    def render(self, run: Run) -> bytes:
+        """Draw ``run`` on the explorer's axes (kept between updates) and show the PNG."""
+        with _style():
+            self.draw(run, self.figure)
+            png = figure_png(self.figure)
+        self.image.value = png
+        self.summary.value = _table_html(self.summarize(run))
+        return png
 
-        # fixed axes positions instead of the constrained layout: the figure never
-        # changes shape, and skipping the layout solver halves the render time
-        figure.set_layout_engine("none")
-        left = figure.add_axes((0.01, 0.2, 0.45, 0.72))
-        cax = figure.add_axes((0.07, 0.11, 0.33, 0.03))
-        right = figure.add_axes((0.58, 0.13, 0.41, 0.79))
+    def draw(self, run: Run, figure: Figure) -> None:
+        import matplotlib.pyplot as plt
+
+        from .plots import _EDGE_CMAP, _edge_norm, _write_caption, plot_delivery, plot_topology
+        from .topology import first_write, message_counts
+
+        # Fixed axes positions instead of a layout engine (the figure never changes
+        # shape), and the axes, their ticks, the legend and the colorbar are made once:
+        # later updates only replace the data artists.
+        kept = getattr(self, "_axes", None)
+        fresh = kept is None or list(figure.axes) != list(kept[:3])
+        if kept is None or fresh:
+            figure.clear()
+            figure.set_layout_engine("none")
+            left = figure.add_axes((0.01, 0.2, 0.45, 0.72))
+            cax = figure.add_axes((0.07, 0.11, 0.33, 0.03))
+            right = figure.add_axes((0.58, 0.13, 0.41, 0.79))
+            mappable = plt.cm.ScalarMappable(norm=plt.Normalize(0.0, 1.0), cmap=_EDGE_CMAP)
+            bar = figure.colorbar(mappable, cax=cax, orientation="horizontal")
+            bar.set_label("messages on the link", fontsize=9)
+            bar.locator = plt.MaxNLocator(4, integer=True)
+            cax.tick_params(labelsize=8)
+            right.yaxis.set_major_locator(plt.MaxNLocator(5))  # fewer tick labels to draw
+            self._axes = (left, cax, right, mappable)
+        else:
+            left, cax, right, mappable = kept
+            for ax in (left, right):
+                for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts]:
+                    artist.remove()
+                ax.containers.clear()
         op_id = first_write(run)
-        title = f"{run.params['topology']}: who has the first write"
-        plot_topology(run, ax=left, op_id=op_id, cax=cax, title=title)
-        plot_delivery(run, ax=right, op_id=op_id)
+        counts = message_counts(run)
+        norm = _edge_norm(counts, [e for e, c in counts.items() if c > 0])
+        mappable.set_clim(norm.vmin, norm.vmax)
+        # one title for both panels (each drawn text costs time)
+        title = f"{run.params['topology']}: who has {_write_caption(run, op_id)}, and when"
+        plot_topology(
+            run, ax=left, op_id=op_id, edge_counts=counts, colorbar=False, title=title, legend=fresh
+        )
+        plot_delivery(run, ax=right, op_id=op_id, title=None)
 
     def summarize(self, run: Run) -> pd.DataFrame:
         counts, causal = run.extras["counts"], run.extras["causal_counts"]
@@ -809,7 +967,18 @@ class QuorumExplorer(Explorer):
             **self.workload,
         )
 
+    def render(self, run: Run) -> bytes:
+        """Draw ``run`` on the explorer's axes (kept between updates) and show the PNG."""
+        with _style():
+            self.draw(run, self.figure)
+            png = figure_png(self.figure)
+        self.image.value = png
+        self.summary.value = _table_html(self.summarize(run))
+        return png
+
     def draw(self, run: Run, figure: Figure) -> None:
+        import matplotlib.pyplot as plt
+
         from .leaderless import quorum_grid
         from .pbs import stale_read_probability
         from .plots import plot_convergence, plot_quorum_grid, plot_visibility
@@ -818,20 +987,47 @@ class QuorumExplorer(Explorer):
         latency = str(run.params["latency"])
         t, p = self.curve(n, r, w, latency)
         # Fixed positions (figure fractions): a layout engine would draw everything twice.
-        curve_ax = figure.add_axes((0.075, 0.575, 0.45, 0.355))
-        grid_ax = figure.add_axes((0.63, 0.575, 0.3, 0.355))
-        run_ax = figure.add_axes((0.075, 0.085, 0.7, 0.285))
+        # The axes (with their ticks), the grid's colorbar and legend are made once; later
+        # updates only replace the data artists.
+        kept = getattr(self, "_axes", None)
+        fresh = kept is None or list(figure.axes) != list(kept)
+        if kept is None or fresh:
+            figure.clear()
+            figure.set_layout_engine("none")
+            curve_ax = figure.add_axes((0.075, 0.575, 0.45, 0.355))
+            grid_ax = figure.add_axes((0.63, 0.575, 0.249, 0.355))
+            run_ax = figure.add_axes((0.075, 0.085, 0.7, 0.285))
+            cax = figure.add_axes((0.885, 0.6016, 0.0125, 0.3017))
+            shading = plt.cm.ScalarMappable(norm=plt.Normalize(0.0, 1.0), cmap="YlOrBr")
+            figure.colorbar(shading, cax=cax, ticks=[0.0, 0.5, 1.0])  # the title names it
+            # few tick labels: each drawn text costs time
+            curve_ax.yaxis.set_major_locator(plt.FixedLocator([0.0, 0.5, 1.0]))
+            run_ax.yaxis.set_major_locator(plt.FixedLocator([0.0, 50.0, 100.0]))
+            run_ax.xaxis.set_major_locator(plt.MaxNLocator(4))
+            self._axes = (curve_ax, grid_ax, run_ax, cax)
+        else:
+            curve_ax, grid_ax, run_ax, _ = kept
+            for ax in (curve_ax, grid_ax, run_ax):
+                for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts, *ax.images]:
+                    artist.remove()
+                ax.containers.clear()
         plot_visibility(
             pd.DataFrame({"t_ms": t, "p": p}),
             ax=curve_ax,
             closed_form=1.0 - stale_read_probability(n, r, w),
             log_time=True,
-            title=f"PBS: P(consistent read), {latency}, N={n} R={r} W={w}",
+            title=f"PBS model, {latency}: N={n} R={r} W={w}",
         )
         plot_quorum_grid(
-            quorum_grid(n), ax=grid_ax, highlight=(r, w), annotate=False, title=f"P(stale read), N={n}"
+            quorum_grid(n),
+            ax=grid_ax,
+            highlight=(r, w),
+            annotate=False,
+            colorbar=False,
+            legend="below" if fresh else None,
+            title=f"P(stale read), N={n}",
         )
-        plot_convergence(run, ax=run_ax, title="Simulated run: replicas behind, stale reads, failed writes")
+        plot_convergence(run, ax=run_ax, title="Simulated run")
 
     def summarize(self, run: Run) -> pd.DataFrame:
         from .pbs import stale_read_probability
@@ -950,7 +1146,11 @@ class SchemeExplorer(Explorer):
         """Draw and encode ``run`` once (no layout engine: fixed margins), as the base class does."""
         import matplotlib as mpl
 
-        png = super().render(run)
+        with _style():
+            self.draw(run, self.figure)  # no figure.clear(): draw keeps the axes
+            png = figure_png(self.figure)
+        self.image.value = png
+        self.summary.value = _table_html(self.summarize(run))
         # savefig restores the figure's layout engine "None" inside the course style, which
         # turns constrained layout back on (and a second draw pass per update): undo that.
         with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
@@ -1003,13 +1203,27 @@ class SchemeExplorer(Explorer):
         )
 
     def draw(self, run: Run, figure: Figure) -> None:
-        from .plots import plot_scheme_comparison
+        from .plots import SCHEME_METRICS, plot_scheme_comparison, plot_scheme_metric
 
         ranking = run.extras["ranking"]
         table = run.extras["table"].loc[ranking.index]
         places = zip(ranking["place"], ranking.index, strict=True)
         table.index = [f"{place}. {scheme}" for place, scheme in places]
-        plot_scheme_comparison(table, figure=figure, title=self.caption(run))
+        # The panels (with their ticks), the legend and the margins are made once; later
+        # updates only replace the bars and their labels.
+        kept = getattr(self, "_axes", None)
+        if kept is None or list(figure.axes) != list(kept):
+            figure.clear()
+            self._axes = plot_scheme_comparison(table, figure=figure, title=self.caption(run))
+            return
+        for ax in kept:
+            for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts]:
+                artist.remove()
+            ax.containers.clear()
+        metrics = [m for m in SCHEME_METRICS if m in table.columns]
+        for i, (ax, metric) in enumerate(zip(kept, metrics, strict=True)):
+            plot_scheme_metric(table, metric, ax=ax, labels=i == 0)
+        figure.suptitle(self.caption(run), x=0.01, ha="left", fontsize=11, fontweight="bold")
 
     def summarize(self, run: Run) -> pd.DataFrame:
         ranking = run.extras["ranking"]
