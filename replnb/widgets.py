@@ -39,6 +39,10 @@ class Explorer:
 
     title = "Explorer"
     figsize: tuple[float, float] = (9.0, 4.0)
+    #: False: the figure is cleared before every :meth:`draw`. True: :meth:`draw`
+    #: keeps its axes between updates and only replaces their data, which spares
+    #: matplotlib rebuilding ticks, labels and layout on every slider move.
+    keep_axes: ClassVar[bool] = False
 
     def __init__(self, controls: Mapping[str, widgets.ValueWidget], *, columns: int = 3) -> None:
         self.controls = dict(controls)
@@ -50,6 +54,7 @@ class Explorer:
         self.output = widgets.Box([self.image])
         self.output.add_class("replnb-output")
         self.summary = widgets.HTML()
+        self.caption = widgets.HTML()
         for control in self.controls.values():
             control.style = {"description_width": "initial"}
             control.observe(self._on_change, names="value")
@@ -59,7 +64,9 @@ class Explorer:
                 grid_template_columns=f"repeat({columns}, minmax(0, 1fr))", grid_gap="4px 16px"
             ),
         )
-        self.widget = widgets.VBox([widgets.HTML(f"<h3>{self.title}</h3>"), grid, self.output, self.summary])
+        self.widget = widgets.VBox(
+            [widgets.HTML(f"<h3>{self.title}</h3>"), grid, self.caption, self.output, self.summary]
+        )
         self.widget.add_class("replnb-explorer")
 
     # -- to override ----------------------------------------------------------
@@ -68,8 +75,12 @@ class Explorer:
         raise NotImplementedError
 
     def draw(self, run: Run, figure: Figure) -> None:
-        """Draw ``run`` on the (cleared) ``figure``."""
+        """Draw ``run`` on ``figure`` (cleared first unless :attr:`keep_axes`)."""
         raise NotImplementedError
+
+    def caption_html(self, run: Run) -> str:
+        """HTML shown above the figure (default: none)."""
+        return ""
 
     def summarize(self, run: Run) -> pd.DataFrame | pd.Series:
         """The table shown under the figure (default: the run's metrics)."""
@@ -107,11 +118,13 @@ class Explorer:
 
     def render(self, run: Run) -> bytes:
         """Draw ``run`` and put the PNG in the image widget; returns the PNG."""
-        self.figure.clear()
+        if not self.keep_axes:
+            self.figure.clear()
         with _style():
             self.draw(run, self.figure)
             png = figure_png(self.figure)
         self.image.value = png
+        self.caption.value = self.caption_html(run)
         self.summary.value = _table_html(self.summarize(run))
         return png
 
@@ -183,22 +196,16 @@ class _KeptAxesExplorer(Explorer):
     in-figure titles and legends, which cost a glyph rendering each.
     """
 
+    keep_axes = True
+
     def __init__(self, controls: Mapping[str, widgets.ValueWidget], *, columns: int = 3) -> None:
         super().__init__(controls, columns=columns)
         self.figure.set_layout_engine("none")
         self._kept_axes: tuple[Any, ...] = ()
-        self.caption = widgets.HTML()
-        children = list(self.widget.children)
-        children.insert(children.index(self.output), self.caption)
-        self.widget.children = children
 
     def make_axes(self, figure: Figure) -> tuple[Any, ...]:
         """Create the axes (once per figure)."""
         raise NotImplementedError
-
-    def caption_html(self, run: Run) -> str:
-        """The HTML shown above the figure: what each panel shows and the symbols' key."""
-        return ""
 
     def axes_for(self, figure: Figure) -> tuple[Any, ...]:
         """The figure's axes, emptied of data: created on first use, reused afterwards."""
@@ -216,16 +223,6 @@ class _KeptAxesExplorer(Explorer):
         figure.set_layout_engine("none")
         self._kept_axes = self.make_axes(figure)
         return self._kept_axes
-
-    def render(self, run: Run) -> bytes:
-        """Draw ``run`` on the kept axes and put the PNG in the image widget; returns the PNG."""
-        with _style():
-            self.draw(run, self.figure)
-            png = figure_png(self.figure)
-        self.image.value = png
-        self.caption.value = self.caption_html(run)
-        self.summary.value = _table_html(self.summarize(run))
-        return png
 
 
 def _spacetime_key(run: Run) -> list[tuple[str, str, str]]:
@@ -671,6 +668,8 @@ class TopologyExplorer(Explorer):
     'E'
     """
 
+    keep_axes = True
+
     title = "Topology explorer: multi-leader replication along a ring, a star or all-to-all"
     figsize = (9.0, 4.2)
     #: Fixed workload parameters of :func:`replnb.multi_leader.simulate`.
@@ -767,15 +766,6 @@ class TopologyExplorer(Explorer):
         run.extras["causal_counts"] = dict(causal.extras["counts"])
         return run
 
-    def render(self, run: Run) -> bytes:
-        """Draw ``run`` on the explorer's axes (kept between updates) and show the PNG."""
-        with _style():
-            self.draw(run, self.figure)
-            png = figure_png(self.figure)
-        self.image.value = png
-        self.summary.value = _table_html(self.summarize(run))
-        return png
-
     def draw(self, run: Run, figure: Figure) -> None:
         import matplotlib.pyplot as plt
 
@@ -865,6 +855,8 @@ class QuorumExplorer(Explorer):
     >>> int(run.metrics["stale_reads"])
     0
     """
+
+    keep_axes = True
 
     title = "Quorum explorer: N, R, W and stale reads"
     figsize = (9.0, 5.8)
@@ -966,15 +958,6 @@ class QuorumExplorer(Explorer):
             seed=self.seed,
             **self.workload,
         )
-
-    def render(self, run: Run) -> bytes:
-        """Draw ``run`` on the explorer's axes (kept between updates) and show the PNG."""
-        with _style():
-            self.draw(run, self.figure)
-            png = figure_png(self.figure)
-        self.image.value = png
-        self.summary.value = _table_html(self.summarize(run))
-        return png
 
     def draw(self, run: Run, figure: Figure) -> None:
         import matplotlib.pyplot as plt
@@ -1081,6 +1064,8 @@ class SchemeExplorer(Explorer):
     ((6, 5), True)
     """
 
+    keep_axes = True
+
     title = "Scheme explorer: one workload, the same faults, six replication schemes"
     figsize = (11.0, 3.3)
     #: What the learner cares about most -> the column that orders the ranking (None: mean rank).
@@ -1142,21 +1127,6 @@ class SchemeExplorer(Explorer):
         with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
             self.figure.set_layout_engine(None)  # plot_scheme_comparison sets fixed margins: one draw
 
-    def render(self, run: Run) -> bytes:
-        """Draw and encode ``run`` once (no layout engine: fixed margins), as the base class does."""
-        import matplotlib as mpl
-
-        with _style():
-            self.draw(run, self.figure)  # no figure.clear(): draw keeps the axes
-            png = figure_png(self.figure)
-        self.image.value = png
-        self.summary.value = _table_html(self.summarize(run))
-        # savefig restores the figure's layout engine "None" inside the course style, which
-        # turns constrained layout back on (and a second draw pass per update): undo that.
-        with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
-            self.figure.set_layout_engine(None)
-        return png
-
     def faults(self, params: Mapping[str, Any]) -> Any:
         """The :class:`replnb.compare.Faults` of these control values."""
         from .compare import Faults
@@ -1192,7 +1162,7 @@ class SchemeExplorer(Explorer):
             extras={"table": table, "ranking": ranking, "faults": faults, "workload": workload},
         )
 
-    def caption(self, run: Run) -> str:
+    def figure_title(self, run: Run) -> str:
         """The one-line description of the scenario above the panels."""
         p = run.params
         crash = f"A down {p['crash_ms']} ms" if p["crash_ms"] else "no crash"
@@ -1214,7 +1184,7 @@ class SchemeExplorer(Explorer):
         kept = getattr(self, "_axes", None)
         if kept is None or list(figure.axes) != list(kept):
             figure.clear()
-            self._axes = plot_scheme_comparison(table, figure=figure, title=self.caption(run))
+            self._axes = plot_scheme_comparison(table, figure=figure, title=self.figure_title(run))
             return
         for ax in kept:
             for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts]:
@@ -1223,7 +1193,7 @@ class SchemeExplorer(Explorer):
         metrics = [m for m in SCHEME_METRICS if m in table.columns]
         for i, (ax, metric) in enumerate(zip(kept, metrics, strict=True)):
             plot_scheme_metric(table, metric, ax=ax, labels=i == 0)
-        figure.suptitle(self.caption(run), x=0.01, ha="left", fontsize=11, fontweight="bold")
+        figure.suptitle(self.figure_title(run), x=0.01, ha="left", fontsize=11, fontweight="bold")
 
     def summarize(self, run: Run) -> pd.DataFrame:
         ranking = run.extras["ranking"]
