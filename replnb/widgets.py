@@ -344,7 +344,7 @@ class SingleLeaderExplorer(_KeptAxesExplorer):
             "seed": widgets.IntSlider(value=seed, min=0, max=99, description="seed", continuous_update=False),
         }
         super().__init__(controls, columns=3)
-        controls["mode"].style.button_width = "80px"
+        controls["mode"].style.button_width = "90px"
 
     def update(self, **params: Any) -> Run:
         """Set controls (``failover_at=None`` means no failover), run, redraw; return the Run."""
