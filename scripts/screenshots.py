@@ -77,13 +77,15 @@ def shoot(notebook: Path, lab: Any, browser: Any, h: ModuleType, out: Path) -> l
     saved: list[Path] = []
     try:
         rel = notebook.relative_to(REPO).as_posix()
-        page.goto(f"{lab.url}/lab/tree/{rel}?token={lab.token}", wait_until="domcontentloaded")
+        # A workspace of its own (as the browser test does): JupyterLab then reopens no
+        # earlier notebook, whose widgets would fail to display after their kernel stopped.
+        url = f"{lab.url}/lab/workspaces/replnb-shot-{notebook.stem}/tree/{rel}?reset&token={lab.token}"
+        page.goto(url, wait_until="domcontentloaded")
         page.wait_for_function(h.JS_READY, timeout=h.PAGE_READY_S * 1000, polling=250)
         h._run_all(page)
         h._wait_settled(page, h.RUN_ALL_S)
         h._assert_no_errors(page)
-        # Only this notebook's explorers: JupyterLab may restore other notebooks of the
-        # workspace in hidden tabs, whose explorers are in the DOM but not visible.
+        # Only this notebook's explorers, should any other panel be open.
         panel = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
         explorers = page.locator(f"[id='{panel}'] .replnb-explorer")
         for i in range(explorers.count()):
