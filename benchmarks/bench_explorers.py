@@ -3,8 +3,13 @@
 For each explorer of :mod:`replnb.widgets` this builds the explorer, warms it
 up, then times (median, min and max of ``repeats`` runs):
 
-* ``explorer.update()``: what a slider move costs, simulate plus render
+* ``explorer.update()``: one update on the defaults, simulate plus render
   (target: at most 100 ms, the threshold at which a response feels instant);
+* slider moves: ``explorer.update(**move)`` for each move of :data:`MOVES`,
+  a round trip that moves every control away from its default and back, as a
+  learner would; after one warm-up trip, every move of ``trips`` trips is a
+  sample. A move that changes the axes (a new N, more followers) redraws the
+  ticks and labels, and shows up in the max (target: at most 100 ms);
 * ``explorer.simulate(**explorer.params())``: the model alone;
 * ``explorer.render(explorer.run)``: matplotlib alone (drawing, PNG
   encoding, the summary table), the floor that a faster model cannot beat.
@@ -34,6 +39,64 @@ except ModuleNotFoundError:  # running from a checkout without an installed pack
 
 EXPLORERS = ("SingleLeaderExplorer", "ConflictExplorer", "TopologyExplorer", "QuorumExplorer")
 TARGET_MS = 100.0
+
+#: One round trip over every control of each explorer, back to its defaults.
+MOVES: dict[str, list[dict[str, Any]]] = {
+    "SingleLeaderExplorer": [
+        {"mode": "sync"},
+        {"mode": "async"},
+        {"followers": 4},
+        {"followers": 2},
+        {"replication_delay": 60},
+        {"replication_delay": 20},
+        {"read_from": "any"},
+        {"read_from": "leader"},
+        {"failover_at": None},
+        {"failover_at": 250.0},
+        {"seed": 1},
+        {"seed": 0},
+    ],
+    "ConflictExplorer": [
+        {"strategy": "cart: union"},
+        {"strategy": "last-write-wins"},
+        {"clock_skew": 20},
+        {"clock_skew": 100},
+        {"leaders": 4},
+        {"leaders": 2},
+        {"write_rate": 45.0},
+        {"write_rate": 30.0},
+        {"relocation_rate": 5.0},
+        {"relocation_rate": 0.0},
+    ],
+    "TopologyExplorer": [
+        {"topology": "star"},
+        {"topology": "circular"},
+        {"leaders": 7},
+        {"leaders": 5},
+        {"failed": "B"},
+        {"failed": "none"},
+        {"latency": 20.0},
+        {"latency": 10.0},
+        {"jitter": 2.0},
+        {"jitter": 5.0},
+    ],
+    "QuorumExplorer": [
+        {"n": 5},
+        {"n": 3},
+        {"latency": "YMMR"},
+        {"latency": "LNKD-DISK"},
+        {"failed": 1},
+        {"failed": 0},
+        {"r_level": "ONE"},
+        {"r_level": "QUORUM"},
+        {"w": 3},
+        {"w": 2},
+        {"sloppy": True},
+        {"sloppy": False},
+        {"read_repair": False},
+        {"read_repair": True},
+    ],
+}
 
 
 def _times_ms(fn: Callable[[], object], repeats: int) -> list[float]:
@@ -93,22 +156,38 @@ def floor_row(repeats: int = 7) -> dict[str, object]:
     return _row("matplotlib floor: one line plot, 9x4 in, to PNG", _times_ms(render, repeats), None)
 
 
-def bench_one(name: str, cls: Any, repeats: int = 7, warmup: int = 2) -> list[dict[str, object]]:
-    """Time one explorer class; three rows (update, simulate, render)."""
+def _moves_ms(explorer: Any, moves: list[dict[str, Any]], trips: int) -> list[float]:
+    out = []
+    for trip in range(trips + 1):  # the first trip warms the caches up
+        for move in moves:
+            start = time.perf_counter()
+            explorer.update(**move)
+            if trip:
+                out.append(1e3 * (time.perf_counter() - start))
+    return out
+
+
+def bench_one(
+    name: str, cls: Any, repeats: int = 7, warmup: int = 2, trips: int = 2
+) -> list[dict[str, object]]:
+    """Time one explorer class; rows for update, slider moves, simulate and render."""
     explorer = cls()
     for _ in range(warmup):
         explorer.update()
     update = _times_ms(explorer.update, repeats)
     simulate = _times_ms(lambda: explorer.simulate(**explorer.params()), repeats)
     render = _times_ms(lambda: explorer.render(explorer.run), repeats)
-    return [
-        _row(f"{name}.update() (simulate + render), defaults", update, TARGET_MS),
-        _row(f"{name}: simulate alone", simulate, None),
-        _row(f"{name}: render alone (matplotlib + PNG)", render, None),
-    ]
+    rows = [_row(f"{name}.update() (simulate + render), defaults", update, TARGET_MS)]
+    if name in MOVES:
+        moves = MOVES[name]
+        what = f"{name}: slider moves ({len(moves)} per trip, every control and back)"
+        rows.append(_row(what, _moves_ms(explorer, moves, trips), TARGET_MS))
+    rows.append(_row(f"{name}: simulate alone", simulate, None))
+    rows.append(_row(f"{name}: render alone (matplotlib + PNG)", render, None))
+    return rows
 
 
-def bench(repeats: int = 7, warmup: int = 2) -> list[dict[str, object]]:
+def bench(repeats: int = 7, warmup: int = 2, trips: int = 2) -> list[dict[str, object]]:
     """Time every explorer; rows with the keys ``figure, median, min, max, unit, target, met``."""
     if repeats < 1:
         raise ValueError(f"repeats must be an integer >= 1, got {repeats!r}")
@@ -124,7 +203,7 @@ def bench(repeats: int = 7, warmup: int = 2) -> list[dict[str, object]]:
             rows += _missing(name, "not available")
             continue
         try:
-            rows += bench_one(name, cls, repeats, warmup)
+            rows += bench_one(name, cls, repeats, warmup, trips)
         except Exception as exc:  # a half-written explorer must not stop the benchmark
             rows += _missing(name, f"failed: {type(exc).__name__}: {exc}"[:120])
     return rows

@@ -12,8 +12,9 @@ whether the median meets it. The table is also written to
 ``benchmarks/results.md``. The parts:
 
 ``explorers``  one update (simulate + render) of each explorer on its
-               defaults, plus the model and the rendering alone;
-               target <= 100 ms (``bench_explorers.py``)
+               defaults, a round trip of slider moves over every control,
+               and the model and the rendering alone; target <= 100 ms
+               (``bench_explorers.py``)
 ``engine``     the same leaderless quorum workload on replnb's engine and
                on SimPy, side by side; target >= 3x (``bench_engine.py``)
 ``pbs``        the PBS Monte Carlo (``bench_pbs.py``)
@@ -99,7 +100,7 @@ def _parts(quick: bool) -> dict[str, Callable[[], list[Row]]]:
     def explorers() -> list[Row]:
         import bench_explorers
 
-        return bench_explorers.bench(repeats=7, warmup=1 if quick else 2)
+        return bench_explorers.bench(repeats=7, warmup=1 if quick else 2, trips=1 if quick else 2)
 
     def engine() -> list[Row]:
         import bench_engine

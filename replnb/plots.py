@@ -1108,7 +1108,8 @@ def plot_delivery(
     values = delays.to_numpy(dtype=float)
     finite = values[np.isfinite(values)]
     top = max(float(finite.max()) if finite.size else 0.0, one_hop)
-    ceiling = top * 1.18 if top > 0 else 1.0
+    # a round number for the top of the axes (and of the "never" bars)
+    ceiling = float(ax.yaxis.get_major_locator().tick_values(0.0, top * 1.18)[-1]) if top > 0 else 1.0
     x = np.arange(len(nodes))
     for i, (node, value) in enumerate(zip(nodes, values, strict=True)):
         if node in failed_set or value == 0:
@@ -1273,6 +1274,7 @@ def plot_visibility(
     closed_form: float | dict[str, float] | None = None,
     published: pd.DataFrame | None = None,
     log_time: bool = False,
+    legend: bool = True,
     title: str | None = "P(consistent read) after a write commits",
 ) -> Axes:
     """PBS t-visibility curves: the chance that a read ``t`` ms after the commit sees the write.
@@ -1292,6 +1294,8 @@ def plot_visibility(
     log_time : bool
         A symmetric-log time axis (linear below 1 ms), for curves that span
         decades.
+    legend : bool
+        Name the curves and markers in a legend.
     title : str or None
 
     Examples
@@ -1357,7 +1361,8 @@ def plot_visibility(
     ax.set_ylim(min(0.0, float(curves["p"].min())) - 0.02, 1.02)
     ax.set_xlabel("t: time after the write commits (ms)")
     ax.set_ylabel("P(consistent read)")
-    ax.legend(loc="lower right")
+    if legend:
+        ax.legend(loc="lower right")
     if title:
         ax.set_title(title, loc="left", y=1.0)  # fixed height: no tick labels above to dodge
     return ax
@@ -1469,6 +1474,7 @@ def plot_convergence(
     ax: Axes | None = None,
     *,
     marks: bool | None = None,
+    legend: bool = True,
     title: str | None = "Replicas behind the newest acknowledged write",
 ) -> Axes:
     """The share of (key, home replica) pairs that lag behind, over time.
@@ -1482,6 +1488,8 @@ def plot_convergence(
     marks : bool, optional
         Also mark stale reads (orange, at the bottom) and failed writes (red,
         at the top) of the run; default when one Run is given.
+    legend : bool
+        Name the curves, shading and marks in a legend right of the axes.
     title : str or None
 
     Times when a node of the (first) run is down are shaded grey.
@@ -1555,7 +1563,8 @@ def plot_convergence(
     ax.set_ylim(-2.0, 102.0)
     ax.set_xlabel("true time (ms)")
     ax.set_ylabel("replicas behind (%)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     if title:
         ax.set_title(title, loc="left", y=1.0)  # fixed height: no tick labels above to dodge
     return ax

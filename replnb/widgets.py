@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import ipywidgets as widgets
-import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -122,11 +121,15 @@ class Explorer:
             self.figure.clear()
         with _style():
             self.draw(run, self.figure)
-            png = figure_png(self.figure)
+            png = self.png()
         self.image.value = png
         self.caption.value = self.caption_html(run)
         self.summary.value = _table_html(self.summarize(run))
         return png
+
+    def png(self) -> bytes:
+        """The figure, as drawn, encoded as PNG."""
+        return figure_png(self.figure)
 
     def _on_change(self, change: Mapping[str, Any]) -> None:
         if self._busy:
@@ -163,8 +166,15 @@ def figure_png(figure: Figure) -> bytes:
     """
     canvas = FigureCanvasAgg(figure)
     canvas.draw()
+    return _encode(canvas)
+
+
+def _encode(canvas: FigureCanvasAgg) -> bytes:
+    """The canvas's pixels as an opaque (RGB) PNG, compressed for speed."""
+    size = canvas.get_width_height(physical=True)
+    image = Image.frombuffer("RGBA", size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
     buf = io.BytesIO()
-    Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
+    image.save(buf, format="png", compress_level=1)
     return buf.getvalue()
 
 
@@ -194,35 +204,113 @@ class _KeptAxesExplorer(Explorer):
     data artists and reset the limits, so ticks, labels and axes are not
     rebuilt on every slider move. A caption (HTML above the figure) replaces
     in-figure titles and legends, which cost a glyph rendering each.
+
+    Rendering is split in two layers, as in matplotlib's blitting recipe: the
+    *background* (everything but the data: axes, ticks, tick labels, axis
+    labels, titles, colour bars) and the *data* (the lines, collections,
+    patches, texts, images and legends of the kept axes). A background is
+    drawn once and kept as pixels under its :meth:`background_key` (the last
+    :attr:`backgrounds` of them); a render whose key is known restores those
+    pixels and draws only the data.
+    Every render, first or not, paints the background first and the data
+    over it, so an explorer moved to some parameters shows the same pixels as
+    a fresh one built with them.
     """
 
     keep_axes = True
+    #: How many backgrounds (about 1.3 MB of pixels each) are kept.
+    backgrounds: ClassVar[int] = 8
 
     def __init__(self, controls: Mapping[str, widgets.ValueWidget], *, columns: int = 3) -> None:
         super().__init__(controls, columns=columns)
         self.figure.set_layout_engine("none")
         self._kept_axes: tuple[Any, ...] = ()
+        self._canvas = FigureCanvasAgg(self.figure)
+        self._backgrounds: dict[tuple[Any, ...], Any] = {}
 
     def make_axes(self, figure: Figure) -> tuple[Any, ...]:
-        """Create the axes (once per figure)."""
+        """Create the axes whose data is replaced on every update (once per figure)."""
         raise NotImplementedError
 
     def axes_for(self, figure: Figure) -> tuple[Any, ...]:
         """The figure's axes, emptied of data: created on first use, reused afterwards."""
         if self._kept_axes and all(ax.figure is figure and ax in figure.axes for ax in self._kept_axes):
             for ax in self._kept_axes:
-                for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts, *ax.images]:
+                for artist in _data_artists(ax):
                     artist.remove()
-                legend = ax.get_legend()
-                if legend is not None:
-                    legend.remove()
                 ax.relim()
                 ax.set_autoscale_on(True)
             return self._kept_axes
         figure.clear()
         figure.set_layout_engine("none")
+        self._backgrounds.clear()
         self._kept_axes = self.make_axes(figure)
         return self._kept_axes
+
+    def background_key(self) -> tuple[Any, ...]:
+        """What the background's pixels depend on: for every axes of the figure, its
+        position, limits, scales, ticks and their labels, titles and axis labels."""
+        key: list[Any] = [self.figure.bbox.bounds, tuple(t.get_text() for t in self.figure.texts)]
+        for ax in self.figure.axes:
+            key += [ax.get_position().bounds, ax.get_visible(), ax.axison]
+            key += [ax.get_title(loc) for loc in ("left", "center", "right")]
+            for axis in (ax.xaxis, ax.yaxis):
+                key += [tuple(axis.get_view_interval()), axis.get_scale(), axis.get_label_text()]
+                for locator, formatter in (
+                    (axis.get_major_locator(), axis.get_major_formatter()),
+                    (axis.get_minor_locator(), axis.get_minor_formatter()),
+                ):
+                    locs = list(locator())
+                    key += [tuple(locs), tuple(formatter.format_ticks(locs))]
+        return tuple(key)
+
+    def png(self) -> bytes:
+        """The background (restored from pixels when unchanged), then the data over it."""
+        canvas = self._canvas
+        if self.figure.canvas is not canvas:  # someone drew the figure elsewhere
+            self.figure.set_canvas(canvas)
+            self._backgrounds.clear()
+        data = [_data_artists(ax) for ax in self._kept_axes]
+        key = self.background_key()
+        background = self._backgrounds.pop(key, None)
+        if background is None:
+            shown = [a for artists in data for a in artists if a.get_visible()]
+            for artist in shown:
+                artist.set_visible(False)
+            try:
+                canvas.draw()
+            finally:
+                for artist in shown:
+                    artist.set_visible(True)
+            background = canvas.copy_from_bbox(self.figure.bbox)
+            while len(self._backgrounds) >= self.backgrounds:
+                del self._backgrounds[next(iter(self._backgrounds))]  # the least recently used
+        else:
+            canvas.restore_region(background)
+        self._backgrounds[key] = background
+        renderer = canvas.get_renderer()
+        for artists in data:
+            for artist in sorted(artists, key=lambda a: a.get_zorder()):
+                artist.draw(renderer)
+        return _encode(canvas)
+
+
+def _data_artists(ax: Any) -> list[Any]:
+    """The artists of ``ax`` that an update replaces (its legend included)."""
+    artists = [*ax.collections, *ax.patches, *ax.lines, *ax.texts, *ax.images]
+    legend = ax.get_legend()
+    return artists if legend is None else [*artists, legend]
+
+
+def _round_limits(ax: Any) -> None:
+    """Widen the data limits of ``ax`` (from 0) to its tick locators' next round numbers.
+
+    Limits that move less often keep an explorer's background (its ticks and
+    their labels) the same across more slider moves.
+    """
+    for axis, set_lim in ((ax.xaxis, ax.set_xlim), (ax.yaxis, ax.set_ylim)):
+        high = float(axis.get_data_interval()[1])
+        set_lim(0.0, float(axis.get_major_locator().tick_values(0.0, max(high, 1.0))[-1]))
 
 
 def _spacetime_key(run: Run) -> list[tuple[str, str, str]]:
@@ -392,6 +480,8 @@ class SingleLeaderExplorer(_KeptAxesExplorer):
         top, bottom = self.axes_for(figure)
         plot_failover(run, ax=top, since=since, until=until, labels=False, title=None, legend=False)
         plot_replication_lag(run, ax=bottom, title=None, legend=False)
+        _round_limits(bottom)
+
 
     def caption_html(self, run: Run) -> str:
         from .plots import COLORS, PALETTE
@@ -640,7 +730,7 @@ __all__ += ["TopologyExplorer"]
 NO_FAILURE = "none"
 
 
-class TopologyExplorer(Explorer):
+class TopologyExplorer(_KeptAxesExplorer):
     """Multi-leader topologies: which replicas a failed leader cuts off, and causality.
 
     Controls: ``topology`` (``circular``, ``star``, ``all-to-all``),
@@ -667,8 +757,6 @@ class TopologyExplorer(Explorer):
     >>> ex.controls["failed"].options[-1]
     'E'
     """
-
-    keep_axes = True
 
     title = "Topology explorer: multi-leader replication along a ring, a star or all-to-all"
     figsize = (9.0, 4.2)
@@ -766,46 +854,51 @@ class TopologyExplorer(Explorer):
         run.extras["causal_counts"] = dict(causal.extras["counts"])
         return run
 
-    def draw(self, run: Run, figure: Figure) -> None:
+    def make_axes(self, figure: Figure) -> tuple[Any, ...]:
         import matplotlib.pyplot as plt
 
-        from .plots import _EDGE_CMAP, _edge_norm, _write_caption, plot_delivery, plot_topology
+        from .plots import _EDGE_CMAP
+
+        left = figure.add_axes((0.01, 0.2, 0.45, 0.77))
+        cax = figure.add_axes((0.07, 0.11, 0.33, 0.03))
+        right = figure.add_axes((0.58, 0.13, 0.41, 0.84))
+        self._edges = plt.cm.ScalarMappable(norm=plt.Normalize(0.0, 1.0), cmap=_EDGE_CMAP)
+        bar = figure.colorbar(self._edges, cax=cax, orientation="horizontal")
+        bar.set_label("messages on the link", fontsize=9)
+        bar.locator = plt.MaxNLocator(4, integer=True)
+        cax.tick_params(labelsize=8)
+        right.yaxis.set_major_locator(plt.MaxNLocator(5))  # fewer tick labels to draw
+        return left, right
+
+    def draw(self, run: Run, figure: Figure) -> None:
+        from .plots import _edge_norm, plot_delivery, plot_topology
         from .topology import first_write, message_counts
 
-        # Fixed axes positions instead of a layout engine (the figure never changes
-        # shape), and the axes, their ticks, the legend and the colorbar are made once:
-        # later updates only replace the data artists.
-        kept = getattr(self, "_axes", None)
-        fresh = kept is None or list(figure.axes) != list(kept[:3])
-        if kept is None or fresh:
-            figure.clear()
-            figure.set_layout_engine("none")
-            left = figure.add_axes((0.01, 0.2, 0.45, 0.72))
-            cax = figure.add_axes((0.07, 0.11, 0.33, 0.03))
-            right = figure.add_axes((0.58, 0.13, 0.41, 0.79))
-            mappable = plt.cm.ScalarMappable(norm=plt.Normalize(0.0, 1.0), cmap=_EDGE_CMAP)
-            bar = figure.colorbar(mappable, cax=cax, orientation="horizontal")
-            bar.set_label("messages on the link", fontsize=9)
-            bar.locator = plt.MaxNLocator(4, integer=True)
-            cax.tick_params(labelsize=8)
-            right.yaxis.set_major_locator(plt.MaxNLocator(5))  # fewer tick labels to draw
-            self._axes = (left, cax, right, mappable)
-        else:
-            left, cax, right, mappable = kept
-            for ax in (left, right):
-                for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts]:
-                    artist.remove()
-                ax.containers.clear()
+        left, right = self.axes_for(figure)
         op_id = first_write(run)
         counts = message_counts(run)
         norm = _edge_norm(counts, [e for e, c in counts.items() if c > 0])
-        mappable.set_clim(norm.vmin, norm.vmax)
-        # one title for both panels (each drawn text costs time)
-        title = f"{run.params['topology']}: who has {_write_caption(run, op_id)}, and when"
-        plot_topology(
-            run, ax=left, op_id=op_id, edge_counts=counts, colorbar=False, title=title, legend=fresh
-        )
+        self._edges.set_clim(norm.vmin, norm.vmax)
+        plot_topology(run, ax=left, op_id=op_id, edge_counts=counts, colorbar=False, title="", legend=False)
         plot_delivery(run, ax=right, op_id=op_id, title=None)
+
+    def caption_html(self, run: Run) -> str:
+        from .plots import COLORS, _write_caption
+        from .topology import first_write
+
+        write = _write_caption(run, first_write(run))
+        key = [
+            ("●", COLORS["ok"], "has it"),
+            ("●", COLORS["stale"], "missing it"),
+            ("●", COLORS["down"], "failed"),
+            ("┈", "#BBBBBB", "link that carried no message"),
+        ]
+        return (
+            f"<b>{run.params['topology']}</b>: who has {write}, and when. <b>Left:</b> the leaders,"
+            " and the links coloured by the messages they carried in the whole run."
+            f" <b>Right:</b> how long after it was accepted {write.split(' (')[0]} reached each leader."
+            + _key_html(key)
+        )
 
     def summarize(self, run: Run) -> pd.DataFrame:
         counts, causal = run.extras["counts"], run.extras["causal_counts"]
@@ -829,7 +922,7 @@ class TopologyExplorer(Explorer):
 __all__ += ["QuorumExplorer"]
 
 
-class QuorumExplorer(Explorer):
+class QuorumExplorer(_KeptAxesExplorer):
     """N, R and W of a leaderless store: staleness (PBS), the (R, W) grid and a simulated run.
 
     Controls: ``n`` (replicas, 1..9), ``r`` and ``w`` (quorum sizes, at most
@@ -855,8 +948,6 @@ class QuorumExplorer(Explorer):
     >>> int(run.metrics["stale_reads"])
     0
     """
-
-    keep_axes = True
 
     title = "Quorum explorer: N, R, W and stale reads"
     figsize = (9.0, 5.8)
@@ -906,7 +997,6 @@ class QuorumExplorer(Explorer):
         }
         super().__init__(controls, columns=3)
         self._last = {side: (controls[f"{side}_level"].value, controls[side].value, n) for side in ("r", "w")}
-        self.figure.set_layout_engine("none")
 
     def constrain(self) -> None:
         from .leaderless import level_name, level_size
@@ -959,58 +1049,63 @@ class QuorumExplorer(Explorer):
             **self.workload,
         )
 
-    def draw(self, run: Run, figure: Figure) -> None:
+    def make_axes(self, figure: Figure) -> tuple[Any, ...]:
         import matplotlib.pyplot as plt
 
+        curve_ax = figure.add_axes((0.075, 0.575, 0.45, 0.395))
+        grid_ax = figure.add_axes((0.63, 0.575, 0.249, 0.395))
+        run_ax = figure.add_axes((0.075, 0.085, 0.885, 0.34))
+        cax = figure.add_axes((0.885, 0.575, 0.0125, 0.395))
+        shading = plt.cm.ScalarMappable(norm=plt.Normalize(0.0, 1.0), cmap="YlOrBr")
+        figure.colorbar(shading, cax=cax, ticks=[0.0, 0.5, 1.0], label="P(stale read)")
+        # few tick labels: each drawn text costs time
+        curve_ax.yaxis.set_major_locator(plt.FixedLocator([0.0, 0.5, 1.0]))
+        run_ax.yaxis.set_major_locator(plt.FixedLocator([0.0, 50.0, 100.0]))
+        run_ax.xaxis.set_major_locator(plt.MaxNLocator(5))
+        return curve_ax, grid_ax, run_ax
+
+    def draw(self, run: Run, figure: Figure) -> None:
         from .leaderless import quorum_grid
         from .pbs import stale_read_probability
         from .plots import plot_convergence, plot_quorum_grid, plot_visibility
 
         n, r, w = (int(run.params[k]) for k in ("n", "r", "w"))
-        latency = str(run.params["latency"])
-        t, p = self.curve(n, r, w, latency)
-        # Fixed positions (figure fractions): a layout engine would draw everything twice.
-        # The axes (with their ticks), the grid's colorbar and legend are made once; later
-        # updates only replace the data artists.
-        kept = getattr(self, "_axes", None)
-        fresh = kept is None or list(figure.axes) != list(kept)
-        if kept is None or fresh:
-            figure.clear()
-            figure.set_layout_engine("none")
-            curve_ax = figure.add_axes((0.075, 0.575, 0.45, 0.355))
-            grid_ax = figure.add_axes((0.63, 0.575, 0.249, 0.355))
-            run_ax = figure.add_axes((0.075, 0.085, 0.7, 0.285))
-            cax = figure.add_axes((0.885, 0.6016, 0.0125, 0.3017))
-            shading = plt.cm.ScalarMappable(norm=plt.Normalize(0.0, 1.0), cmap="YlOrBr")
-            figure.colorbar(shading, cax=cax, ticks=[0.0, 0.5, 1.0])  # the title names it
-            # few tick labels: each drawn text costs time
-            curve_ax.yaxis.set_major_locator(plt.FixedLocator([0.0, 0.5, 1.0]))
-            run_ax.yaxis.set_major_locator(plt.FixedLocator([0.0, 50.0, 100.0]))
-            run_ax.xaxis.set_major_locator(plt.MaxNLocator(4))
-            self._axes = (curve_ax, grid_ax, run_ax, cax)
-        else:
-            curve_ax, grid_ax, run_ax, _ = kept
-            for ax in (curve_ax, grid_ax, run_ax):
-                for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts, *ax.images]:
-                    artist.remove()
-                ax.containers.clear()
-        plot_visibility(
-            pd.DataFrame({"t_ms": t, "p": p}),
-            ax=curve_ax,
-            closed_form=1.0 - stale_read_probability(n, r, w),
-            log_time=True,
-            title=f"PBS model, {latency}: N={n} R={r} W={w}",
-        )
+        t, p = self.curve(n, r, w, str(run.params["latency"]))
+        curve_ax, grid_ax, run_ax = self.axes_for(figure)
+        closed_form = 1.0 - stale_read_probability(n, r, w)
+        curve = pd.DataFrame({"t_ms": t, "p": p})
+        plot_visibility(curve, ax=curve_ax, closed_form=closed_form, log_time=True, legend=False, title=None)
+        grid = quorum_grid(n)
         plot_quorum_grid(
-            quorum_grid(n),
-            ax=grid_ax,
-            highlight=(r, w),
-            annotate=False,
-            colorbar=False,
-            legend="below" if fresh else None,
-            title=f"P(stale read), N={n}",
+            grid, ax=grid_ax, highlight=(r, w), annotate=False, colorbar=False, legend=None, title=None
         )
-        plot_convergence(run, ax=run_ax, title="Simulated run")
+        plot_convergence(run, ax=run_ax, legend=False, title=None)
+
+    def caption_html(self, run: Run) -> str:
+        from .plots import COLORS, PALETTE
+
+        n, r, w = (int(run.params[k]) for k in ("n", "r", "w"))
+        ops = run.ops
+        key = [
+            ("━", PALETTE[0], "PBS model"),
+            ("○", PALETTE[0], "closed form, no propagation (t = 0)"),
+            ("┅", "#333333", "R + W = N + 1"),
+            ("□", COLORS["highlight"], f"R={r}, W={w}"),
+            ("▇", PALETTE[0], "replicas behind"),
+        ]
+        if len(run.events) and (run.events["event"] == "crash").any():
+            key.append(("▇", COLORS["down"], "node(s) down"))
+        if ((ops["kind"] == "read") & ops["stale"].astype(bool)).any():
+            key.append(("|", COLORS["stale"], "stale read"))
+        if ((ops["kind"] == "write") & ~ops["ok"].astype(bool)).any():
+            key.append(("×", COLORS["lost"], "failed write"))
+        return (
+            f"<b>Top left:</b> the chance that a read t ms after a write commits sees it (PBS model,"
+            f" {run.params['latency']} latencies, N={n}, R={r}, W={w}). <b>Top right:</b> P(stale read)"
+            f" for every R and W with N={n}, when writes do not spread further. <b>Bottom:</b> the"
+            " simulated run: the share of replicas behind the newest acknowledged write."
+            + _key_html(key)
+        )
 
     def summarize(self, run: Run) -> pd.DataFrame:
         from .pbs import stale_read_probability

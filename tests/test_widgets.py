@@ -1,0 +1,108 @@
+"""The explorers' shared machinery: kept axes and cached backgrounds.
+
+An explorer that keeps its axes restores a cached background (axes, ticks,
+labels) and draws only the data over it. These tests check that a cached
+background is never stale: an explorer walked through a series of slider
+moves shows, at every step, exactly the pixels of a fresh explorer built
+with the same values.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from replnb.widgets import ConflictExplorer, QuorumExplorer, SingleLeaderExplorer, TopologyExplorer
+
+#: Slider moves for each explorer: some keep the axes, some change them
+#: (N, followers, failover), and some come back to an earlier background.
+WALKS: dict[type, list[dict[str, Any]]] = {
+    QuorumExplorer: [
+        {"r": 1},
+        {"n": 5},
+        {"w_level": "ALL"},
+        {"failed": 2, "sloppy": True},
+        {"n": 3},
+        {"latency": "YMMR", "read_repair": False},
+        {"n": 9, "r_level": "QUORUM"},
+    ],
+    SingleLeaderExplorer: [
+        {"mode": "sync"},
+        {"followers": 4},
+        {"replication_delay": 150},
+        {"read_from": "any"},
+        {"failover_at": None},
+        {"seed": 7, "followers": 2},
+        {"mode": "async", "failover_at": 150.0},
+    ],
+    TopologyExplorer: [
+        {"failed": "B"},
+        {"latency": 30.0},
+        {"topology": "all-to-all", "leaders": 8},
+        {"jitter": 0.0, "failed": "none"},
+        {"topology": "circular", "leaders": 5, "latency": 10.0},
+    ],
+    ConflictExplorer: [{"clock_skew": 20}, {"leaders": 4}, {"strategy": "cart: union"}, {"leaders": 2}],
+}
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def _fresh(cls: type, explorer: Any) -> Any:
+    """A new explorer of ``cls`` whose controls hold ``explorer``'s values."""
+    fresh = cls()
+    fresh.update(**explorer.params())
+    return fresh
+
+
+@pytest.mark.parametrize("cls", list(WALKS), ids=lambda c: c.__name__)
+def test_a_walked_explorer_draws_the_pixels_of_a_fresh_one(cls: type) -> None:
+    explorer = cls()
+    explorer.refresh()
+    for move in WALKS[cls]:
+        explorer.update(**move)
+        fresh = _fresh(cls, explorer)
+        assert fresh.params() == explorer.params()
+        assert np.array_equal(_pixels(explorer.image.value), _pixels(fresh.image.value)), move
+
+
+def test_backgrounds_are_reused_and_bounded() -> None:
+    explorer = QuorumExplorer()
+    explorer.refresh()
+    assert len(explorer._backgrounds) == 1
+    explorer.update(r=1, w=1, latency="YMMR", sloppy=True)  # the axes stay: no new background
+    assert len(explorer._backgrounds) == 1
+    explorer.update(n=5)
+    explorer.update(n=3)  # back to the first background
+    assert len(explorer._backgrounds) == 2
+    for n in range(1, 10):
+        explorer.update(n=n)
+    assert len(explorer._backgrounds) == explorer.backgrounds < 9
+    assert next(reversed(explorer._backgrounds)) == explorer.background_key()  # the newest is last
+
+
+def test_a_figure_drawn_elsewhere_gets_a_fresh_background() -> None:
+    from replnb.widgets import figure_png
+
+    explorer = QuorumExplorer()
+    explorer.refresh()
+    before = explorer.image.value
+    figure_png(explorer.figure)  # e.g. a learner saving the explorer's figure
+    explorer.refresh()
+    assert _pixels(explorer.image.value).shape == _pixels(before).shape
+    assert np.array_equal(_pixels(explorer.image.value), _pixels(before))
+
+
+def test_the_image_is_an_opaque_png() -> None:
+    explorer = SingleLeaderExplorer()
+    explorer.refresh()
+    image = Image.open(io.BytesIO(explorer.image.value))
+    assert image.format == "PNG" and image.mode == "RGB"
+    width, height = explorer.figsize
+    assert image.size == (round(width * explorer.figure.dpi), round(height * explorer.figure.dpi))
