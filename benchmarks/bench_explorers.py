@@ -37,7 +37,13 @@ try:
 except ModuleNotFoundError:  # running from a checkout without an installed package
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-EXPLORERS = ("SingleLeaderExplorer", "ConflictExplorer", "TopologyExplorer", "QuorumExplorer")
+EXPLORERS = (
+    "SingleLeaderExplorer",
+    "ConflictExplorer",
+    "TopologyExplorer",
+    "QuorumExplorer",
+    "SchemeExplorer",  # notebook 05
+)
 TARGET_MS = 100.0
 
 #: One round trip over every control of each explorer, back to its defaults.
@@ -95,6 +101,20 @@ MOVES: dict[str, list[dict[str, Any]]] = {
         {"sloppy": False},
         {"read_repair": False},
         {"read_repair": True},
+    ],
+    "SchemeExplorer": [
+        {"clock_skew": 100},
+        {"clock_skew": 50},
+        {"crash_ms": 100},
+        {"crash_ms": 250},
+        {"partition_ms": 0},
+        {"partition_ms": 200},
+        {"mix": "write-heavy"},
+        {"mix": "balanced"},
+        {"priority": "no lost writes"},
+        {"priority": "overall (mean rank)"},
+        {"seed": 1},
+        {"seed": 0},
     ],
 }
 

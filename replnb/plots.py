@@ -1780,36 +1780,56 @@ def plot_scheme_metric(
     values = table[metric].astype(float).to_numpy() * scale
     finite = values[np.isfinite(values)]
     top = float(finite.max()) if finite.size else 0.0
-    edge = 100.0 if metric == "write_availability" else (top * 1.15 if top > 0 else 1.0)
+    ax.xaxis.set_major_locator(plt.MaxNLocator(3, integer=metric in ("lost_writes", "stale_reads")))
+    if metric == "write_availability":
+        edge = 100.0
+    else:  # a round number: panels that keep their axes redraw their ticks less often
+        edge = float(ax.xaxis.get_major_locator().tick_values(0.0, top * 1.15)[-1]) if top > 0 else 1.0
     best = (finite.max() if larger_better else finite.min()) if finite.size else math.nan
+    right = edge * (1.12 if metric == "write_availability" else 1.0)  # the x limit
     y = np.arange(len(table))
-    for yi, scheme, v in zip(y, table.index, values, strict=True):
-        colour = FAMILY_COLORS.get(_family(scheme), COLORS["message"])
-        is_best = bool(np.isfinite(v) and v == best)
-        outline: dict[str, Any] = {"edgecolor": "black", "linewidth": 1.4}
-        if not is_best:
-            outline = {"edgecolor": colour}
+    colours = [FAMILY_COLORS.get(_family(scheme), COLORS["message"]) for scheme in table.index]
+    is_best = np.isfinite(values) & (values == best)
+    never = np.isinf(values)
+    drawn = ~never  # one barh call for the finite bars (NaN: no bar), one for the hatched "never"
+    ax.barh(
+        y[drawn],
+        np.nan_to_num(values[drawn]),
+        color=[c for c, d in zip(colours, drawn, strict=True) if d],
+        edgecolor=["black" if b else c for c, b, d in zip(colours, is_best, drawn, strict=True) if d],
+        linewidth=[1.4 if b else 1.0 for b, d in zip(is_best, drawn, strict=True) if d],
+    )
+    if never.any():
+        ax.barh(
+            y[never],
+            np.full(int(never.sum()), edge),
+            color="white",
+            hatch="///",
+            edgecolor=[c for c, n in zip(colours, never, strict=True) if n],
+            linewidth=1.0,
+        )
+    for yi, v, bold in zip(y, values, is_best, strict=True):
         if math.isinf(v):
-            ax.barh(yi, edge, color="white", hatch="///", edgecolor=colour, linewidth=1.0)
             text = "never"
         elif math.isnan(v):
-            ax.barh(yi, 0.0, color=colour)
             text = "n/a"
         else:
-            ax.barh(yi, v, color=colour, **outline)
             whole = scale != 1.0 or metric.endswith("_ms") or float(v).is_integer()
             text = f"{v:.0f}" if whole else f"{v:.2g}"
+        # white inside a bar long enough to hold the label, black after a shorter one (no text
+        # box: a box per label costs as much to draw as the label)
+        share = float(v) / right if np.isfinite(v) else 0.0
+        on_bar = share >= 0.22
         ax.text(
-            0.02,
+            0.02 if on_bar else share + 0.02,
             float(yi),
             text,
             transform=ax.get_yaxis_transform(),
             va="center",
             ha="left",
             fontsize=8.5,
-            fontweight="bold" if is_best else "normal",
-            color="black",
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+            fontweight="bold" if bold else "normal",
+            color="white" if on_bar else "black",
         )
     if labels:
         ax.set_yticks(y, [str(s) for s in table.index])
@@ -1817,8 +1837,7 @@ def plot_scheme_metric(
         ax.yaxis.set_visible(False)
         ax.spines["left"].set_visible(False)
     ax.set_ylim(len(table) - 0.5, -0.5)
-    ax.set_xlim(0, edge * (1.12 if metric == "write_availability" else 1.0))
-    ax.xaxis.set_major_locator(plt.MaxNLocator(3, integer=metric in ("lost_writes", "stale_reads")))
+    ax.set_xlim(0, right)
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
     if title is None:

@@ -1133,7 +1133,7 @@ class QuorumExplorer(_KeptAxesExplorer):
 __all__ += ["SchemeExplorer"]
 
 
-class SchemeExplorer(Explorer):
+class SchemeExplorer(_KeptAxesExplorer):
     """Six replication schemes, one workload, the same faults: which one wins?
 
     Controls: ``clock_skew`` (ms, 0..200), ``crash_ms`` (how long node A is
@@ -1158,8 +1158,6 @@ class SchemeExplorer(Explorer):
     >>> run.extras["table"].shape, run.metrics["best"] == run.extras["ranking"].index[0]
     ((6, 5), True)
     """
-
-    keep_axes = True
 
     title = "Scheme explorer: one workload, the same faults, six replication schemes"
     figsize = (11.0, 3.3)
@@ -1217,10 +1215,6 @@ class SchemeExplorer(Explorer):
             "seed": slider(seed, 9, 1, "seed"),
         }
         super().__init__(controls, columns=3)
-        import matplotlib as mpl
-
-        with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
-            self.figure.set_layout_engine(None)  # plot_scheme_comparison sets fixed margins: one draw
 
     def faults(self, params: Mapping[str, Any]) -> Any:
         """The :class:`replnb.compare.Faults` of these control values."""
@@ -1258,7 +1252,7 @@ class SchemeExplorer(Explorer):
         )
 
     def figure_title(self, run: Run) -> str:
-        """The one-line description of the scenario above the panels."""
+        """The one-line description of the scenario (above the panels, in the caption)."""
         p = run.params
         crash = f"A down {p['crash_ms']} ms" if p["crash_ms"] else "no crash"
         part = f"C cut off {p['partition_ms']} ms" if p["partition_ms"] else "no partition"
@@ -1267,28 +1261,36 @@ class SchemeExplorer(Explorer):
             f" · ranked by {p['priority']}"
         )
 
+    def make_axes(self, figure: Figure) -> tuple[Any, ...]:
+        from .plots import SCHEME_METRICS
+
+        # fixed margins in inches, as plot_scheme_comparison's; the title and key are in the caption
+        width, height = figure.get_size_inches()
+        left, right, top, bottom, gap = 1.6 / width, 1 - 0.1 / width, 1 - 0.3 / height, 0.75 / height, 0.12
+        count = len(SCHEME_METRICS)
+        panel = (right - left) / (count + gap * (count - 1))
+        axes = [
+            figure.add_axes((left + i * panel * (1 + gap), bottom, panel, top - bottom)) for i in range(count)
+        ]
+        return tuple(axes)
+
     def draw(self, run: Run, figure: Figure) -> None:
-        from .plots import SCHEME_METRICS, plot_scheme_comparison, plot_scheme_metric
+        from .plots import SCHEME_METRICS, plot_scheme_metric
 
         ranking = run.extras["ranking"]
         table = run.extras["table"].loc[ranking.index]
         places = zip(ranking["place"], ranking.index, strict=True)
         table.index = [f"{place}. {scheme}" for place, scheme in places]
-        # The panels (with their ticks), the legend and the margins are made once; later
-        # updates only replace the bars and their labels.
-        kept = getattr(self, "_axes", None)
-        if kept is None or list(figure.axes) != list(kept):
-            figure.clear()
-            self._axes = plot_scheme_comparison(table, figure=figure, title=self.figure_title(run))
-            return
-        for ax in kept:
-            for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts]:
-                artist.remove()
-            ax.containers.clear()
         metrics = [m for m in SCHEME_METRICS if m in table.columns]
-        for i, (ax, metric) in enumerate(zip(kept, metrics, strict=True)):
+        for i, (ax, metric) in enumerate(zip(self.axes_for(figure), metrics, strict=True)):
             plot_scheme_metric(table, metric, ax=ax, labels=i == 0)
-        figure.suptitle(self.figure_title(run), x=0.01, ha="left", fontsize=11, fontweight="bold")
+
+    def caption_html(self, run: Run) -> str:
+        from .plots import FAMILY_COLORS
+
+        key = [("■", colour, family) for family, colour in FAMILY_COLORS.items()]
+        key.append(("□", "black", "best (bold)"))
+        return f"<b>{self.figure_title(run)}</b>" + _key_html(key)
 
     def summarize(self, run: Run) -> pd.DataFrame:
         ranking = run.extras["ranking"]

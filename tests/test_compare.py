@@ -363,7 +363,9 @@ def test_scheme_explorer_updates_and_ranks() -> None:
     first_png = bytes(ex.image.value)
     assert first_png.startswith(b"\x89PNG")
     ex.update(clock_skew=60)
-    assert bytes(ex.image.value) != first_png  # the caption names the skew: the picture always changes
+    assert "clock skew 60 ms" in ex.caption.value  # the caption always names the scenario
+    ex.update(crash_ms=0)
+    assert bytes(ex.image.value) != first_png  # without the crash, write availability changes
     bests = {ex.update(priority=p).metrics["best"] for p in SchemeExplorer.priorities}
     assert len(bests) >= 2  # what matters most changes the winner
     summary = ex.summarize(ex.run)
@@ -452,12 +454,17 @@ def test_plot_scheme_sweeps() -> None:
 
 
 def test_explorer_keeps_one_draw_per_update() -> None:
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
     from replnb.widgets import SchemeExplorer
 
     ex = SchemeExplorer()
     ex.update()
+    panels = list(ex.figure.axes)
     ex.update(seed=1)
-    assert ex.figure.get_layout_engine() is None  # no constrained-layout pass on later updates
+    assert not isinstance(ex.figure.get_layout_engine(), ConstrainedLayoutEngine)  # no layout pass
+    assert list(ex.figure.axes) == panels  # the panels are kept, only their bars are replaced
+    assert "seed 1" in ex.caption.value and "ranked by" in ex.caption.value
 
 
 @pytest.mark.parametrize(

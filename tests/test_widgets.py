@@ -16,7 +16,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from replnb.widgets import ConflictExplorer, QuorumExplorer, SingleLeaderExplorer, TopologyExplorer
+from replnb.widgets import (
+    ConflictExplorer,
+    QuorumExplorer,
+    SchemeExplorer,
+    SingleLeaderExplorer,
+    TopologyExplorer,
+)
 
 #: Slider moves for each explorer: some keep the axes, some change them
 #: (N, followers, failover), and some come back to an earlier background.
@@ -45,6 +51,13 @@ WALKS: dict[type, list[dict[str, Any]]] = {
         {"topology": "all-to-all", "leaders": 8},
         {"jitter": 0.0, "failed": "none"},
         {"topology": "circular", "leaders": 5, "latency": 10.0},
+    ],
+    SchemeExplorer: [
+        {"clock_skew": 150},
+        {"priority": "no lost writes"},
+        {"mix": "write-heavy", "crash_ms": 0},
+        {"partition_ms": 0},
+        {"clock_skew": 50, "priority": "overall (mean rank)"},
     ],
     ConflictExplorer: [{"clock_skew": 20}, {"leaders": 4}, {"strategy": "cart: union"}, {"leaders": 2}],
 }
