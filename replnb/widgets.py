@@ -1274,13 +1274,23 @@ class SchemeExplorer(_KeptAxesExplorer):
         ]
         return tuple(axes)
 
-    def draw(self, run: Run, figure: Figure) -> None:
-        from .plots import SCHEME_METRICS, plot_scheme_metric
+    def ranked_table(self, run: Run) -> pd.DataFrame:
+        """The run's comparison table in ranking order, each scheme named with its place.
 
+        With :meth:`figure_title`, it draws the explorer's figure as one static figure::
+
+            plot_scheme_comparison(ex.ranked_table(run), title=ex.figure_title(run))
+        """
         ranking = run.extras["ranking"]
         table = run.extras["table"].loc[ranking.index]
         places = zip(ranking["place"], ranking.index, strict=True)
         table.index = [f"{place}. {scheme}" for place, scheme in places]
+        return table
+
+    def draw(self, run: Run, figure: Figure) -> None:
+        from .plots import SCHEME_METRICS, plot_scheme_metric
+
+        table = self.ranked_table(run)
         metrics = [m for m in SCHEME_METRICS if m in table.columns]
         for i, (ax, metric) in enumerate(zip(self.axes_for(figure), metrics, strict=True)):
             plot_scheme_metric(table, metric, ax=ax, labels=i == 0)
