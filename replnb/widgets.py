@@ -238,6 +238,7 @@ class _KeptAxesExplorer(Explorer):
             for ax in self._kept_axes:
                 for artist in _data_artists(ax):
                     artist.remove()
+                ax.containers.clear()  # bar containers would hold the removed bars
                 ax.relim()
                 ax.set_autoscale_on(True)
             return self._kept_axes
@@ -249,7 +250,11 @@ class _KeptAxesExplorer(Explorer):
 
     def background_key(self) -> tuple[Any, ...]:
         """What the background's pixels depend on: for every axes of the figure, its
-        position, limits, scales, ticks and their labels, titles and axis labels."""
+        position, limits, scales, ticks and their labels, titles and axis labels.
+
+        A subclass whose :meth:`draw` changes anything else that is not data
+        (a spine's colour, say) between updates must add it here.
+        """
         key: list[Any] = [self.figure.bbox.bounds, tuple(t.get_text() for t in self.figure.texts)]
         for ax in self.figure.axes:
             key += [ax.get_position().bounds, ax.get_visible(), ax.axison]
@@ -481,7 +486,6 @@ class SingleLeaderExplorer(_KeptAxesExplorer):
         plot_failover(run, ax=top, since=since, until=until, labels=False, title=None, legend=False)
         plot_replication_lag(run, ax=bottom, title=None, legend=False)
         _round_limits(bottom)
-
 
     def caption_html(self, run: Run) -> str:
         from .plots import COLORS, PALETTE
@@ -1095,7 +1099,7 @@ class QuorumExplorer(_KeptAxesExplorer):
         ]
         if len(run.events) and (run.events["event"] == "crash").any():
             key.append(("▇", COLORS["down"], "node(s) down"))
-        if ((ops["kind"] == "read") & ops["stale"].astype(bool)).any():
+        if "stale" in ops and ((ops["kind"] == "read") & ops["stale"].astype(bool)).any():
             key.append(("|", COLORS["stale"], "stale read"))
         if ((ops["kind"] == "write") & ~ops["ok"].astype(bool)).any():
             key.append(("×", COLORS["lost"], "failed write"))
