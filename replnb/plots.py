@@ -29,6 +29,7 @@ __all__ = [
     "STYLE",
     "new_axes",
     "plot_spacetime",
+    "round_up",
     "styled",
 ]
 
@@ -89,6 +90,23 @@ def new_axes(ax: Axes | None = None, figsize: tuple[float, float] = (8.0, 3.2)) 
     with plt.rc_context(STYLE):
         fig = plt.figure(figsize=figsize)
         return fig.add_subplot()
+
+
+def round_up(axis: Any, value: float) -> float:
+    """The tick of ``axis``'s major locator at or just above ``value``, counting from 0.
+
+    A round number for the top of an axes: limits that snap to ticks move less
+    often, so an explorer redraws its ticks and their labels less often.
+
+    Examples
+    --------
+    >>> ax = new_axes()
+    >>> ax.yaxis.set_major_locator(plt.MaxNLocator(4, steps=[1, 2, 5, 10]))
+    >>> round_up(ax.yaxis, 137.0)
+    150.0
+    >>> plt.close(ax.figure)
+    """
+    return float(axis.get_major_locator().tick_values(0.0, value)[-1])
 
 
 def _down_intervals(events: pd.DataFrame, node: str, end: float) -> list[tuple[float, float]]:
@@ -1109,7 +1127,7 @@ def plot_delivery(
     finite = values[np.isfinite(values)]
     top = max(float(finite.max()) if finite.size else 0.0, one_hop)
     # a round number for the top of the axes (and of the "never" bars)
-    ceiling = float(ax.yaxis.get_major_locator().tick_values(0.0, top * 1.18)[-1]) if top > 0 else 1.0
+    ceiling = round_up(ax.yaxis, top * 1.18) if top > 0 else 1.0
     x = np.arange(len(nodes))
     for i, (node, value) in enumerate(zip(nodes, values, strict=True)):
         if node in failed_set or value == 0:
@@ -1783,8 +1801,10 @@ def plot_scheme_metric(
     ax.xaxis.set_major_locator(plt.MaxNLocator(3, integer=metric in ("lost_writes", "stale_reads")))
     if metric == "write_availability":
         edge = 100.0
-    else:  # a round number: panels that keep their axes redraw their ticks less often
-        edge = float(ax.xaxis.get_major_locator().tick_values(0.0, top * 1.15)[-1]) if top > 0 else 1.0
+    elif top > 0:
+        edge = round_up(ax.xaxis, top * 1.15)
+    else:
+        edge = 1.0
     best = (finite.max() if larger_better else finite.min()) if finite.size else math.nan
     right = edge * (1.12 if metric == "write_availability" else 1.0)  # the x limit
     y = np.arange(len(table))

@@ -313,9 +313,10 @@ def _round_limits(ax: Any) -> None:
     Limits that move less often keep an explorer's background (its ticks and
     their labels) the same across more slider moves.
     """
+    from .plots import round_up
+
     for axis, set_lim in ((ax.xaxis, ax.set_xlim), (ax.yaxis, ax.set_ylim)):
-        high = float(axis.get_data_interval()[1])
-        set_lim(0.0, float(axis.get_major_locator().tick_values(0.0, max(high, 1.0))[-1]))
+        set_lim(0.0, round_up(axis, max(float(axis.get_data_interval()[1]), 1.0)))
 
 
 def _spacetime_key(run: Run) -> list[tuple[str, str, str]]:
