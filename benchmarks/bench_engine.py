@@ -8,8 +8,8 @@ answered; the other answers still arrive and are ignored. After an
 operation the client thinks for an exponential time. Every link has an
 exponential one-way delay. Each operation costs ``2 N`` delivered messages.
 
-:func:`run_engine` writes it on :class:`replnb.sim.Simulation` and
-:class:`replnb.network.Network` (``recorder=None``: no per-message
+:func:`run_engine` writes it on :class:`replnb.engine.sim.Simulation` and
+:class:`replnb.engine.network.Network` (``recorder=None``: no per-message
 records, as a sweep would run it); :func:`simpy_model.run_simpy` writes it
 in SimPy. Both draw the same random numbers in the same order, so they
 return the same statistics (``tests/test_bench_models.py`` checks this), and
@@ -30,9 +30,9 @@ try:
 except ModuleNotFoundError:  # running from a checkout without an installed package
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from replnb.latency import Sampler, exponential
-from replnb.network import Message, Network, node_names
-from replnb.sim import Simulation
+from replnb.engine.latency import Sampler, exponential
+from replnb.engine.network import Message, Network, node_names
+from replnb.engine.sim import Simulation
 
 __all__ = ["WORKLOAD", "bench", "run_engine", "same_statistics"]
 

@@ -15,8 +15,8 @@ the way the SimPy documentation writes such models:
   operation arrived (answers to earlier operations are discarded), then
   thinks with ``yield env.timeout(think)``.
 
-Delays and think times are drawn from :class:`replnb.latency.Sampler`
-objects fed by one generator, exactly as :class:`replnb.network.Network`
+Delays and think times are drawn from :class:`replnb.engine.latency.Sampler`
+objects fed by one generator, exactly as :class:`replnb.engine.network.Network`
 draws them (one sampler per link), so both models see the same random
 numbers in the same order and produce the same statistics; the benchmark
 then compares only the event machinery.
@@ -29,9 +29,9 @@ from typing import Any
 
 import simpy
 
-from replnb.latency import Sampler, exponential
-from replnb.network import node_names
-from replnb.rng import as_rng
+from replnb.engine.latency import Sampler, exponential
+from replnb.engine.network import node_names
+from replnb.engine.rng import as_rng
 
 __all__ = ["run_simpy"]
 

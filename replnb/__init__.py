@@ -1,41 +1,46 @@
 """replnb: an interactive course on database replication.
 
-The package is layered, and each module imports only the layers before it::
+The package is layered; data flows one way, and each layer imports only the
+layers above it in this list (``tests/test_layers.py`` checks it)::
 
-    engine   sim, network, clocks, latency, records, metrics, rng
-    models   single_leader, multi_leader, topology, leaderless, pbs, compare, sweep
+    ground floor   records (Run, Recorder), metrics, params
+    engine         engine.sim, engine.network, engine.clocks, engine.latency, engine.rng
+    models         single_leader, multi_leader, topology, leaderless, pbs, compare, grid
+    views          plots  ->  widgets  ->  exercises  ->  notebooks
 
-``replnb.sweep(fn, grid, executor=None)`` runs a parameter grid into one DataFrame.
-    views    plots -> widgets -> exercises -> notebooks
+Every chapter of the course has one file (or folder) per layer with the same
+name: ``single_leader`` (chapter 1), ``multi_leader`` (2), ``topology`` (3),
+``leaderless`` (4) and ``compare`` (5), so ``replnb.plots.leaderless`` and
+``replnb.widgets.leaderless`` draw and explore what ``replnb.leaderless``
+simulates.
 
 Each model has a ``simulate(..., seed=0) -> Run``; a :class:`Run` exposes its
 records as pandas DataFrames (``ops``, ``messages``, ``versions``,
 ``events``, ``final_state``) and its figures as ``run.metrics``.
+``replnb.sweep(fn, grid, executor=None)`` (from :mod:`replnb.grid`) runs a
+parameter grid into one DataFrame.
 """
 
 from __future__ import annotations
 
 from . import (
-    clocks,
     compare,
+    engine,
     exercises,
-    latency,
+    grid,
     leaderless,
     metrics,
     multi_leader,
-    network,
     pbs,
     plots,
     records,
-    rng,
-    sim,
     single_leader,
     topology,
     widgets,
 )
 from .exercises import Feedback
+from .grid import sweep
 from .records import Run
-from .sweep import sweep
 from .widgets import (
     ConflictExplorer,
     Explorer,
@@ -54,19 +59,16 @@ __all__ = [
     "SchemeExplorer",
     "SingleLeaderExplorer",
     "TopologyExplorer",
-    "clocks",
     "compare",
+    "engine",
     "exercises",
-    "latency",
+    "grid",
     "leaderless",
     "metrics",
     "multi_leader",
-    "network",
     "pbs",
     "plots",
     "records",
-    "rng",
-    "sim",
     "single_leader",
     "sweep",
     "topology",

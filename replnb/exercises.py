@@ -11,6 +11,13 @@ from typing import Any
 
 import networkx as nx
 
+from . import multi_leader, single_leader
+from .compare import SCHEMES, compare
+from .engine.network import node_names
+from .multi_leader import Cart
+from .single_leader import MODES, READ_FROM
+from .topology import build, missed_deliveries
+
 __all__ = ["Feedback"]
 
 
@@ -59,10 +66,9 @@ SINGLE_LEADER_EXERCISE = {
 
 
 def _single_leader_runs(mode: str, read_from: str, seeds: range) -> dict[str, float]:
-    from .single_leader import simulate
 
     params: dict = dict(SINGLE_LEADER_EXERCISE)
-    runs = [simulate(mode=mode, read_from=read_from, seed=s, **params) for s in seeds]
+    runs = [single_leader.simulate(mode=mode, read_from=read_from, seed=s, **params) for s in seeds]
     return {
         "acked_missing": sum(int(r.metrics["acked_missing"]) for r in runs),
         "lost_writes": sum(int(r.metrics["lost_writes"]) for r in runs),
@@ -100,7 +106,6 @@ def check_single_leader(mode: str, read_from: str, *, seeds: int = 6) -> Feedbac
     >>> print(check_single_leader("sync", "leader").hint)
     Where do the reads go? Followers can answer reads too.
     """
-    from .single_leader import MODES, READ_FROM
 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {list(MODES)}, got {mode!r}")
@@ -189,7 +194,6 @@ def check_cart_resolver(fn: Any, *, runs: int = 12, seed: int = 0) -> Feedback:
     >>> bool(check_cart_resolver(lambda a, b: Cart(a.items | b.items, a.removed | b.removed), runs=2))
     True
     """
-    from .multi_leader import Cart, simulate
 
     if not callable(fn):
         return Feedback(False, f"Pass your resolver function itself (a callable), not {fn!r}.")
@@ -236,7 +240,7 @@ def check_cart_resolver(fn: Any, *, runs: int = 12, seed: int = 0) -> Feedback:
     conflicts = 0
     for i in range(runs):
         try:
-            run = simulate(
+            run = multi_leader.simulate(
                 workload="cart",
                 resolver=fn,
                 tombstones=True,
@@ -317,8 +321,6 @@ def check_worst_failure(
     >>> print(check_worst_failure("star", "C", leaders=4))  # doctest: +ELLIPSIS
     ✗ With C failed, 0 deliveries are missed; another leader's failure does more damage. Hint: ...
     """
-    from .network import node_names
-    from .topology import build, missed_deliveries
 
     graph = topology if isinstance(topology, nx.DiGraph) else None
     if graph is None:
@@ -487,7 +489,6 @@ def check_scheme_choice(application: str, answer: Any, *, seeds: int = 5) -> Fee
     >>> bool(check_scheme_choice("shopping cart", "multi-leader union"))
     True
     """
-    from .compare import SCHEMES, compare
 
     if application not in APPLICATIONS:
         raise ValueError(f"application must be one of {list(APPLICATIONS)}, got {application!r}")

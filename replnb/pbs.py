@@ -41,8 +41,8 @@ from typing import overload
 import numpy as np
 import pandas as pd
 
-from replnb.latency import PRESETS, Distribution, exponential
-from replnb.rng import Seed, as_rng
+from .engine.latency import PRESETS, Distribution, exponential
+from .engine.rng import Seed, as_rng
 
 __all__ = [
     "MAX_REPLICAS",

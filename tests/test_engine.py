@@ -16,11 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from replnb import metrics as m
-from replnb.clocks import LamportClock, NodeClock, VersionVector
-from replnb.latency import exponential
-from replnb.network import Message, Network, node_names
+from replnb.engine.clocks import LamportClock, NodeClock, VersionVector
+from replnb.engine.latency import exponential
+from replnb.engine.network import Message, Network, node_names
 from replnb.records import EVENT_COLUMNS, MESSAGE_COLUMNS, OP_COLUMNS, VERSION_COLUMNS, Recorder, Run
-from replnb.sim import Simulation
+from replnb.engine.sim import Simulation
 
 SETTINGS = settings(max_examples=50, deadline=None)
 

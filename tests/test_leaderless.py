@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 
 from replnb import leaderless, metrics, pbs, plots
 from replnb.exercises import check_quorum_choice
-from replnb.latency import constant
+from replnb.engine.latency import constant
 from replnb.leaderless import (
     closed_form_check,
     home_replicas,
@@ -34,7 +34,7 @@ from replnb.leaderless import (
     read_ages,
     simulate,
 )
-from replnb.rng import stable_hash
+from replnb.engine.rng import stable_hash
 from replnb.widgets import QuorumExplorer
 
 REPO = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replnb import latency as lat
+from replnb.engine import latency as lat
 from replnb.pbs import (
     MAX_REPLICAS,
     compare_published,

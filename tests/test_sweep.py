@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from replnb.records import Recorder, Run
-from replnb.rng import as_rng
-from replnb.sweep import expand_grid, point_seed, sweep
+from replnb.engine.rng import as_rng
+from replnb.grid import expand_grid, point_seed, sweep
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -122,7 +122,7 @@ def test_a_function_without_seed_gets_no_seed() -> None:
 
 
 def test_point_seed_is_the_same_under_another_hash_seed() -> None:
-    code = "from replnb.sweep import point_seed; print(point_seed({'n': 3, 'kind': 'ring', 'p': 0.1}, 4))"
+    code = "from replnb.grid import point_seed; print(point_seed({'n': 3, 'kind': 'ring', 'p': 0.1}, 4))"
     seeds = set()
     for hashseed in ("1", "2"):
         env = dict(os.environ, PYTHONHASHSEED=hashseed, PYTHONPATH=str(REPO))

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from replnb import topology
+from replnb.multi_leader import graph
 from replnb.records import Run
 from replnb.topology import KINDS, build, damage, hops, layout, reach, stranded
 
@@ -62,11 +63,11 @@ def test_layout_is_fixed_distinct_and_cached(kind: str) -> None:
     assert sorted(pos) == list("ABCDEFG")
     assert len(set(pos.values())) == 7
     assert all(abs(x) <= 1 and abs(y) <= 1 for x, y in pos.values())
-    misses = topology._positions.cache_info().misses
+    misses = graph._positions.cache_info().misses
     pos["A"] = (9.0, 9.0)  # the caller's copy, not the cache
     assert layout(kind, 7)["A"] != (9.0, 9.0)
     assert layout(kind, 7) == layout(kind, 7)
-    assert topology._positions.cache_info().misses == misses
+    assert graph._positions.cache_info().misses == misses
 
 
 def test_layout_puts_the_star_hub_in_the_centre() -> None:

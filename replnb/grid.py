@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .engine.rng import stable_hash
 from .records import Run
-from .rng import stable_hash
 
 __all__ = ["expand_grid", "point_seed", "sweep"]
 

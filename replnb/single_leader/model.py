@@ -1,76 +1,24 @@
-"""Single-leader (primary–secondary) replication.
-
-One node, the **leader** ``"A"``, accepts every write. It appends the write to
-its replication log, applies it, and ships the log to its **followers**
-``"B"``, ``"C"``, ... over a :class:`~replnb.network.Network`: one message per
-log entry per follower. Followers apply entries strictly in log order and
-acknowledge them. When the leader answers the client depends on ``mode``:
-
-``"sync"``       after every follower has acknowledged the entry;
-``"semi-sync"``  after the one synchronous follower (the first follower,
-                 ``"B"`` while ``"A"`` leads) has acknowledged it;
-``"async"``      at once.
-
-Reads go where ``read_from`` sends them: ``"leader"``; ``"any"`` (a random
-follower for every read); ``"sticky"`` (each client keeps one follower, the
-fix for non-monotonic reads); ``"read-your-writes"`` (the leader for
-``ryw_window`` ms after the client's own acknowledged write, a random
-follower otherwise).
-
-**Failover.** With ``failover_at`` the leader crashes at that time. A crash
-also drops the replication messages it had in flight. After
-``detection_timeout`` ms, the most up-to-date live follower is promoted, with
-a new **epoch** number; the other followers follow it and catch up from its
-log. Writes are unavailable from the crash to the promotion. Acknowledged
-writes the new leader never received are gone: ``run.metrics["acked_missing"]``
-counts them, and ``run.metrics["lost_writes"]`` counts the acknowledged
-writes that are lost by the course's register definition (see
-:func:`replnb.metrics.lost_writes`; a write that the same client later
-overwrote is not lost).
-
-**Split brain.** With ``old_leader_returns_at`` the old leader comes back
-with its log intact. The first ``stale_clients`` clients never heard of the
-failover (a stale DNS or configuration cache) and keep sending to it.
-Without ``fencing`` the old leader believes it still leads and accepts their
-writes; followers ignore its messages, because they follow the new epoch.
-With ``fencing`` it compares its epoch with the current one when it
-returns, steps down, discards the log entries the new leader does not have
-(a rollback) and follows the new leader.
-
-Workload: ``clients`` closed-loop clients ``"c1"``, ``"c2"``, ... each run one
-operation at a time and think for an exponential time (mean ``think_time``)
-in between. Each key belongs to one client, which is the only one to write
-it (like a user's own profile), so two writes to one key never overlap and
-a write can only be lost through a failover. Reads pick any key. Instead of
-the random workload, ``ops`` gives a scripted list of client operations.
-
-Every record is in the returned :class:`~replnb.records.Run`. ``run.ops``
-has, besides the standard columns, ``error`` (why an operation failed),
-``epoch`` and ``role`` of the node that served it, ``split_brain`` (the
-write was acknowledged by a deposed leader), and the verdicts ``lost``,
-``stale``, ``ryw_violation`` and ``monotonic_violation``. ``run.extras["lag"]``
-is the replication lag of every entry a follower applied.
-"""
+"""The single-leader replication model: nodes, the leader's log, clients, failover."""
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import metrics as m
-from .latency import Distribution, constant, exponential, uniform
-from .network import Message, Network, node_names
-from .records import Recorder, Run
-from .rng import Seed, as_rng
-from .sim import Simulation
+from .. import metrics as m
+from ..engine.latency import Distribution, constant, exponential, uniform
+from ..engine.network import Message, Network, node_names
+from ..engine.rng import Seed, as_rng
+from ..engine.sim import Simulation
+from ..records import Recorder, Run
 
-__all__ = ["DISTRIBUTIONS", "KEYS", "MODES", "READ_FROM", "Entry", "replication_lag", "simulate", "sweep"]
+__all__ = ["DISTRIBUTIONS", "KEYS", "MODES", "OP_FIELDS", "READ_FROM", "Entry", "SingleLeader"]
 
 #: Replication modes: when the leader acknowledges a write.
 MODES = ("sync", "semi-sync", "async")
@@ -81,7 +29,7 @@ DISTRIBUTIONS = ("uniform", "exponential", "constant")
 #: Key names, in the order they are handed out.
 KEYS = tuple("xyzwvutsrqponmlkjihgfedcba")
 
-_OP_FIELDS = {"time", "client", "kind", "key", "value", "node"}
+OP_FIELDS = {"time", "client", "kind", "key", "value", "node"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,29 +107,6 @@ class _Client:
         self.route = np.random.default_rng(seeds[1])
 
 
-# -- validation -----------------------------------------------------------------
-def _int(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}")
-    return int(value)
-
-
-def _num(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    v = float(value) if ok else math.nan
-    inside = (low < v if low_open else low <= v) and v <= high
-    if not (ok and math.isfinite(v) and inside):
-        bracket = "(" if low_open else "["
-        raise ValueError(f"{name} must be a number in {bracket}{low:g}, {high:g}] ms, got {value!r}")
-    return v
-
-
-def _choice(name: str, value: Any, options: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in options:
-        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
-    return value
-
-
 def _delay(shape: str, mean: float) -> Distribution:
     if shape == "constant":
         return constant(mean)
@@ -191,7 +116,7 @@ def _delay(shape: str, mean: float) -> Distribution:
 
 
 # -- the model ------------------------------------------------------------------
-class _SingleLeader:
+class SingleLeader:
     def __init__(self, p: dict[str, Any], script: list[dict[str, Any]] | None, seed: Seed) -> None:
         self.p = p
         self.mode: str = p["mode"]
@@ -671,252 +596,3 @@ def _annotate(
         "write_latency_p99_ms": m.percentile(latency, 99),
         "convergence_ms": m.convergence_time(versions, run.final_state, live, since),
     }
-
-
-def _check_script(ops: Any, nodes: Sequence[str], duration: float) -> list[dict[str, Any]]:
-    if isinstance(ops, (str, bytes, Mapping)) or not isinstance(ops, Iterable):
-        raise ValueError(f"ops must be a list of dicts (time, client, kind, key[, value, node]), got {ops!r}")
-    script = []
-    for i, op in enumerate(ops):
-        if not isinstance(op, Mapping):
-            raise ValueError(f"ops[{i}] must be a dict, got {op!r}")
-        unknown = sorted(set(op) - _OP_FIELDS)
-        missing = sorted({"time", "client", "kind", "key"} - set(op))
-        if unknown or missing:
-            raise ValueError(
-                f"ops[{i}] must have the fields time, client, kind, key (and optionally value, node); "
-                f"unknown {unknown}, missing {missing}"
-            )
-        _num(f"ops[{i}]['time']", op["time"], 0.0, duration)
-        _choice(f"ops[{i}]['kind']", op["kind"], ("write", "read"))
-        if "node" in op and op["node"] is not None:
-            _choice(f"ops[{i}]['node']", op["node"], nodes)
-        if "value" in op:
-            try:
-                hash(op["value"])
-            except TypeError:
-                raise ValueError(
-                    f"ops[{i}]['value'] must be immutable (hashable), got {op['value']!r}"
-                ) from None
-        script.append(dict(op, time=float(op["time"])))
-    return sorted(script, key=lambda op: op["time"])
-
-
-def simulate(
-    *,
-    followers: int = 2,
-    mode: str = "async",
-    replication_delay: float = 20.0,
-    read_from: str = "leader",
-    failover_at: float | None = None,
-    duration: float = 1000.0,
-    seed: Seed = 0,
-    clients: int = 3,
-    keys: int = 6,
-    think_time: float = 10.0,
-    write_fraction: float = 0.5,
-    delay_distribution: str = "uniform",
-    client_latency: float = 1.0,
-    client_timeout: float = 50.0,
-    detection_timeout: float = 60.0,
-    ryw_window: float = 200.0,
-    old_leader_returns_at: float | None = None,
-    stale_clients: int = 0,
-    fencing: bool = False,
-    ops: Sequence[Mapping[str, Any]] | None = None,
-) -> Run:
-    """Simulate single-leader replication (see the module docstring).
-
-    Parameters
-    ----------
-    followers : int
-        Number of followers, 1..8 (the nodes are ``"A"`` and then ``"B"``, ...).
-    mode : {"sync", "semi-sync", "async"}
-        When the leader acknowledges a write.
-    replication_delay : float
-        Mean one-way delay between the leader and a follower, in ms (0, 10000].
-    read_from : {"leader", "any", "sticky", "read-your-writes"}
-        Where clients send reads.
-    failover_at : float or None
-        True time (ms) at which the leader crashes, in [0, duration); ``None``: never.
-    duration : float
-        Clients start operations until this time (ms), (0, 60000]. The run
-        continues until the messages in flight have arrived.
-    seed : int, numpy Generator or None
-        The one source of randomness.
-    clients : int
-        Number of closed-loop clients ``"c1"``, ..., 1..8 (ignored with ``ops``).
-    keys : int
-        Number of keys, ``clients``..26; key ``j`` belongs to client ``j mod clients``.
-    think_time : float
-        Mean pause (exponential) between a client's operations, in ms.
-    write_fraction : float
-        Probability that an operation is a write, in [0, 1].
-    delay_distribution : {"uniform", "exponential", "constant"}
-        Shape of the replication delay: uniform on ``[mean/2, 3*mean/2]``
-        (jitter of ±50 %), exponential (a long tail) or constant. Followers
-        apply entries in log order, so a slow entry also holds back the
-        entries behind it: the lag can exceed the delay.
-    client_latency : float
-        One-way delay between a client and any node, in ms.
-    client_timeout : float
-        How long a client waits for a node that is down, in ms.
-    detection_timeout : float
-        Time from the leader's crash until a follower is promoted, in ms.
-    ryw_window : float
-        With ``read_from="read-your-writes"``: how long after its own write a
-        client keeps reading from the leader, in ms.
-    old_leader_returns_at : float or None
-        When the crashed leader comes back, in (failover_at, duration].
-    stale_clients : int
-        How many clients (the first ones) never learn of a failover, 0..clients.
-    fencing : bool
-        Whether a returning old leader checks its epoch and steps down.
-    ops : list of dict, optional
-        A scripted workload instead of the random one: dicts with ``time``
-        (ms), ``client`` (a name), ``kind`` (``"write"`` or ``"read"``),
-        ``key``, optionally ``value`` (writes; default: a counter) and
-        ``node`` (send to this node instead of routing).
-
-    Returns
-    -------
-    Run
-        With ``run.metrics``: ``writes``, ``writes_acked``, ``writes_failed``,
-        ``reads``, ``reads_failed``, ``lost_writes``, ``acked_missing``,
-        ``split_brain_writes``, ``stale_reads``, ``ryw_violations``,
-        ``monotonic_violations``, ``follower_read_fraction``,
-        ``lag_mean_ms``, ``lag_max_ms``, ``write_latency_p50_ms``,
-        ``write_latency_p99_ms``, ``convergence_ms`` and
-        ``write_unavailable_ms``.
-
-    Examples
-    --------
-    >>> run = simulate(mode="sync", duration=300, seed=1)
-    >>> int(run.metrics["lost_writes"]), int(run.metrics["stale_reads"])
-    (0, 0)
-    >>> script = [dict(time=0, client="c1", kind="write", key="x", value=1),
-    ...           dict(time=1, client="c2", kind="read", key="x", node="B")]
-    >>> run = simulate(ops=script, delay_distribution="constant", replication_delay=10)
-    >>> run.ops[["client", "kind", "node", "value", "ok", "stale"]].values.tolist()
-    [['c1', 'write', 'A', 1, True, False], ['c2', 'read', 'B', None, True, False]]
-    """
-    p: dict[str, Any] = {}
-    p["followers"] = _int("followers", followers, 1, 8)
-    p["mode"] = _choice("mode", mode, MODES)
-    p["replication_delay"] = _num("replication_delay", replication_delay, 0.0, 10_000.0, low_open=True)
-    p["read_from"] = _choice("read_from", read_from, READ_FROM)
-    p["duration"] = _num("duration", duration, 0.0, 60_000.0, low_open=True)
-    p["failover_at"] = failover_at
-    if failover_at is not None:
-        ok = isinstance(failover_at, (int, float, np.integer, np.floating)) and not isinstance(
-            failover_at, bool
-        )
-        if not (ok and 0.0 <= failover_at < p["duration"]):
-            raise ValueError(
-                f"failover_at must be None or a time in [0, duration={p['duration']:g}) ms, "
-                f"got {failover_at!r}"
-            )
-        p["failover_at"] = float(failover_at)
-    p["clients"] = _int("clients", clients, 1, 8)
-    p["keys"] = _int("keys", keys, p["clients"], len(KEYS))
-    p["think_time"] = _num("think_time", think_time, 0.0, 10_000.0, low_open=True)
-    wf = write_fraction
-    if isinstance(wf, bool) or not isinstance(wf, (int, float)) or not 0.0 <= wf <= 1.0:
-        raise ValueError(f"write_fraction must be a probability in [0, 1], got {wf!r}")
-    p["write_fraction"] = float(wf)
-    p["delay_distribution"] = _choice("delay_distribution", delay_distribution, DISTRIBUTIONS)
-    p["client_latency"] = _num("client_latency", client_latency, 0.0, 1_000.0)
-    p["client_timeout"] = _num("client_timeout", client_timeout, 0.0, 10_000.0, low_open=True)
-    p["detection_timeout"] = _num("detection_timeout", detection_timeout, 0.0, 10_000.0)
-    p["ryw_window"] = _num("ryw_window", ryw_window, 0.0, 60_000.0)
-    if old_leader_returns_at is not None:
-        if p["failover_at"] is None:
-            raise ValueError("old_leader_returns_at needs failover_at (the old leader must crash first)")
-        p["old_leader_returns_at"] = _num(
-            "old_leader_returns_at", old_leader_returns_at, p["failover_at"], p["duration"], low_open=True
-        )
-    else:
-        p["old_leader_returns_at"] = None
-    if not isinstance(fencing, (bool, np.bool_)):
-        raise ValueError(f"fencing must be True or False, got {fencing!r}")
-    p["fencing"] = bool(fencing)
-    names = node_names(p["followers"] + 1)
-    script = None if ops is None else _check_script(ops, names, p["duration"])
-    n_clients = p["clients"] if script is None else len({str(op["client"]) for op in script})
-    p["stale_clients"] = _int("stale_clients", stale_clients, 0, n_clients)
-    model = _SingleLeader(p, script, seed)
-    model.run()
-    params = dict(p, seed=seed if not isinstance(seed, np.random.Generator) else "generator")
-    if script is not None:
-        params["ops"] = len(script)
-    return model.result(params)
-
-
-def replication_lag(run: Run) -> pd.DataFrame:
-    """The replication lag of every entry a follower applied.
-
-    Returns a DataFrame with columns ``time`` (when the follower applied the
-    entry), ``follower``, ``lag_ms`` (that time minus the time the leader
-    accepted the write) and ``op_id``.
-
-    Examples
-    --------
-    >>> run = simulate(replication_delay=5, delay_distribution="constant", duration=100)
-    >>> lag = replication_lag(run)
-    >>> sorted(lag["follower"].unique()), float(lag["lag_ms"].min())
-    (['B', 'C'], 5.0)
-    """
-    lag = run.extras.get("lag")
-    if not isinstance(lag, pd.DataFrame):
-        raise ValueError("run must come from replnb.single_leader.simulate (it has no extras['lag'])")
-    return lag
-
-
-def sweep(
-    grid: Mapping[str, Sequence[Any]],
-    *,
-    seeds: Iterable[int] = range(5),
-    metrics: Sequence[str] | None = None,
-    **fixed: Any,
-) -> pd.DataFrame:
-    """Run :func:`simulate` for every combination of ``grid`` and every seed.
-
-    Parameters
-    ----------
-    grid : mapping
-        Parameter name to the values to try, e.g. ``{"mode": MODES}``.
-    seeds : iterable of int
-        One run per seed and combination.
-    metrics : sequence of str, optional
-        The metrics to keep (default: all).
-    **fixed
-        Other parameters of :func:`simulate`, the same for every run.
-
-    Returns
-    -------
-    DataFrame
-        One row per run: the grid parameters, ``seed``, then the metrics.
-
-    Examples
-    --------
-    >>> df = sweep({"mode": ["sync", "async"]}, seeds=[0, 1], duration=200, metrics=["writes_acked"])
-    >>> df.columns.tolist(), len(df)
-    (['mode', 'seed', 'writes_acked'], 4)
-    """
-    names = list(grid)
-    clash = sorted(set(names) & (set(fixed) | {"seed"}))
-    if clash:
-        raise ValueError(f"grid parameters must not also be fixed or be 'seed', got {clash}")
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("seeds must hold at least one seed")
-    rows = []
-    for combo in itertools.product(*(list(grid[n]) for n in names)):
-        params: dict[str, Any] = dict(zip(names, combo, strict=True))
-        for s in seeds:
-            run = simulate(**params, **fixed, seed=s)
-            values = run.metrics if metrics is None else run.metrics[list(metrics)]
-            row: dict[str, Any] = {**params, "seed": s}
-            row.update({str(k): v for k, v in values.items()})
-            rows.append(row)
-    return pd.DataFrame(rows)

@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..records import Recorder
 from .latency import Constant, Distribution, Sampler
-from .records import Recorder
 from .rng import Seed, as_rng
 from .sim import Simulation
 
@@ -84,7 +84,7 @@ class Network:
 
     Examples
     --------
-    >>> from replnb.sim import Simulation
+    >>> from replnb.engine.sim import Simulation
     >>> sim = Simulation(); got = []
     >>> net = Network(sim, ["A", "B"], latency=5.0)
     >>> net.register("B", lambda m: got.append((sim.now, m.body)))
@@ -191,7 +191,7 @@ class Network:
 
         Examples
         --------
-        >>> from replnb.sim import Simulation
+        >>> from replnb.engine.sim import Simulation
         >>> sim = Simulation(); got = []
         >>> net = Network(sim, ["A", "B"], latency=5.0)
         >>> net.register("B", lambda m: got.append(sim.now))

@@ -1,0 +1,161 @@
+"""The consistent-hashing ring: preference lists, home replicas, consistency levels."""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..engine.network import node_names
+from ..engine.rng import stable_hash
+from ..pbs import stale_read_probability
+
+__all__ = [
+    "CONSISTENCY_LEVELS",
+    "MAX_NODES",
+    "Stamp",
+    "check_float",
+    "check_int",
+    "home_replicas",
+    "level_name",
+    "level_size",
+    "preference_list",
+    "primary_index",
+    "quorum_grid",
+]
+
+#: Cassandra's consistency levels offered as presets for R and W.
+CONSISTENCY_LEVELS = ("ONE", "QUORUM", "ALL")
+
+_RING = 1 << 32
+MAX_NODES = 26
+
+Stamp = tuple[float, int]
+
+
+# ---------------------------------------------------------------------------
+# consistency levels and placement
+
+
+def level_size(level: str, n: int) -> int:
+    """The quorum size of a Cassandra consistency level for ``n`` replicas.
+
+    ``ONE`` is 1, ``QUORUM`` a majority (``n // 2 + 1``) and ``ALL`` is ``n``.
+
+    Examples
+    --------
+    >>> [level_size(level, 5) for level in CONSISTENCY_LEVELS]
+    [1, 3, 5]
+    """
+    n = check_int("n", n, 1, MAX_NODES)
+    if level == "ONE":
+        return 1
+    if level == "QUORUM":
+        return n // 2 + 1
+    if level == "ALL":
+        return n
+    raise ValueError(f"level must be one of {list(CONSISTENCY_LEVELS)}, got {level!r}")
+
+
+def level_name(size: int, n: int, prefer: str | None = None) -> str:
+    """The consistency level whose quorum size is ``size``, or ``"custom"``.
+
+    When several levels match (for ``n`` <= 2), ``prefer`` wins if it is one
+    of them; otherwise the first of ``ONE``, ``QUORUM``, ``ALL``.
+
+    Examples
+    --------
+    >>> level_name(2, 3), level_name(3, 3), level_name(2, 4)
+    ('QUORUM', 'ALL', 'custom')
+    >>> level_name(1, 1), level_name(1, 1, prefer="ALL")
+    ('ONE', 'ALL')
+    """
+    matches = [level for level in CONSISTENCY_LEVELS if level_size(level, n) == size]
+    if prefer in matches:
+        return str(prefer)
+    return matches[0] if matches else "custom"
+
+
+def _names(nodes: int | Sequence[str]) -> list[str]:
+    if isinstance(nodes, int):
+        return node_names(check_int("nodes", nodes, 1, MAX_NODES))
+    return list(nodes)
+
+
+def primary_index(key: str, m: int) -> int:
+    tokens = [(i + 1) * _RING // m - 1 for i in range(m)]
+    return bisect_left(tokens, stable_hash(key))
+
+
+def preference_list(key: str, nodes: int | Sequence[str]) -> list[str]:
+    """Every node in the order a key's requests try them (consistent hashing).
+
+    The nodes sit at evenly spaced tokens on a ring of ``2**32`` positions;
+    the key sits at ``stable_hash(key)``; the list starts at the first node
+    clockwise from the key and goes round the ring.
+
+    Examples
+    --------
+    >>> preference_list("k0", 5)
+    ['E', 'A', 'B', 'C', 'D']
+    """
+    names = _names(nodes)
+    first = primary_index(key, len(names))
+    return names[first:] + names[:first]
+
+
+def home_replicas(key: str, n: int, nodes: int | Sequence[str] | None = None) -> list[str]:
+    """The ``n`` home replicas of ``key`` in a cluster of ``nodes`` (default ``n``).
+
+    Examples
+    --------
+    >>> home_replicas("k0", 3, 5)
+    ['E', 'A', 'B']
+    """
+    n = check_int("n", n, 1, MAX_NODES)
+    names = _names(n if nodes is None else nodes)
+    if n > len(names):
+        raise ValueError(f"n must be an integer in 1..{len(names)} (the cluster size), got {n}")
+    return preference_list(key, names)[:n]
+
+
+def quorum_grid(n: int) -> pd.DataFrame:
+    """The closed-form stale-read probability for every (R, W) with ``n`` replicas.
+
+    Rows are ``R`` = 1..n, columns ``W`` = 1..n; each cell is
+    :func:`replnb.pbs.stale_read_probability` (0 wherever ``R + W > n``).
+
+    Examples
+    --------
+    >>> quorum_grid(3).round(3).values.tolist()
+    [[0.667, 0.333, 0.0], [0.333, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+    n = check_int("n", n, 1, MAX_NODES)
+    sizes = range(1, n + 1)
+    data = [[stale_read_probability(n, r, w) for w in sizes] for r in sizes]
+    return pd.DataFrame(data, index=pd.Index(sizes, name="R"), columns=pd.Index(sizes, name="W"))
+
+
+# ---------------------------------------------------------------------------
+# validation
+
+
+def check_int(name: str, value: object, low: int, high: int, high_text: str = "") -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer in {low}..{high_text or high}, got {value!r}")
+    return int(value)
+
+
+def check_float(name: str, value: object, low: float, *, strict: bool = False, finite: bool = True) -> float:
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        x = math.nan
+    ok = (x > low if strict else x >= low) and (math.isfinite(x) or not finite)
+    if isinstance(value, bool) or not ok:
+        op = ">" if strict else ">="
+        raise ValueError(f"{name} must be a number {op} {low:g}, got {value!r}")
+    return x

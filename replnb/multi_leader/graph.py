@@ -1,0 +1,282 @@
+"""Replication topologies as networkx graphs: build, lay out, reach and damage."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Iterable, Sequence
+
+import networkx as nx
+
+from ..engine.network import node_names
+
+__all__ = [
+    "KINDS",
+    "build",
+    "damage",
+    "expected_messages",
+    "hops",
+    "layout",
+    "reach",
+    "region_layout",
+    "regions",
+    "stranded",
+]
+
+#: The topologies of the course.
+KINDS = ("circular", "star", "all-to-all")
+
+
+def build(kind: str, n: int) -> nx.DiGraph:
+    """The replication graph of ``n`` leaders named ``"A"``, ``"B"``, ...
+
+    ``"circular"`` is a one-way ring A→B→…→A; ``"star"`` has hub A linked both
+    ways to every other leader; ``"all-to-all"`` links every ordered pair.
+
+    Examples
+    --------
+    >>> sorted(build("circular", 3).edges)
+    [('A', 'B'), ('B', 'C'), ('C', 'A')]
+    >>> sorted(build("star", 3).edges)
+    [('A', 'B'), ('A', 'C'), ('B', 'A'), ('C', 'A')]
+    >>> build("all-to-all", 4).number_of_edges()
+    12
+    """
+    if kind not in KINDS:
+        raise ValueError(f"topology must be one of {list(KINDS)}, got {kind!r}")
+    if not isinstance(n, int) or not 2 <= n <= 26:
+        raise ValueError(f"n must be an integer in 2..26, got {n!r}")
+    names = node_names(n)
+    graph = nx.DiGraph(kind=kind)
+    graph.add_nodes_from(names)
+    if kind == "circular":
+        graph.add_edges_from(zip(names, names[1:] + names[:1], strict=True))
+    elif kind == "star":
+        hub = names[0]
+        for leaf in names[1:]:
+            graph.add_edge(hub, leaf)
+            graph.add_edge(leaf, hub)
+    else:
+        graph.add_edges_from((u, v) for u in names for v in names if u != v)
+    return graph
+
+
+def _check_kind_n(kind: str, n: int) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"topology must be one of {list(KINDS)}, got {kind!r}")
+    if not isinstance(n, int) or isinstance(n, bool) or not 2 <= n <= 26:
+        raise ValueError(f"n must be an integer in 2..26, got {n!r}")
+
+
+@functools.cache
+def _positions(kind: str, n: int) -> tuple[tuple[str, float, float], ...]:
+    names = node_names(n)
+    ring = names[1:] if kind == "star" else names
+    out = [(names[0], 0.0, 0.0)] if kind == "star" else []
+    for i, name in enumerate(ring):
+        angle = math.pi / 2 - 2 * math.pi * i / len(ring)  # clockwise from the top
+        out.append((name, round(math.cos(angle), 12), round(math.sin(angle), 12)))
+    return tuple(out)
+
+
+def layout(kind: str, n: int) -> dict[str, tuple[float, float]]:
+    """Fixed drawing positions of the ``n`` leaders of a topology.
+
+    The leaders sit clockwise on the unit circle from the top, starting with
+    ``"A"``; in a ``"star"`` the hub ``"A"`` sits at the centre. Positions are
+    computed once per ``(kind, n)`` and cached, so a redraw never moves a node.
+
+    Examples
+    --------
+    >>> layout("circular", 4)["A"], layout("circular", 4)["B"]
+    ((0.0, 1.0), (1.0, 0.0))
+    >>> layout("star", 5)["A"]
+    (0.0, 0.0)
+    """
+    _check_kind_n(kind, n)
+    return {name: (x, y) for name, x, y in _positions(kind, n)}
+
+
+def _alive(graph: nx.DiGraph, failed: Iterable[str]) -> nx.DiGraph:
+    failed = sorted(set(failed))
+    unknown = [f for f in failed if f not in graph]
+    if unknown:
+        raise ValueError(f"failed must name nodes in {sorted(graph.nodes)}, got {unknown}")
+    if not failed:
+        return graph
+    view: nx.DiGraph = nx.restricted_view(graph, failed, [])
+    return view
+
+
+def hops(graph: nx.DiGraph, origin: str, failed: Iterable[str] = ()) -> dict[str, int]:
+    """The fewest hops a write accepted at ``origin`` needs to reach each leader.
+
+    Failed leaders neither receive nor forward. Leaders the write cannot
+    reach are absent; a failed ``origin`` reaches nobody. With a constant link
+    latency ``d`` and no failures, a write arrives at leader ``v`` at
+    ``d * hops(...)[v]`` after it was accepted.
+
+    Examples
+    --------
+    >>> hops(build("circular", 4), "A")
+    {'A': 0, 'B': 1, 'C': 2, 'D': 3}
+    >>> hops(build("star", 4), "B")
+    {'B': 0, 'A': 1, 'C': 2, 'D': 2}
+    >>> hops(build("circular", 4), "A", failed=["C"])
+    {'A': 0, 'B': 1}
+    """
+    if origin not in graph:
+        raise ValueError(f"origin must be one of {sorted(graph.nodes)}, got {origin!r}")
+    alive = _alive(graph, failed)
+    if origin not in alive:
+        return {}
+    lengths = nx.single_source_shortest_path_length(alive, origin)
+    return {v: lengths[v] for v in sorted(lengths, key=lambda v: (lengths[v], v))}
+
+
+def reach(graph: nx.DiGraph, origin: str, failed: Iterable[str] = ()) -> set[str]:
+    """The leaders that a write accepted at ``origin`` can reach (``origin`` included).
+
+    Examples
+    --------
+    >>> sorted(reach(build("circular", 5), "D", failed=["B"]))
+    ['A', 'D', 'E']
+    >>> sorted(reach(build("star", 4), "B", failed=["A"]))
+    ['B']
+    >>> sorted(reach(build("all-to-all", 4), "B", failed=["A"]))
+    ['B', 'C', 'D']
+    """
+    return set(hops(graph, origin, failed))
+
+
+def stranded(graph: nx.DiGraph, failed: Iterable[str] = ()) -> list[str]:
+    """The live leaders that miss the writes of at least one other live leader.
+
+    When every live leader accepts writes, these are the replicas that can
+    never converge with the rest: the replication graph, minus the failed
+    leaders, is not strongly connected around them.
+
+    Examples
+    --------
+    >>> stranded(build("circular", 4), failed=["B"])   # A's writes stop at B
+    ['C', 'D']
+    >>> stranded(build("star", 4), failed=["B"])
+    []
+    >>> stranded(build("star", 4), failed=["A"])
+    ['B', 'C', 'D']
+    """
+    failed = set(failed)
+    live = [v for v in sorted(graph.nodes) if v not in failed]
+    missing: set[str] = set()
+    for origin in live:
+        missing |= set(live) - reach(graph, origin, failed)
+    return sorted(missing)
+
+
+def damage(graph: nx.DiGraph, failed: Iterable[str] = ()) -> int:
+    """How many (origin, replica) pairs of live leaders a failure disconnects.
+
+    Each pair counts a live leader whose writes can no longer reach another
+    live leader; ``0`` means every live replica still receives every write.
+
+    Examples
+    --------
+    >>> damage(build("circular", 4), failed=["B"])   # A's writes miss C and D; D's miss C
+    3
+    >>> damage(build("star", 4), failed=["A"]), damage(build("star", 4), failed=["B"])
+    (6, 0)
+    >>> damage(build("all-to-all", 4), failed=["B"])
+    0
+    """
+    failed = set(failed)
+    live = [v for v in sorted(graph.nodes) if v not in failed]
+    return sum(len(set(live) - reach(graph, origin, failed)) for origin in live)
+
+
+def regions(sizes: Sequence[int]) -> nx.DiGraph:
+    """Leaders grouped in regions: all-to-all inside a region, one gateway pair between regions.
+
+    Leaders are named ``"A"``, ``"B"``, ... region after region. The last
+    leader of each region and the first leader of the next one are its
+    gateways, linked both ways; all traffic between two regions goes through
+    them.
+
+    Examples
+    --------
+    >>> g = regions([2, 3])
+    >>> sorted(g.edges)[:5]
+    [('A', 'B'), ('B', 'A'), ('B', 'C'), ('C', 'B'), ('C', 'D')]
+    >>> g.number_of_edges(), sorted(g.successors("C"))
+    (10, ['B', 'D', 'E'])
+    >>> g.graph["kind"]
+    'regions'
+    """
+    sizes = list(sizes)
+    if len(sizes) < 2 or any(not isinstance(s, int) or isinstance(s, bool) or s < 1 for s in sizes):
+        raise ValueError(f"sizes must list at least 2 region sizes, each an integer >= 1, got {sizes!r}")
+    if sum(sizes) > 26:
+        raise ValueError(f"sizes must add up to at most 26 leaders, got {sum(sizes)}")
+    names = node_names(sum(sizes))
+    graph = nx.DiGraph(kind="regions", sizes=tuple(sizes))
+    graph.add_nodes_from(names)
+    start = 0
+    for i, size in enumerate(sizes):
+        region = names[start : start + size]
+        graph.add_edges_from((u, v) for u in region for v in region if u != v)
+        if i + 1 < len(sizes):
+            graph.add_edge(region[-1], names[start + size])
+            graph.add_edge(names[start + size], region[-1])
+        start += size
+    return graph
+
+
+@functools.cache
+def _region_positions(sizes: tuple[int, ...]) -> tuple[tuple[str, float, float], ...]:
+    names = node_names(sum(sizes))
+    k = len(sizes)
+    radius = min(0.42, 0.75 / k)
+    out, start = [], 0
+    for i, m in enumerate(sizes):
+        cx = 1.15 * (-1.0 + (2 * i + 1) / k)
+        last = 0.0 if i + 1 < k else math.pi  # the gateway to the next region faces right
+        for j, name in enumerate(names[start : start + m]):
+            angle = last + 2 * math.pi * (m - 1 - j) / m if i == 0 else math.pi - 2 * math.pi * j / m
+            x = cx + (radius * math.cos(angle) if m > 1 else 0.0)
+            y = radius * math.sin(angle) if m > 1 else 0.0
+            out.append((name, round(x, 12), round(y, 12)))
+        start += m
+    return tuple(out)
+
+
+def region_layout(sizes: Sequence[int]) -> dict[str, tuple[float, float]]:
+    """Fixed drawing positions for :func:`regions`: one small circle per region, left to right.
+
+    The first region's last leader faces right, towards the next region, and
+    each later region's first leader faces left, so the gateway links are short.
+
+    Examples
+    --------
+    >>> pos = region_layout([3, 5])
+    >>> pos["C"][0] < pos["D"][0], pos["C"][1] == pos["D"][1] == 0.0
+    (True, True)
+    """
+    regions(sizes)  # validates
+    return {name: (x, y) for name, x, y in _region_positions(tuple(sizes))}
+
+
+def expected_messages(kind: str, n: int) -> int:
+    """Messages per write when every link has the same constant latency.
+
+    Each leader forwards a write, on first receipt, to the out-neighbours not
+    yet on the write's path. A ring and a star then send ``n - 1`` messages per
+    write; all-to-all sends ``n - 1`` from the origin and ``n - 2`` from each
+    other leader, ``(n - 1)**2`` in all (with jitter a write may reach a leader
+    by a longer path first, which then forwards to fewer leaders).
+
+    Examples
+    --------
+    >>> [expected_messages(k, 5) for k in KINDS]
+    [4, 4, 16]
+    """
+    _check_kind_n(kind, n)
+    return (n - 1) ** 2 if kind == "all-to-all" else n - 1

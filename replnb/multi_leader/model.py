@@ -1,0 +1,297 @@
+"""The multi-leader model: leaders that accept writes and replicate them along a topology."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import networkx as nx
+
+from ..engine.clocks import NodeClock, VersionVector
+from ..engine.network import Message, Network
+from ..engine.sim import Simulation
+from ..records import Recorder
+from .state import Cart, KeyState, Leader, Resolve, Write, display, home_leader, same, union_carts, vv_str
+
+__all__ = ["Model"]
+
+
+class Model:
+    """One multi-leader run (internal): leaders, routing, resolution, records."""
+
+    def __init__(
+        self,
+        *,
+        sim: Simulation,
+        net: Network,
+        rec: Recorder,
+        nodes: list[str],
+        graph: nx.DiGraph,
+        clocks: dict[str, NodeClock],
+        resolver: str,
+        resolve: Resolve | None,
+        workload: str,
+        tombstones: bool,
+        causal: bool,
+    ) -> None:
+        self.sim, self.net, self.rec = sim, net, rec
+        self.nodes = nodes
+        self.index = {n: i for i, n in enumerate(nodes)}
+        self.out = {n: sorted(graph.successors(n)) for n in nodes}
+        self.inn = {n: sorted(graph.predecessors(n)) for n in nodes}
+        self.resolver = resolver
+        self.resolve = resolve
+        self.workload = workload
+        self.tombstones = tombstones
+        self.causal = causal
+        self.leaders = {n: Leader(i, len(nodes), clocks[n]) for i, n in enumerate(nodes)}
+        self.writes: dict[int, Write] = {}
+        self.buffers: dict[str, list[Write]] = {n: [] for n in nodes}
+        self.delivery: list[tuple[int, str, float, float, bool]] = []  # op_id, node, time, arrived, ooo
+        self.removed_tags: dict[int, frozenset[tuple[str, int]]] = {}
+        self.home: dict[str, str] = {}
+        for n in nodes:
+            net.register(n, self._on_message)
+            net.on_crash(n, functools.partial(self._crashed, n))
+            net.on_recover(n, functools.partial(self._recovered, n))
+
+    def _crashed(self, node: str) -> None:
+        self.buffers[node].clear()  # the causal buffer is volatile; catch-up refills it
+
+    def _recovered(self, node: str) -> None:
+        self._anti_entropy(node, self.inn[node])
+
+    # -- client side ------------------------------------------------------------------------------
+    def client(self, spec: Mapping[str, Any]) -> None:
+        """Run one client operation described by ``spec`` (now)."""
+        key = spec["key"]
+        node = spec.get("node") or self.home.get(key) or home_leader(key, len(self.nodes))
+        kind = spec.get("op", "set")
+        client = spec.get("client") or (key if self.resolver == "avoid" else node)
+        record = self.rec.op(
+            client=client,
+            kind="read" if kind == "read" else "write",
+            node=node,
+            key=key,
+            value=spec.get("value"),
+            start=self.sim.now,
+            op=kind,
+        )
+        if not self.net.is_up(node):
+            return
+        leader = self.leaders[node]
+        state = leader.keys.get(key)
+        if kind == "read":
+            record["value"] = display(state.value) if state else None
+            record["end"], record["ok"] = self.sim.now, True
+            if state and len(state.siblings) > 1 and self.resolve is not None:
+                fn = self.resolve
+                merged = state.siblings[0].value
+                for sibling in state.siblings[1:]:
+                    merged = fn(merged, sibling.value)
+                self.client({"key": key, "node": node, "op": "merge", "value": merged, "client": client})
+            return
+        value: Any
+        if self.workload == "cart":
+            cart = state.value if state is not None and isinstance(state.value, Cart) else Cart()
+            item = spec.get("value")
+            if kind == "remove-any":  # random workload: remove one visible item, if any
+                contents = cart.contents
+                if not contents:
+                    kind = "add"
+                    item = spec["fallback"]
+                else:
+                    kind = "remove"
+                    item = contents[min(int(spec["u"] * len(contents)), len(contents) - 1)]
+                record["op"], record["value"] = kind, item
+            if kind == "add":
+                value = cart.add(str(item), int(record["op_id"]))
+            else:
+                value, tags = cart.remove(str(item), tombstone=self.tombstones)
+                self.removed_tags[record["op_id"]] = tags
+                record["removed_tags"] = tuple(sorted(tags))
+            record["label"] = f"{key} {'+' if kind == 'add' else '-'}{item}"
+        else:
+            value = spec.get("value")
+            record["label"] = f"{key}={value}"
+        leader.seq += 1
+        leader.past[leader.index] = leader.seq
+        base = state.vv if state is not None else VersionVector()
+        write = Write(
+            op_id=record["op_id"],
+            origin=node,
+            seq=leader.seq,
+            key=key,
+            value=value,
+            ts=leader.clock.read(),
+            vv=base.increment(node),
+            deps=tuple(leader.past),
+            start=self.sim.now,
+            label=record["label"],
+        )
+        self.writes[write.op_id] = write
+        record["end"], record["ok"] = self.sim.now, True
+        record["ts"], record["vv"] = write.ts, vv_str(write.vv)
+        leader.seen[write.op_id] = (node,)
+        leader.arrived[write.op_id] = self.sim.now
+        self._apply(node, write, event="local", remote=False)
+        self._forward(node, write, (node,), "write")
+
+    def relocate(self, key: str, node: str) -> None:
+        """Move the home leader of ``key`` to ``node`` (conflict avoidance)."""
+        self.rec.event(self.sim.now, node, "relocate", key)
+        self.home[key] = node
+
+    # -- replication ------------------------------------------------------------------------------
+    def _forward(self, node: str, write: Write, path: tuple[str, ...], kind: str) -> None:
+        for dst in self.out[node]:
+            if dst not in path:
+                self.net.send(node, dst, kind, (write, path), label=write.label)
+                self.rec.messages[-1]["op_id"] = write.op_id
+
+    def _on_message(self, msg: Message) -> None:
+        node = msg.dst
+        leader = self.leaders[node]
+        if msg.kind == "sync":
+            have: frozenset[int] = msg.body
+            for op_id in sorted(leader.seen):
+                if op_id not in have:
+                    write = self.writes[op_id]
+                    self.net.send(node, msg.src, "catchup", (write, leader.seen[op_id]), label="catch-up")
+                    self.rec.messages[-1]["op_id"] = op_id
+            return
+        write, path = msg.body
+        if write.op_id in leader.seen:
+            return  # a duplicate: this write already reached this node by another path
+        path = (*path, node)
+        leader.seen[write.op_id] = path
+        leader.arrived[write.op_id] = self.sim.now
+        self._forward(node, write, path, "write")
+        if self.causal and not self._ready(leader, write):
+            self.buffers[node].append(write)
+            return
+        self._apply(node, write, event="apply", remote=True)
+        if self.causal:
+            self._drain(node)
+
+    def _ready(self, leader: Leader, write: Write) -> bool:
+        origin = self.index[write.origin]
+        prefix = leader.prefix
+        for k, need in enumerate(write.deps):
+            if k == origin:
+                if prefix[k] < need - 1:
+                    return False
+            elif prefix[k] < need:
+                return False
+        return True
+
+    def _drain(self, node: str) -> None:
+        buffer = self.buffers[node]
+        leader = self.leaders[node]
+        progress = True
+        while progress and buffer:
+            progress = False
+            for i, write in enumerate(buffer):
+                if self._ready(leader, write):
+                    del buffer[i]
+                    self._apply(node, write, event="apply", remote=True)
+                    progress = True
+                    break
+
+    def _anti_entropy(self, node: str, sources: Iterable[str]) -> None:
+        have = frozenset(self.leaders[node].seen)
+        for src in sources:
+            self.net.send(node, src, "sync", have, label="sync")
+            self.rec.messages[-1]["op_id"] = -1
+
+    # -- applying and resolving -------------------------------------------------------------------
+    def _apply(self, node: str, write: Write, *, event: str, remote: bool) -> None:
+        leader = self.leaders[node]
+        now = self.sim.now
+        ooo = remote and not self._ready(leader, write)
+        self.delivery.append((write.op_id, node, now, leader.arrived[write.op_id], ooo))
+        # causal bookkeeping
+        k = self.index[write.origin]
+        if write.seq == leader.prefix[k] + 1:
+            leader.prefix[k] = write.seq
+            pending = leader.pending[k]
+            while leader.prefix[k] + 1 in pending:
+                pending.discard(leader.prefix[k] + 1)
+                leader.prefix[k] += 1
+        elif write.seq > leader.prefix[k]:
+            leader.pending[k].add(write.seq)
+        past = leader.past
+        for i, c in enumerate(write.deps):
+            if c > past[i]:
+                past[i] = c
+        # the key's state
+        state = leader.keys.get(write.key)
+        if state is None:
+            state = leader.keys[write.key] = KeyState()
+        before = state.value
+        if self._merge(state, write):
+            event = "conflict"
+        after = state.value
+        changed = after is not before and (display(after) != display(before))
+        if changed or not remote:
+            self.rec.version(now, node, write.key, display(after), vv_str(state.vv), write.op_id, event)
+
+    def _merge(self, state: KeyState, write: Write) -> bool:
+        """Fold ``write`` into a key's state; returns whether it was concurrent (a conflict)."""
+        # VersionVector.compare and .merge, on plain dicts (the hot path of every run)
+        mine = dict(state.vv.counts)
+        theirs = dict(write.vv.counts)
+        covered = all(c <= mine.get(n, 0) for n, c in theirs.items())  # write happened before (or is) us
+        covers = all(c <= theirs.get(n, 0) for n, c in mine.items())  # write saw everything we have
+        if not covered:
+            for n, c in theirs.items():
+                if c > mine.get(n, 0):
+                    mine[n] = c
+            state.vv = VersionVector(tuple(sorted(mine.items())))
+        if self.resolver in ("lww", "avoid"):
+            if not state.siblings or write.order > state.siblings[0].order:
+                state.siblings = [write]
+        elif not covered:  # keep the maximal versions: drop those the write supersedes
+            kept = [s for s in state.siblings if not all(c <= theirs.get(n, 0) for n, c in s.vv.counts)]
+            kept.append(write)
+            kept.sort(key=lambda s: s.order)
+            state.siblings = kept
+        state.value, state.contributors = self._fold(state.siblings)
+        return not covered and not covers
+
+    def reference(self, op_ids: Iterable[int]) -> dict[str, Any]:
+        """The state of a replica that applied exactly these writes (displayed values)."""
+        states: dict[str, KeyState] = {}
+        for op_id in sorted(op_ids):
+            write = self.writes[op_id]
+            self._merge(states.setdefault(write.key, KeyState()), write)
+        return {k: display(s.value) for k, s in states.items()}
+
+    def _fold(self, siblings: list[Write]) -> tuple[Any, frozenset[int]]:
+        """The value of a set of concurrent versions (sorted by ``order``) and who contributed."""
+        first = siblings[0]
+        if len(siblings) == 1:
+            return first.value, frozenset((first.op_id,))
+        everyone = frozenset(s.op_id for s in siblings)
+        kind = self.resolver
+        if kind == "siblings":
+            return tuple(s.value for s in siblings), everyone
+        if kind == "max":
+            top = max(s.value for s in siblings)
+            return top, frozenset(s.op_id for s in siblings if s.value == top)
+        if kind == "concat":
+            return "/".join(str(s.value) for s in siblings), everyone
+        fn: Resolve = union_carts if kind == "union" else self.resolve  # type: ignore[assignment]
+        value, who = first.value, frozenset((first.op_id,))
+        for s in siblings[1:]:
+            out = fn(value, s.value)
+            if self.workload == "cart" and not isinstance(out, Cart):
+                raise ValueError(f"resolve must return a Cart for workload='cart', got {out!r}")
+            same_old, same_new = same(out, value), same(out, s.value)
+            if same_new and not same_old:
+                who = frozenset((s.op_id,))
+            elif not (same_old and not same_new):
+                who = who | {s.op_id}
+            value = out
+        return value, who

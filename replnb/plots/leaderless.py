@@ -1,0 +1,456 @@
+"""Plots of chapter 4, leaderless quorums."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib import ticker
+from matplotlib.axes import Axes
+
+from ..leaderless import lagging_replicas
+from ..records import Run
+from .spacetime import down_intervals
+from .style import COLORS, PALETTE, new_axes, styled
+
+__all__ = [
+    "plot_availability",
+    "plot_convergence",
+    "plot_quorum_grid",
+    "plot_quorum_sweep",
+    "plot_visibility",
+]
+
+
+@styled
+def plot_visibility(
+    curves: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    closed_form: float | dict[str, float] | None = None,
+    published: pd.DataFrame | None = None,
+    log_time: bool = False,
+    legend: bool = True,
+    title: str | None = "P(consistent read) after a write commits",
+) -> Axes:
+    """PBS t-visibility curves: the chance that a read ``t`` ms after the commit sees the write.
+
+    Parameters
+    ----------
+    curves : DataFrame
+        Columns ``t_ms`` and ``p`` (one row per time), and optionally
+        ``label`` (one curve per label).
+    ax : Axes, optional
+    closed_form : float or dict of label to float, optional
+        ``1 - stale_read_probability`` for each curve: the non-expanding
+        quorum's chance, drawn as a hollow circle at ``t = 0``.
+    published : DataFrame, optional
+        Published points (columns ``label``, ``t_ms``, ``p``), drawn as
+        crosses in the colour of the curve with the same label.
+    log_time : bool
+        A symmetric-log time axis (linear below 1 ms), for curves that span
+        decades.
+    legend : bool
+        Name the curves and markers in a legend.
+    title : str or None
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"t_ms": [0.0, 1.0, 10.0], "p": [0.5, 0.9, 1.0]})
+    >>> plot_visibility(df, closed_form=1 / 3).get_ylabel()
+    'P(consistent read)'
+    >>> plt.close("all")
+    """
+    ax = new_axes(ax, (7.0, 3.4))
+    labelled = "label" in curves.columns
+    groups = list(curves.groupby("label", sort=False)) if labelled else [("", curves)]
+    colour = {}
+    for i, (label, df) in enumerate(groups):
+        colour[label] = PALETTE[i % len(PALETTE)]
+        ax.plot(
+            df["t_ms"],
+            df["p"],
+            color=colour[label],
+            lw=1.8,
+            label=str(label) if labelled else "PBS WARS model",
+        )
+    if closed_form is not None:
+        points = closed_form if isinstance(closed_form, dict) else {"": closed_form}
+        for i, (label, p) in enumerate(points.items()):
+            ax.scatter(
+                [0.0],
+                [p],
+                s=60,
+                facecolors="white",
+                edgecolors=colour.get(label, PALETTE[0]),
+                lw=1.8,
+                zorder=5,
+                label="closed form, no propagation (t=0)" if i == 0 else None,
+            )
+    if published is not None and len(published):
+        for i, (label, t, p) in enumerate(
+            zip(published["label"], published["t_ms"], published["p"], strict=True)
+        ):
+            ax.scatter(
+                [t],
+                [p],
+                marker="X",
+                s=55,
+                color=colour.get(label, "#444444"),
+                edgecolors="white",
+                lw=0.6,
+                zorder=6,
+                label="published (Bailis et al.)" if i == 0 else None,
+            )
+    if log_time:
+
+        ax.set_xscale("symlog", linthresh=1.0, linscale=0.5)
+        top = max(1.0, float(curves["t_ms"].max()))
+        decades = [0.0] + [10.0**k for k in range(int(math.log10(top)) + 1)]
+        ax.xaxis.set_major_locator(ticker.FixedLocator(decades))
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))  # plain text, no mathtext
+        ax.xaxis.set_minor_locator(ticker.NullLocator())  # dozens of minor ticks cost more than they tell
+        ax.set_xlim(-0.15, top)
+    else:
+        ax.set_xlim(left=-0.01 * float(curves["t_ms"].max()))
+    ax.set_ylim(min(0.0, float(curves["p"].min())) - 0.02, 1.02)
+    ax.set_xlabel("t: time after the write commits (ms)")
+    ax.set_ylabel("P(consistent read)")
+    if legend:
+        ax.legend(loc="lower right")
+    if title:
+        ax.set_title(title, loc="left", y=1.0)  # fixed height: no tick labels above to dodge
+    return ax
+
+
+@styled
+def plot_quorum_grid(
+    grid: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    highlight: tuple[int, int] | None = None,
+    annotate: bool | None = None,
+    colorbar: bool = True,
+    legend: str | None = "below",
+    title: str | None = "P(stale read), no propagation",
+) -> Axes:
+    """A heatmap of stale-read probability over read and write quorum sizes.
+
+    Parameters
+    ----------
+    grid : DataFrame
+        Rows ``R`` = 1..N, columns ``W`` = 1..N (as from
+        :func:`replnb.leaderless.quorum_grid`).
+    ax : Axes, optional
+    highlight : (r, w), optional
+        The cell to outline (the current choice).
+    annotate : bool, optional
+        Write each non-zero probability in its cell (default: when N <= 7).
+    colorbar : bool
+    legend : {"below", "right"} or None
+        Where to name the dashed line (None: nowhere).
+    title : str or None
+
+    The cells on the dashed line have ``R + W = N + 1``: the smallest
+    overlapping quorums. Every cell above or right of it is a strict quorum.
+
+    Examples
+    --------
+    >>> from replnb.leaderless import quorum_grid
+    >>> ax = plot_quorum_grid(quorum_grid(3), highlight=(1, 1))
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('W (write quorum)', 'R (read quorum)')
+    >>> plt.close("all")
+    """
+    ax = new_axes(ax, (4.2, 3.6))
+    n = len(grid)
+    values = grid.to_numpy(dtype=float)
+    image = ax.imshow(
+        values, origin="lower", cmap="YlOrBr", vmin=0.0, vmax=1.0, extent=(0.5, n + 0.5, 0.5, n + 0.5)
+    )
+    if annotate is None:
+        annotate = n <= 7
+    if annotate:
+        size = 8.5 if n <= 4 else 7.0
+        for i, row in enumerate(grid.index):
+            for j, col in enumerate(grid.columns):
+                v = values[i, j]
+                if v == 0:
+                    continue
+                ax.text(
+                    float(col),
+                    float(row),
+                    f"{v:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=size,
+                    color="white" if v > 0.6 else "#222222",
+                )
+    line = np.array([0.5, n + 1.5])
+    ax.plot(line, n + 1 - line, ls="--", color="#333333", lw=1.2, label="R + W = N + 1")
+    if highlight is not None:
+        hr, hw = highlight
+        ax.add_patch(
+            plt.Rectangle((hw - 0.5, hr - 0.5), 1, 1, fill=False, ec=COLORS["highlight"], lw=2.5, zorder=5)
+        )
+    ax.set_xlim(0.5, n + 0.5)
+    ax.set_ylim(0.5, n + 0.5)
+    ticks = list(range(1, n + 1))
+    ax.set_xticks(ticks)
+    ax.set_yticks(ticks)
+    ax.grid(False)
+    ax.set_xlabel("W (write quorum)")
+    ax.set_ylabel("R (read quorum)")
+    if legend == "below":
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.2), handlelength=2.0, borderaxespad=0.0)
+    elif legend == "right":
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), handlelength=2.0, borderaxespad=0.0)
+    elif legend is not None:
+        raise ValueError(f"legend must be 'below', 'right' or None, got {legend!r}")
+    if colorbar:
+        bar = ax.figure.colorbar(image, ax=ax, shrink=0.85, pad=0.02, ticks=[0.0, 0.5, 1.0])
+        bar.set_label("P(stale read)")
+    if title:
+        ax.set_title(title, loc="left", y=1.0)  # fixed height: no tick labels above to dodge
+    return ax
+
+
+def _lag_frame(run: Run | pd.DataFrame) -> pd.DataFrame:
+    if isinstance(run, pd.DataFrame):
+        return run
+
+    return lagging_replicas(run)
+
+
+@styled
+def plot_convergence(
+    runs: Run | pd.DataFrame | dict[str, Run | pd.DataFrame],
+    ax: Axes | None = None,
+    *,
+    marks: bool | None = None,
+    legend: bool = True,
+    title: str | None = "Replicas behind the newest acknowledged write",
+) -> Axes:
+    """The share of (key, home replica) pairs that lag behind, over time.
+
+    Parameters
+    ----------
+    runs : Run, DataFrame, or dict of label to Run or DataFrame
+        A leaderless run (or :func:`replnb.leaderless.lagging_replicas` of
+        one); a dict draws one labelled curve each.
+    ax : Axes, optional
+    marks : bool, optional
+        Also mark stale reads (orange, at the bottom) and failed writes (red,
+        at the top) of the run; default when one Run is given.
+    legend : bool
+        Name the curves, shading and marks in a legend right of the axes.
+    title : str or None
+
+    Times when a node of the (first) run is down are shaded grey.
+
+    Examples
+    --------
+    >>> from replnb.leaderless import simulate
+    >>> ax = plot_convergence(simulate(r=1, w=1, duration=300, seed=1))
+    >>> ax.get_ylabel()
+    'replicas behind (%)'
+    >>> plt.close("all")
+    """
+    ax = new_axes(ax, (8.0, 3.0))
+    items = runs if isinstance(runs, dict) else {"": runs}
+    first = next(iter(items.values()))
+    if marks is None:
+        marks = isinstance(runs, Run)
+    end = 0.0
+    for i, (label, run) in enumerate(items.items()):
+        lag = _lag_frame(run)
+        stop = run.end_time if isinstance(run, Run) else float(lag["time"].max())
+        end = max(end, stop)
+        xs = [*lag["time"], stop]
+        ys = [*(100 * lag["fraction"]), 100 * float(lag["fraction"].iloc[-1])]
+        color = PALETTE[i % len(PALETTE)]
+        ax.step(xs, ys, where="post", color=color, lw=1.4, label=str(label) if label else "replicas behind")
+        if len(items) == 1:
+            ax.fill_between(xs, ys, step="post", color=color, alpha=0.18, lw=0)
+    if isinstance(first, Run):
+        events = first.events
+        spans = []
+        for node in first.nodes:
+            node_events = events[events["node"] == node] if len(events) else events
+            spans += down_intervals(node_events, node, first.end_time)
+        merged: list[list[float]] = []
+        for a, b in sorted(spans):
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        for k, (a, b) in enumerate(merged):
+            ax.axvspan(a, b, color=COLORS["down"], alpha=0.4, lw=0, label=None if k else "node(s) down")
+        if marks:
+            ops = first.ops
+            trans = ax.get_xaxis_transform()
+            stale = ops[(ops["kind"] == "read") & ops["stale"].astype(bool)] if "stale" in ops else ops[:0]
+            failed = ops[(ops["kind"] == "write") & ~ops["ok"].astype(bool)]
+            if len(stale):
+                ax.scatter(
+                    stale["start"],
+                    np.full(len(stale), 0.03),
+                    transform=trans,
+                    marker="|",
+                    s=60,
+                    color=COLORS["stale"],
+                    label="stale read",
+                    zorder=5,
+                )
+            if len(failed):
+                ax.scatter(
+                    failed["start"],
+                    np.full(len(failed), 0.97),
+                    transform=trans,
+                    marker="x",
+                    s=25,
+                    color=COLORS["lost"],
+                    label="failed write",
+                    zorder=5,
+                )
+    ax.set_xlim(0.0, end if end > 0 else 1.0)
+    ax.set_ylim(-2.0, 102.0)
+    ax.set_xlabel("true time (ms)")
+    ax.set_ylabel("replicas behind (%)")
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if title:
+        ax.set_title(title, loc="left", y=1.0)  # fixed height: no tick labels above to dodge
+    return ax
+
+
+@styled
+def plot_availability(
+    table: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    columns: Sequence[str] = ("write_availability", "read_availability"),
+    title: str | None = "Availability",
+) -> Axes:
+    """Grouped horizontal bars of availability (a fraction) per scenario.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per scenario (the index labels the bars), with the
+        ``columns`` as fractions in [0, 1].
+    ax : Axes, optional
+    columns : sequence of str
+    title : str or None
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"write_availability": [0.6, 1.0], "read_availability": [0.7, 1.0]},
+    ...                   index=["strict", "sloppy"])
+    >>> plot_availability(df).get_xlabel()
+    'operations that succeeded (%)'
+    >>> plt.close("all")
+    """
+    ax = new_axes(ax, (7.0, 0.9 + 0.7 * len(table)))
+    cols = list(columns)
+    height = 0.8 / len(cols)
+    y = np.arange(len(table))
+    for j, col in enumerate(cols):
+        values = 100 * table[col].astype(float).to_numpy()
+        pos = y - 0.4 + height * (j + 0.5)
+        ax.barh(
+            pos, values, height=height * 0.92, color=PALETTE[j % len(PALETTE)], label=col.replace("_", " ")
+        )
+        for p, v in zip(pos, values, strict=True):
+            ax.text(min(v, 100) + 1, p, f"{v:.0f}%", va="center", fontsize=8)
+    ax.set_yticks(y, [str(i) for i in table.index])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 112)
+    ax.set_xlabel("operations that succeeded (%)")
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if title:
+        ax.set_title(title, loc="left")
+    return ax
+
+
+@styled
+def plot_quorum_sweep(
+    df: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    y: str = "stale_fraction",
+    by: str | None = "latency",
+    ylabel: str | None = None,
+    percent: bool | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Bars of one figure for each (R, W) of a quorum sweep, grouped by another column.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per run, with columns ``n``, ``r``, ``w``, ``y`` and ``by``
+        (as from :func:`replnb.sweep.sweep` over
+        :func:`replnb.leaderless.simulate`).
+    ax : Axes, optional
+    y : str
+        The figure to draw (default ``stale_fraction``).
+    by : str or None
+        One bar colour per value of this column.
+    ylabel : str, optional
+    percent : bool, optional
+        Draw fractions as percentages (default: when ``y`` ends in
+        ``fraction`` or ``availability``).
+    title : str or None
+
+    Strict quorums (``R + W > N``) have their tick labels in bold.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"n": 3, "r": [1, 2], "w": [1, 2], "latency": "YMMR",
+    ...                    "stale_fraction": [0.1, 0.0]})
+    >>> plot_quorum_sweep(df).get_ylabel()
+    'stale reads (%)'
+    >>> plt.close("all")
+    """
+    ax = new_axes(ax, (8.0, 3.2))
+    if percent is None:
+        percent = y.endswith(("fraction", "availability"))
+    scale = 100.0 if percent else 1.0
+    cells = sorted({(int(n), int(r), int(w)) for n, r, w in zip(df["n"], df["r"], df["w"], strict=True)})
+    groups = list(dict.fromkeys(df[by])) if by is not None else [None]
+    width = 0.8 / len(groups)
+    xs = np.arange(len(cells))
+    for j, group in enumerate(groups):
+        sub = df if group is None else df[df[by] == group]
+        means = sub.groupby(["n", "r", "w"])[y].mean()
+        values = [scale * float(means.get(cell, np.nan)) for cell in cells]
+        ax.bar(
+            xs - 0.4 + width * (j + 0.5),
+            values,
+            width=width * 0.92,
+            color=PALETTE[j % len(PALETTE)],
+            label=None if group is None else str(group),
+        )
+    multi_n = len({n for n, _, _ in cells}) > 1
+    labels = [(f"N={n}\n" if multi_n else "") + f"R={r}\nW={w}" for n, r, w in cells]
+    ticks = ax.set_xticks(xs, labels, fontsize=8.5)
+    for tick, (n, r, w) in zip(ticks, cells, strict=True):
+        if r + w > n:
+            tick.label1.set_fontweight("bold")
+    ax.grid(axis="x", visible=False)
+    default = y.replace("_", " ")
+    if percent:
+        default = {"stale fraction": "stale reads"}.get(default, default) + " (%)"
+    elif y.endswith("_median"):
+        default = "median " + default.removesuffix(" median") + " (ms)"
+    ax.set_ylabel(ylabel if ylabel is not None else default)
+    if by is not None:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if title:
+        ax.set_title(title, loc="left")
+    return ax

@@ -1,0 +1,209 @@
+"""Plots of chapter 2, multi-leader conflicts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+from ..metrics import divergence
+from ..records import Run
+from .style import COLORS, PALETTE, new_axes, styled
+
+__all__ = ["CONFLICT_METRIC_COLORS", "plot_conflict_sweep", "plot_divergence", "plot_strategy_comparison"]
+
+#: The colour of each conflict metric in chapter 2's plots.
+CONFLICT_METRIC_COLORS = {"lost_writes": COLORS["lost"], "conflicts": PALETTE[0], "resurrections": PALETTE[4]}
+
+
+@styled
+def plot_divergence(
+    data: Run | pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    label: str | None = None,
+    color: str | None = None,
+    title: str | None = "Distinct values across replicas",
+) -> Axes:
+    """The number of distinct states across the live replicas over time (a step line).
+
+    It rises when replicas accept conflicting writes and falls back to 1 when
+    they have converged.
+
+    Parameters
+    ----------
+    data : Run or DataFrame
+        A multi-leader run (its live replicas' states are compared with
+        :func:`replnb.metrics.divergence`), or that function's DataFrame
+        (columns ``time`` and ``distinct``).
+    ax : Axes, optional
+    label, color : str, optional
+        Legend label and colour of the line.
+    title : str or None
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> df = pd.DataFrame({"time": [0.0, 10.0, 25.0], "distinct": [1.0, 2.0, 1.0]})
+    >>> ax = plot_divergence(df)
+    >>> ax.get_lines()[0].get_ydata().tolist()
+    [1.0, 2.0, 1.0]
+    >>> plt.close(ax.figure)
+    """
+
+    end = None
+    if isinstance(data, Run):
+        df = divergence(data.versions, data.extras.get("live", data.nodes))
+        end = data.end_time
+    else:
+        df = data
+    ax = new_axes(ax, (8.0, 2.6))
+    times = df["time"].to_numpy(dtype=float)
+    counts = df["distinct"].to_numpy(dtype=float)
+    if end is not None and len(times) and end > times[-1]:
+        times, counts = np.append(times, end), np.append(counts, counts[-1])
+    ax.step(times, counts, where="post", color=color or PALETTE[0], lw=1.6, label=label)
+    top = max(2.0, float(counts.max()) if len(counts) else 1.0)
+    ax.set_ylim(0.0, top + 0.5)
+    ax.set_yticks(range(0, int(top) + 1))
+    ax.set_xlim(left=0.0)
+    ax.set_xlabel("true time (ms)")
+    ax.set_ylabel("distinct states")
+    if label:
+        ax.legend(loc="upper right")
+    if title:
+        ax.set_title(title, loc="left")
+    return ax
+
+
+@styled
+def plot_strategy_comparison(
+    table: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    columns: Sequence[str] = ("lost_writes", "conflicts", "resurrections"),
+    highlight: str | None = None,
+    title: str | None = "What each strategy costs",
+) -> Axes:
+    """Grouped horizontal bars: one group per strategy, one bar per metric.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per strategy (the index), as
+        :func:`replnb.multi_leader.compare_strategies` returns.
+    ax : Axes, optional
+    columns : sequence of str
+        The metrics to draw (each gets its colour from
+        :data:`CONFLICT_METRIC_COLORS`); every bar is labelled with its value.
+    highlight : str, optional
+        A strategy whose name is drawn in bold.
+    title : str or None
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> table = pd.DataFrame({"lost_writes": [3, 0], "conflicts": [5, 5], "resurrections": [0, 2]},
+    ...                      index=["lww", "union"])
+    >>> ax = plot_strategy_comparison(table)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['lww', 'union']
+    >>> plt.close(ax.figure)
+    """
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"table must have the columns {list(columns)}; missing {missing}")
+    names = [str(i) for i in table.index]
+    ax = new_axes(ax, (6.0, 0.8 + 0.55 * len(names)))
+    height = 0.8 / max(len(columns), 1)
+    ys = np.arange(len(names), dtype=float)
+    top = float(np.nanmax(table[list(columns)].to_numpy(dtype=float))) if len(names) else 0.0
+    for j, column in enumerate(columns):
+        values = table[column].to_numpy(dtype=float)
+        offset = (j - (len(columns) - 1) / 2) * height
+        color = CONFLICT_METRIC_COLORS.get(column, PALETTE[j % len(PALETTE)])
+        ax.barh(ys + offset, values, height=height * 0.9, color=color, label=column.replace("_", " "))
+        for y, v in zip(ys + offset, values, strict=True):
+            if v:  # zero bars stay unlabelled: an empty slot already says 0
+                x = v + 0.01 * max(top, 1.0)
+                ax.text(x, y, f"{v:g}", va="center", ha="left", fontsize=7.5, color="#333333")
+    ax.set_yticks(ys, names)
+    if highlight in names:
+        ax.get_yticklabels()[names.index(highlight)].set_fontweight("bold")
+    ax.invert_yaxis()
+    ax.set_xlim(0.0, max(top, 1.0) * 1.15)
+    ax.set_xlabel("count in the run")
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if title:
+        ax.set_title(title, loc="left")
+    return ax
+
+
+@styled
+def plot_conflict_sweep(
+    df: pd.DataFrame,
+    x: str,
+    ax: Axes | None = None,
+    *,
+    y: str = "lost_writes",
+    by: str = "strategy",
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    title: str | None = None,
+) -> Axes:
+    """One line per strategy: ``y`` against ``x`` (mean over runs, ±1 standard error band).
+
+    Each strategy has its own colour, marker and dash pattern, so lines that
+    coincide (for example several strategies at zero) stay visible.
+
+    Parameters
+    ----------
+    df : DataFrame
+        :func:`replnb.multi_leader.sweep` output (one row per run with
+        ``aggregate=False``, or per point), with columns ``x``, ``y``, ``by``.
+    x : str
+        The swept parameter.
+    ax : Axes, optional
+    y, by : str
+    xlabel, ylabel, title : str, optional
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> df = pd.DataFrame({"strategy": ["lww"] * 4, "clock_skew": [0, 0, 100, 100],
+    ...                    "lost_writes": [0, 0, 2, 4]})
+    >>> ax = plot_conflict_sweep(df, "clock_skew")
+    >>> ax.get_lines()[0].get_ydata().tolist()
+    [0.0, 3.0]
+    >>> plt.close(ax.figure)
+    """
+    missing = [c for c in (x, y, by) if c not in df.columns]
+    if missing:
+        raise ValueError(f"df must have the columns {[x, y, by]}; missing {missing}")
+    ax = new_axes(ax, (8.0, 3.2))
+    groups = list(dict.fromkeys(df[by]))
+    for i, group in enumerate(groups):
+        rows = df[df[by] == group].astype({x: float, y: float})
+        stats = rows.groupby(x, sort=True)[y].agg(["mean", "std", "count"])
+        sem = (stats["std"] / np.sqrt(stats["count"])).fillna(0.0)
+        xs = stats.index.to_numpy(dtype=float)
+        color = PALETTE[i % len(PALETTE)]
+        marker, dashes = "osD^v"[i % 5], ["-", "--", ":", "-."][i % 4]
+        ax.plot(xs, stats["mean"], marker=marker, ls=dashes, ms=4.5, lw=1.6, color=color, label=str(group))
+        ax.fill_between(xs, stats["mean"] - sem, stats["mean"] + sem, color=color, alpha=0.15, lw=0)
+    units = {
+        "clock_skew": " (ms)",
+        "latency": " (ms)",
+        "jitter": " (ms)",
+        "relocation_rate": " (per key per s)",
+    }
+    ax.set_xlabel(xlabel if xlabel is not None else x.replace("_", " ") + units.get(x, ""))
+    ax.set_ylabel(ylabel if ylabel is not None else y.replace("_", " ") + " per run")
+    ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
+    ax.legend(title=by, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if title:
+        ax.set_title(title, loc="left")
+    return ax

@@ -1,0 +1,412 @@
+"""Plots of chapter 3, multi-leader topologies."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import matplotlib.pyplot as plt
+import networkx as nx
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+
+from .. import topology
+from ..records import Run
+from .spacetime import plot_spacetime
+from .style import COLORS, PALETTE, new_axes, round_up, styled
+
+__all__ = [
+    "EDGE_CMAP",
+    "TOPOLOGY_COLORS",
+    "edge_norm",
+    "plot_causality",
+    "plot_delivery",
+    "plot_topology",
+    "plot_topology_sweep",
+    "write_caption",
+]
+
+#: Colours of the three topologies in chapter 3's plots.
+TOPOLOGY_COLORS = {"circular": PALETTE[0], "star": PALETTE[1], "all-to-all": PALETTE[2]}
+EDGE_CMAP = "viridis_r"
+
+
+def _topology_graph(run: Run) -> nx.DiGraph:
+    graph = run.extras.get("graph")
+    if isinstance(graph, nx.DiGraph):
+        return graph
+    return topology.build(str(run.params["topology"]), len(run.nodes))
+
+
+def write_caption(run: Run, op_id: int | None) -> str:
+    if op_id is None:
+        return "no write"
+    row = run.ops[run.ops["op_id"] == op_id].iloc[0]
+    return f"write #{op_id} (from {row['node']})"
+
+
+def _node_positions(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
+    kind = graph.graph.get("kind")
+    nodes = sorted(graph.nodes)
+    if kind in topology.KINDS and nodes == topology.node_names(len(nodes)):
+        return topology.layout(str(kind), len(nodes))
+    if kind == "regions" and "sizes" in graph.graph:
+        return topology.region_layout(graph.graph["sizes"])
+    angles = [math.pi / 2 - 2 * math.pi * i / len(nodes) for i in range(len(nodes))]
+    return {v: (math.cos(a), math.sin(a)) for v, a in zip(nodes, angles, strict=True)}
+
+
+def _draw_edges(graph: nx.DiGraph, pos: Mapping[str, Any], ax: Axes, **kwargs: Any) -> None:
+    # networkx adds each arrow with ax.add_patch, which lays the arrow out in display
+    # coordinates just to update the data limits; plot_topology sets the limits itself,
+    # so skip that update (most of the cost of drawing a dense graph).
+    ax.__dict__["_update_patch_limits"] = lambda patch: None
+    try:
+        nx.draw_networkx_edges(graph, pos, ax=ax, **kwargs)
+    finally:
+        del ax.__dict__["_update_patch_limits"]
+
+
+def _node_handle(colour: str, label: str) -> Line2D:
+    return Line2D([], [], ls="", marker="o", ms=9, mfc=colour, mec="#333333", label=label)
+
+
+def edge_norm(edge_counts: Mapping[tuple[str, str], float], edges: Iterable[tuple[str, str]]) -> Any:
+    top = max([float(edge_counts.get(e, 0)) for e in edges], default=1.0)
+    return plt.Normalize(vmin=0.0, vmax=max(top, 1.0))
+
+
+@styled
+def plot_topology(
+    data: nx.DiGraph | Run,
+    ax: Axes | None = None,
+    *,
+    failed: Iterable[str] | None = None,
+    received: Mapping[str, float] | None = None,
+    edge_counts: Mapping[tuple[str, str], float] | None = None,
+    op_id: int | None = None,
+    colorbar: bool = True,
+    cax: Axes | None = None,
+    title: str | None = None,
+    legend: bool = True,
+) -> Axes:
+    """Draw a replication topology with networkx: who forwards writes to whom.
+
+    Nodes sit at the fixed positions of :func:`replnb.topology.layout`.
+    Failed leaders are grey; with ``received``, the others are blue when they
+    hold every write and orange when they miss some. With ``edge_counts``,
+    each link is coloured by the number of messages it carried (a colorbar
+    gives the scale) and links that carried none are dotted.
+
+    Parameters
+    ----------
+    data : networkx.DiGraph or Run
+        A graph from :func:`replnb.topology.build`, or a multi-leader run:
+        then ``failed`` (leaders down at the end), ``received`` (the fraction
+        of the run's writes that each leader applied, or whether it applied
+        write ``op_id``) and ``edge_counts`` (messages sent on each link)
+        default to the run's.
+    ax : Axes, optional
+    failed : iterable of str, optional
+    received : mapping of node to a fraction in [0, 1], optional
+    edge_counts : mapping of (src, dst) to a count, optional
+    op_id : int, optional
+        With a run: colour leaders by whether they applied this write.
+    colorbar : bool
+        Draw the colorbar of message counts (when there are counts).
+    cax : Axes, optional
+        Where to draw the colorbar (default: a strip taken from under ``ax``).
+    title : str, optional
+        Default: the topology's name; ``""`` for none.
+    legend : bool
+        Draw the legend of node colours (under the axes).
+
+    Examples
+    --------
+    >>> from replnb.topology import build
+    >>> ax = plot_topology(build("circular", 4), failed=["B"])
+    >>> ax.get_title(loc="left")
+    'circular'
+    """
+    ax = new_axes(ax, (4.0, 4.0))
+    if isinstance(data, Run):
+        graph = _topology_graph(data)
+        failed = topology.down_nodes(data) if failed is None else failed
+        if received is None:
+            fractions = topology.received_fraction(data, op_id)
+            received = {str(v): float(f) for v, f in fractions.items()}
+        edge_counts = topology.message_counts(data) if edge_counts is None else edge_counts
+    else:
+        graph = data
+    failed_set = set(failed or ())
+    pos = _node_positions(graph)
+    nodes = sorted(graph.nodes)
+    colours = []
+    for v in nodes:
+        if v in failed_set:
+            colours.append(COLORS["down"])
+        elif received is None or received.get(v, 0.0) >= 1.0:
+            colours.append(COLORS["ok"])
+        else:
+            colours.append(COLORS["stale"])
+    size = 620 if len(nodes) <= 6 else 420
+    nx.draw_networkx_nodes(
+        graph, pos, nodelist=nodes, node_color=colours, node_size=size, ax=ax, edgecolors="#333333"
+    )
+    nx.draw_networkx_labels(graph, pos, ax=ax, font_size=10, font_color="white", font_weight="bold")
+    edges = sorted(graph.edges)
+    style: dict[str, Any] = dict(
+        ax=ax, node_size=size, arrows=True, arrowstyle="-|>", arrowsize=11, connectionstyle="arc3,rad=0.12"
+    )
+    if edge_counts is None:
+        _draw_edges(graph, pos, edgelist=edges, edge_color=COLORS["message"], width=1.2, **style)
+    else:
+        busy = [e for e in edges if edge_counts.get(e, 0) > 0]
+        idle = [e for e in edges if e not in set(busy)]
+        norm = edge_norm(edge_counts, busy)
+        cmap = plt.get_cmap(EDGE_CMAP)
+        if idle:
+            _draw_edges(graph, pos, edgelist=idle, edge_color="#BBBBBB", style=":", width=1.0, **style)
+        if busy:
+            _draw_edges(
+                graph,
+                pos,
+                edgelist=busy,
+                edge_color=[cmap(norm(float(edge_counts[e]))) for e in busy],
+                width=2.0,
+                **style,
+            )
+        if colorbar:
+            mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+            where: dict[str, Any] = {"cax": cax} if cax is not None else {"ax": ax, "shrink": 0.7}
+            bar = ax.figure.colorbar(mappable, orientation="horizontal", aspect=30, pad=0.02, **where)
+            bar.set_label("messages on the link", fontsize=9)
+            bar.ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+            bar.ax.tick_params(labelsize=8)
+    handles = [_node_handle(COLORS["down"], "failed")]
+    if received is not None:
+        missing = "missing it" if op_id is not None else "missing writes"
+        handles = [
+            _node_handle(COLORS["ok"], "has it" if op_id is not None else "up to date"),
+            _node_handle(COLORS["stale"], missing),
+            *handles,
+        ]
+    if legend and (received is not None or failed_set):
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.02),
+            ncol=len(handles),
+            handlelength=1.0,
+            columnspacing=0.8,
+            handletextpad=0.4,
+            borderaxespad=0.0,
+        )
+    xs, ys = [x for x, _ in pos.values()], [y for _, y in pos.values()]
+    ax.set_xlim(min(xs) - 0.25, max(xs) + 0.25)
+    ax.set_ylim(min(ys) - 0.25, max(ys) + 0.25)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    # a fixed title height: no tick labels above the (axis-less) axes to dodge
+    ax.set_title(graph.graph.get("kind", "topology") if title is None else title, loc="left", y=1.0)
+    return ax
+
+
+@styled
+def plot_delivery(
+    data: Run | Mapping[str, float] | pd.Series,
+    ax: Axes | None = None,
+    *,
+    failed: Iterable[str] | None = None,
+    op_id: int | None = None,
+    title: str | None = "Delivery time at each leader",
+) -> Axes:
+    """A bar per leader: how long after it was accepted a write reached that leader.
+
+    The leader that accepted the write (delay 0) is labelled "origin"; a
+    leader that never received it gets a hatched bar up to the top of the
+    axes labelled "never"; a failed leader is labelled "failed".
+
+    Parameters
+    ----------
+    data : Run, mapping or Series
+        Delays in ms for each leader (``inf`` for never), or a multi-leader
+        run: then the delays of write ``op_id``, by default the run's first
+        write (see :func:`replnb.topology.delivery_delays`).
+    ax : Axes, optional
+    failed : iterable of str, optional
+        Default: the run's failed leaders.
+    op_id : int, optional
+        With a run: the write to show.
+    title : str or None
+
+    Examples
+    --------
+    >>> ax = plot_delivery({"A": 0.0, "B": 10.0, "C": float("inf"), "D": float("inf")}, failed=["D"])
+    >>> [t.get_text() for t in ax.texts]
+    ['origin', 'never', 'failed']
+    """
+    if isinstance(data, Run):
+        failed = topology.down_nodes(data) if failed is None else failed
+        op_id = topology.first_write(data) if op_id is None else op_id
+        delays = topology.delivery_delays(data, op_id=op_id)
+        if title == "Delivery time at each leader":
+            title = f"Delivery of {write_caption(data, op_id)}"
+        one_hop = float(data.params.get("latency", 0.0)) + float(data.params.get("jitter", 0.0))
+    else:
+        delays = pd.Series(data, dtype=float)
+        one_hop = 0.0
+    failed_set = set(failed or ())
+    nodes = list(delays.index)
+    ax = new_axes(ax, (0.9 + 0.55 * len(nodes), 3.0))
+    values = delays.to_numpy(dtype=float)
+    finite = values[np.isfinite(values)]
+    top = max(float(finite.max()) if finite.size else 0.0, one_hop)
+    # a round number for the top of the axes (and of the "never" bars)
+    ceiling = round_up(ax.yaxis, top * 1.18) if top > 0 else 1.0
+    x = np.arange(len(nodes))
+    for i, (node, value) in enumerate(zip(nodes, values, strict=True)):
+        if node in failed_set or value == 0:
+            label, colour = ("failed", "#777777") if node in failed_set else ("origin", COLORS["ok"])
+            ax.text(i, ceiling * 0.02, label, rotation=90, ha="center", va="bottom", fontsize=8.5, c=colour)
+        elif math.isfinite(value):
+            ax.bar(i, value, color=COLORS["ok"], width=0.7)
+        else:
+            ax.bar(i, ceiling, color="white", edgecolor=COLORS["lost"], hatch="///", width=0.7, lw=1.0)
+            ax.text(i, ceiling * 0.5, "never", rotation=90, ha="center", va="center", fontsize=8.5,
+                    color=COLORS["lost"], bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
+    ax.set_xticks(x, nodes)
+    ax.set_xlim(-0.6, len(nodes) - 0.4)
+    ax.set_ylim(0, ceiling)
+    ax.set_xlabel("leader")
+    ax.set_ylabel("delay after the write (ms)")
+    ax.grid(axis="x", visible=False)
+    if title:
+        ax.set_title(title, loc="left", y=1.0)  # fixed height: no tick labels above to dodge
+    return ax
+
+
+@styled
+def plot_causality(
+    run: Run,
+    ax: Axes | None = None,
+    *,
+    node: str | None = None,
+    title: str | None = "When each write was applied",
+) -> Axes:
+    """A space-time diagram that also shows when each write was *applied*.
+
+    Messages are drawn by :func:`plot_spacetime` (without labels); each write
+    is labelled with its value where it was accepted. At ``node`` (default:
+    every leader) each remote application is a square, red when the write was
+    applied out of order (before a write that happened before it), and a
+    thick orange bar from its arrival to its application shows a write held
+    back by causal delivery.
+
+    Examples
+    --------
+    >>> from replnb.topology import causality_scenario
+    >>> ax = plot_causality(causality_scenario(), node="C")
+    >>> [t.get_text() for t in ax.get_legend().get_texts()][-2:]
+    ['applied out of order', 'held back (causal delivery)']
+    """
+    ax = plot_spacetime(run, ax=ax, labels=False, title=title)
+    nodes = list(run.nodes)
+    y = {v: len(nodes) - 1 - i for i, v in enumerate(nodes)}
+    writes = run.extras.get("writes", {})
+    delivery = run.extras["delivery"].sort_values(["time", "op_id"], kind="stable")
+    for _, w in sorted(writes.items()):
+        ax.text(w.start, y[w.origin] + 0.2, str(w.value), fontsize=8, ha="center", va="bottom",
+                color=COLORS["write"])
+    remote = delivery[delivery["node"] != delivery["origin"]]
+    if node is not None:
+        remote = remote[remote["node"] == node]
+    seen: dict[str, int] = {}
+    columns = [remote[c] for c in ("op_id", "node", "time", "arrived", "out_of_order")]
+    for op_id, v, time, arrived, ooo in zip(*columns, strict=True):
+        colour = COLORS["lost"] if ooo else COLORS["ok"]
+        if time > arrived:
+            ax.plot([arrived, time], [y[v], y[v]], color=COLORS["stale"], lw=5, alpha=0.8, zorder=3,
+                    solid_capstyle="butt")
+        ax.scatter([time], [y[v]], marker="s", s=36, color=colour, zorder=5)
+        k = seen.get(v, 0)
+        seen[v] = k + 1
+        value = writes[op_id].value if op_id in writes else op_id
+        ax.text(time, y[v] + (-0.24 if k % 2 else 0.2), f"{value}", fontsize=8, ha="center",
+                va="top" if k % 2 else "bottom", color=colour)
+    legend = ax.get_legend()
+    pairs = list(zip(legend.legend_handles, legend.get_texts(), strict=True)) if legend is not None else []
+    handles: list[Any] = [h for h, _ in pairs if h is not None]
+    labels = [t.get_text() for h, t in pairs if h is not None]
+    handles += [
+        Line2D([], [], ls="", marker="s", color=COLORS["ok"]),
+        Line2D([], [], ls="", marker="s", color=COLORS["lost"]),
+        Line2D([], [], color=COLORS["stale"], lw=5, alpha=0.8),
+    ]
+    labels += ["applied", "applied out of order", "held back (causal delivery)"]
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return ax
+
+
+@styled
+def plot_topology_sweep(
+    df: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    y: str = "convergence_time",
+    x: str = "n",
+    by: str = "topology",
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    title: str | None = None,
+) -> Axes:
+    """One line per topology (or per value of ``by``): a measure ``y`` against ``x``.
+
+    ``df`` has the columns ``by``, ``x`` and ``y``, one row per point (for
+    example from :func:`replnb.topology.sweep`). Infinite values ("never")
+    are drawn as open triangles above the highest finite value.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"topology": ["circular"] * 2 + ["star"] * 2, "n": [3, 4, 3, 4],
+    ...                    "messages_per_write": [2.0, 3.0, 2.0, 3.0]})
+    >>> ax = plot_topology_sweep(df, y="messages_per_write")
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['circular', 'star']
+    """
+    ax = new_axes(ax, (6.0, 3.2))
+    values_all = df[y].astype(float)
+    finite = values_all[np.isfinite(values_all)]
+    top = float(finite.max()) if len(finite) else 1.0
+    top = top if top > 0 else 1.0
+    never_seen = False
+    groups = [k for k in topology.KINDS if k in set(df[by])]
+    groups += [g for g in dict.fromkeys(df[by]) if g not in groups]
+    spare = [c for c in PALETTE if c not in TOPOLOGY_COLORS.values()] + PALETTE
+    for i, group in enumerate(groups):
+        rows = df[df[by] == group].sort_values(x)
+        colour = TOPOLOGY_COLORS.get(group, spare[i % len(spare)]) if by == "topology" else PALETTE[i]
+        values = rows[y].astype(float).to_numpy()
+        xs = rows[x].to_numpy()
+        ok = np.isfinite(values)
+        ax.plot(xs[ok], values[ok], marker="o", ms=4, color=colour, label=str(group))
+        if (~ok).any():
+            never_seen = True
+            ax.plot(xs[~ok], [top * 1.1] * int((~ok).sum()), ls="", marker="^", mfc="white", color=colour)
+    handles, labels = ax.get_legend_handles_labels()
+    if never_seen:
+        handles.append(Line2D([], [], ls="", marker="^", mfc="white", color="#555555"))
+        labels.append("never (inf)")
+        ax.set_ylim(top=top * 1.2)
+    ax.set_ylim(bottom=0)
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_xlabel(xlabel or ("number of leaders n" if x == "n" else x.replace("_", " ")))
+    ax.set_ylabel(ylabel or y.replace("_", " "))
+    if x == "n":
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    if title:
+        ax.set_title(title, loc="left")
+    return ax

@@ -1,0 +1,76 @@
+"""Single-leader (primary–secondary) replication.
+
+One node, the **leader** ``"A"``, accepts every write. It appends the write to
+its replication log, applies it, and ships the log to its **followers**
+``"B"``, ``"C"``, ... over a :class:`~replnb.network.Network`: one message per
+log entry per follower. Followers apply entries strictly in log order and
+acknowledge them. When the leader answers the client depends on ``mode``:
+
+``"sync"``       after every follower has acknowledged the entry;
+``"semi-sync"``  after the one synchronous follower (the first follower,
+                 ``"B"`` while ``"A"`` leads) has acknowledged it;
+``"async"``      at once.
+
+Reads go where ``read_from`` sends them: ``"leader"``; ``"any"`` (a random
+follower for every read); ``"sticky"`` (each client keeps one follower, the
+fix for non-monotonic reads); ``"read-your-writes"`` (the leader for
+``ryw_window`` ms after the client's own acknowledged write, a random
+follower otherwise).
+
+**Failover.** With ``failover_at`` the leader crashes at that time. A crash
+also drops the replication messages it had in flight. After
+``detection_timeout`` ms, the most up-to-date live follower is promoted, with
+a new **epoch** number; the other followers follow it and catch up from its
+log. Writes are unavailable from the crash to the promotion. Acknowledged
+writes the new leader never received are gone: ``run.metrics["acked_missing"]``
+counts them, and ``run.metrics["lost_writes"]`` counts the acknowledged
+writes that are lost by the course's register definition (see
+:func:`replnb.metrics.lost_writes`; a write that the same client later
+overwrote is not lost).
+
+**Split brain.** With ``old_leader_returns_at`` the old leader comes back
+with its log intact. The first ``stale_clients`` clients never heard of the
+failover (a stale DNS or configuration cache) and keep sending to it.
+Without ``fencing`` the old leader believes it still leads and accepts their
+writes; followers ignore its messages, because they follow the new epoch.
+With ``fencing`` it compares its epoch with the current one when it
+returns, steps down, discards the log entries the new leader does not have
+(a rollback) and follows the new leader.
+
+Workload: ``clients`` closed-loop clients ``"c1"``, ``"c2"``, ... each run one
+operation at a time and think for an exponential time (mean ``think_time``)
+in between. Each key belongs to one client, which is the only one to write
+it (like a user's own profile), so two writes to one key never overlap and
+a write can only be lost through a failover. Reads pick any key. Instead of
+the random workload, ``ops`` gives a scripted list of client operations.
+
+Every record is in the returned :class:`~replnb.records.Run`. ``run.ops``
+has, besides the standard columns, ``error`` (why an operation failed),
+``epoch`` and ``role`` of the node that served it, ``split_brain`` (the
+write was acknowledged by a deposed leader), and the verdicts ``lost``,
+``stale``, ``ryw_violation`` and ``monotonic_violation``. ``run.extras["lag"]``
+is the replication lag of every entry a follower applied.
+"""
+
+from __future__ import annotations
+
+from . import analysis, model, simulation
+from .analysis import replication_lag, sweep
+from .model import DISTRIBUTIONS, KEYS, MODES, OP_FIELDS, READ_FROM, Entry, SingleLeader
+from .simulation import simulate
+
+__all__ = [
+    "DISTRIBUTIONS",
+    "KEYS",
+    "MODES",
+    "OP_FIELDS",
+    "READ_FROM",
+    "Entry",
+    "SingleLeader",
+    "analysis",
+    "model",
+    "replication_lag",
+    "simulate",
+    "simulation",
+    "sweep",
+]

@@ -1,0 +1,213 @@
+"""The explorer of chapter 4, leaderless quorums."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ..engine.latency import PRESETS
+from ..leaderless import CONSISTENCY_LEVELS, home_replicas, level_name, level_size, quorum_grid, simulate
+from ..pbs import stale_read_probability, t_visibility
+from ..plots import COLORS, PALETTE, plot_convergence, plot_quorum_grid, plot_visibility
+from ..records import Run
+from .captions import key_html
+from .kept_axes import KeptAxesExplorer
+
+__all__ = ["QuorumExplorer"]
+
+
+class QuorumExplorer(KeptAxesExplorer):
+    """N, R and W of a leaderless store: staleness (PBS), the (R, W) grid and a simulated run.
+
+    Controls: ``n`` (replicas, 1..9), ``r`` and ``w`` (quorum sizes, at most
+    ``n``), ``r_level`` and ``w_level`` (Cassandra's consistency levels
+    ``ONE``, ``QUORUM``, ``ALL`` set the sliders; ``custom`` when a slider
+    matches none), ``latency`` (a PBS preset), ``failed`` (home replicas of
+    the key that crash for the middle of the run, at most ``n``), ``sloppy``
+    (sloppy quorum with hinted handoff) and ``read_repair``. A preset level
+    sticks when N changes: with ``QUORUM``, R follows N.
+
+    The figure shows the PBS t-visibility curve
+    (:func:`replnb.pbs.t_visibility`, ``trials`` trials) with the closed form
+    at ``t = 0``, the closed-form stale-read grid over (R, W) for this N, and
+    the simulated run (:func:`replnb.leaderless.simulate`, one key, N + 2
+    nodes): replicas behind over time, stale reads and failed writes.
+
+    Examples
+    --------
+    >>> ex = QuorumExplorer()
+    >>> run = ex.update(n=5, r_level="QUORUM", w_level="QUORUM")
+    >>> ex.controls["r"].value, ex.controls["w"].value, ex.controls["r"].max
+    (3, 3, 5)
+    >>> int(run.metrics["stale_reads"])
+    0
+    """
+
+    title = "Quorum explorer: N, R, W and stale reads"
+    figsize = (9.0, 5.8)
+    #: Trials of the PBS Monte Carlo per curve.
+    trials = 20_000
+    #: Failed nodes are down from and until these fractions of the duration.
+    failure_window = (0.2, 0.6)
+
+    def __init__(
+        self, *, n: int = 3, r: int = 2, w: int = 2, latency: str = "LNKD-DISK", seed: int = 0
+    ) -> None:
+
+        if not isinstance(n, int) or not 1 <= n <= 9:
+            raise ValueError(f"n must be an integer in 1..9, got {n!r}")
+        for name, value in (("r", r), ("w", w)):
+            if not isinstance(value, int) or not 1 <= value <= n:
+                raise ValueError(f"{name} must be an integer in 1..n={n}, got {value!r}")
+        if latency not in PRESETS:
+            raise ValueError(f"latency preset must be one of {sorted(PRESETS)}, got {latency!r}")
+        self.seed = seed
+        #: The simulated workload (see :func:`replnb.leaderless.simulate`).
+        self.workload: dict[str, Any] = {
+            "keys": 1,
+            "duration": 500.0,
+            "write_rate": 100.0,
+            "read_rate": 200.0,
+            "timeout": 500.0,
+            "settle": 500.0,
+        }
+        self._curves: dict[tuple[int, int, int, str], tuple[Any, Any]] = {}
+        levels = [*CONSISTENCY_LEVELS, "custom"]
+        slider = {"continuous_update": False, "min": 1, "max": n}
+        controls = {
+            "n": widgets.IntSlider(value=n, description="N (replicas)", **{**slider, "max": 9}),
+            "latency": widgets.Dropdown(options=sorted(PRESETS), value=latency, description="latency"),
+            "failed": widgets.IntSlider(value=0, description="failed nodes", **{**slider, "min": 0}),
+            "r_level": widgets.Dropdown(options=levels, value=level_name(r, n), description="R level"),
+            "r": widgets.IntSlider(value=r, description="R (read quorum)", **slider),
+            "sloppy": widgets.Checkbox(
+                value=False, description="sloppy quorum + hinted handoff", indent=False
+            ),
+            "w_level": widgets.Dropdown(options=levels, value=level_name(w, n), description="W level"),
+            "w": widgets.IntSlider(value=w, description="W (write quorum)", **slider),
+            "read_repair": widgets.Checkbox(value=True, description="read repair", indent=False),
+        }
+        super().__init__(controls, columns=3)
+        self._last = {side: (controls[f"{side}_level"].value, controls[side].value, n) for side in ("r", "w")}
+
+    def constrain(self) -> None:
+
+        c = self.controls
+        n = c["n"].value
+        for side in ("r", "w"):
+            level, size = c[f"{side}_level"], c[side]
+            size.max = n
+            last_level, _, last_n = self._last[side]
+            if level.value != "custom" and (level.value != last_level or n != last_n):
+                size.value = level_size(level.value, n)
+            if not (level.value == "custom" and last_level != "custom"):
+                level.value = level_name(size.value, n, prefer=level.value)
+            self._last[side] = (level.value, size.value, n)
+        c["failed"].max = n
+
+    def curve(self, n: int, r: int, w: int, latency: str) -> tuple[Any, Any]:
+        """The PBS curve ``(t, p)`` for these parameters (memoised)."""
+
+
+        key = (n, r, w, latency)
+        if key not in self._curves:
+            t = np.concatenate([[0.0], np.geomspace(0.01, 3000.0, 160)])
+            p = t_visibility(n, r, w, t, latency=latency, trials=self.trials, seed=self.seed)
+            if len(self._curves) > 64:
+                self._curves.clear()
+            self._curves[key] = (t, p)
+        return self._curves[key]
+
+    def simulate(self, **params: Any) -> Run:
+
+        n, failed = params["n"], params["failed"]
+        duration = float(self.workload["duration"])
+        down, up = (duration * f for f in self.failure_window)
+        home = home_replicas("k0", n, n + 2)
+        failures = [(node, down, up) for node in home[n - failed :]] if failed else []
+        return simulate(
+            n=n,
+            r=params["r"],
+            w=params["w"],
+            latency=params["latency"],
+            sloppy=params["sloppy"],
+            read_repair=params["read_repair"],
+            failures=failures,
+            seed=self.seed,
+            **self.workload,
+        )
+
+    def make_axes(self, figure: Figure) -> tuple[Any, ...]:
+
+        curve_ax = figure.add_axes((0.075, 0.575, 0.45, 0.395))
+        grid_ax = figure.add_axes((0.63, 0.575, 0.249, 0.395))
+        run_ax = figure.add_axes((0.075, 0.085, 0.885, 0.34))
+        cax = figure.add_axes((0.885, 0.575, 0.0125, 0.395))
+        shading = plt.cm.ScalarMappable(norm=plt.Normalize(0.0, 1.0), cmap="YlOrBr")
+        figure.colorbar(shading, cax=cax, ticks=[0.0, 0.5, 1.0], label="P(stale read)")
+        # few tick labels: each drawn text costs time
+        curve_ax.yaxis.set_major_locator(plt.FixedLocator([0.0, 0.5, 1.0]))
+        run_ax.yaxis.set_major_locator(plt.FixedLocator([0.0, 50.0, 100.0]))
+        run_ax.xaxis.set_major_locator(plt.MaxNLocator(5))
+        return curve_ax, grid_ax, run_ax
+
+    def draw(self, run: Run, figure: Figure) -> None:
+
+        n, r, w = (int(run.params[k]) for k in ("n", "r", "w"))
+        t, p = self.curve(n, r, w, str(run.params["latency"]))
+        curve_ax, grid_ax, run_ax = self.axes_for(figure)
+        closed_form = 1.0 - stale_read_probability(n, r, w)
+        curve = pd.DataFrame({"t_ms": t, "p": p})
+        plot_visibility(curve, ax=curve_ax, closed_form=closed_form, log_time=True, legend=False, title=None)
+        grid = quorum_grid(n)
+        plot_quorum_grid(
+            grid, ax=grid_ax, highlight=(r, w), annotate=False, colorbar=False, legend=None, title=None
+        )
+        plot_convergence(run, ax=run_ax, legend=False, title=None)
+
+    def caption_html(self, run: Run) -> str:
+
+        n, r, w = (int(run.params[k]) for k in ("n", "r", "w"))
+        ops = run.ops
+        key = [
+            ("━", PALETTE[0], "PBS model"),
+            ("○", PALETTE[0], "closed form, no propagation (t = 0)"),
+            ("┅", "#333333", "R + W = N + 1"),
+            ("□", COLORS["highlight"], f"R={r}, W={w}"),
+            ("▇", PALETTE[0], "replicas behind"),
+        ]
+        if len(run.events) and (run.events["event"] == "crash").any():
+            key.append(("▇", COLORS["down"], "node(s) down"))
+        if "stale" in ops and ((ops["kind"] == "read") & ops["stale"].astype(bool)).any():
+            key.append(("|", COLORS["stale"], "stale read"))
+        if ((ops["kind"] == "write") & ~ops["ok"].astype(bool)).any():
+            key.append(("×", COLORS["lost"], "failed write"))
+        return (
+            f"<b>Top left:</b> the chance that a read t ms after a write commits sees it (PBS model,"
+            f" {run.params['latency']} latencies, N={n}, R={r}, W={w}). <b>Top right:</b> P(stale read)"
+            f" for every R and W with N={n}, when writes do not spread further. <b>Bottom:</b> the"
+            " simulated run: the share of replicas behind the newest acknowledged write."
+            + key_html(key)
+        )
+
+    def summarize(self, run: Run) -> pd.DataFrame:
+
+        n, r, w = (int(run.params[k]) for k in ("n", "r", "w"))
+        _, p = self.curve(n, r, w, str(run.params["latency"]))
+        m = run.metrics
+        row = {
+            "PBS: P(fresh), t=0": float(p[0]),
+            "closed form: P(fresh)": 1.0 - stale_read_probability(n, r, w),
+            "stale reads": f"{m['stale_reads']} of {m['reads']}",
+            "write avail.": m["write_availability"],
+            "read avail.": m["read_availability"],
+            "convergence (ms)": m["convergence_time"],
+            "hints handed off": f"{m['hints_handed_off']} of {m['hinted_writes']}",
+            "lost writes": m["lost_writes"],
+        }
+        return pd.DataFrame([row], index=["run"])

@@ -1,0 +1,186 @@
+"""The explorer of chapter 1, single-leader replication."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from ..plots import COLORS, PALETTE, plot_failover, plot_replication_lag
+from ..records import Run
+from ..single_leader import MODES, READ_FROM, simulate
+from .captions import key_html, spacetime_key
+from .kept_axes import KeptAxesExplorer, round_limits
+
+__all__ = ["NO_FAILOVER", "SingleLeaderExplorer"]
+
+#: The failover control's value for "no failover".
+NO_FAILOVER = "none"
+
+
+class SingleLeaderExplorer(KeptAxesExplorer):
+    """Single-leader replication: mode, followers, delay, read routing and a failover.
+
+    Controls: ``mode`` (``sync``, ``semi-sync``, ``async``), ``followers``
+    (1..5), ``replication_delay`` (mean one-way delay, ms), ``read_from``
+    (``leader``, ``any``, ``sticky``, ``read-your-writes``), ``failover_at``
+    (when the leader crashes, or ``"none"``; ``update(failover_at=None)``
+    also means no failover) and ``seed``.
+
+    The figure shows a space-time diagram of the interesting part of the
+    run (around the failover, or its beginning) and the replication lag of
+    every follower over the whole run (what each panel shows, and the key
+    of its symbols and colours, is in the caption above the figure); the
+    table shows the run's metrics (:func:`replnb.single_leader.simulate`).
+
+    Examples
+    --------
+    >>> ex = SingleLeaderExplorer()
+    >>> run = ex.update(mode="sync", failover_at=None)
+    >>> int(run.metrics["lost_writes"]), run.params["failover_at"] is None
+    (0, True)
+    """
+
+    title = "Single-leader explorer: replication mode, read routing and failover"
+    figsize = (9.0, 5.0)
+    #: Clients start operations for this long (ms).
+    duration = 500.0
+    #: Failover times offered by the control (ms).
+    failover_times = (150.0, 250.0, 350.0)
+    def __init__(
+        self,
+        *,
+        mode: str = "async",
+        followers: int = 2,
+        replication_delay: int = 20,
+        read_from: str = "leader",
+        failover_at: float | None = 250.0,
+        seed: int = 0,
+    ) -> None:
+
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {list(MODES)}, got {mode!r}")
+        if isinstance(followers, bool) or not isinstance(followers, int) or not 1 <= followers <= 5:
+            raise ValueError(f"followers must be an integer in 1..5, got {followers!r}")
+        if isinstance(replication_delay, bool) or not isinstance(replication_delay, int):
+            raise ValueError(f"replication_delay must be an integer in 1..200 ms, got {replication_delay!r}")
+        if not 1 <= replication_delay <= 200:
+            raise ValueError(f"replication_delay must be an integer in 1..200 ms, got {replication_delay!r}")
+        if read_from not in READ_FROM:
+            raise ValueError(f"read_from must be one of {list(READ_FROM)}, got {read_from!r}")
+        if failover_at is not None and failover_at not in self.failover_times:
+            raise ValueError(
+                f"failover_at must be None or one of {list(self.failover_times)}, got {failover_at!r}"
+            )
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= 99:
+            raise ValueError(f"seed must be an integer in 0..99, got {seed!r}")
+        #: Fixed workload parameters of :func:`replnb.single_leader.simulate`.
+        self.workload: dict[str, Any] = {
+            "clients": 3,
+            "keys": 6,
+            "think_time": 10.0,
+            "detection_timeout": 60.0,
+        }
+        failover_options = [("no failover", NO_FAILOVER)] + [(f"at {t:g} ms", t) for t in self.failover_times]
+        controls = {
+            "mode": widgets.ToggleButtons(options=list(MODES), value=mode, description="mode"),
+            "followers": widgets.IntSlider(
+                value=followers, min=1, max=5, description="followers", continuous_update=False
+            ),
+            "replication_delay": widgets.IntSlider(
+                value=replication_delay,
+                min=1,
+                max=200,
+                description="replication delay (ms)",
+                continuous_update=False,
+            ),
+            "read_from": widgets.Dropdown(options=list(READ_FROM), value=read_from, description="read from"),
+            "failover_at": widgets.Dropdown(
+                options=failover_options,
+                value=NO_FAILOVER if failover_at is None else failover_at,
+                description="leader crash",
+            ),
+            "seed": widgets.IntSlider(value=seed, min=0, max=99, description="seed", continuous_update=False),
+        }
+        super().__init__(controls, columns=3)
+        controls["mode"].style.button_width = "90px"
+
+    def update(self, **params: Any) -> Run:
+        """Set controls (``failover_at=None`` means no failover), run, redraw; return the Run."""
+        if "failover_at" in params and params["failover_at"] is None:
+            params["failover_at"] = NO_FAILOVER
+        return super().update(**params)
+
+    def simulate(self, **params: Any) -> Run:
+
+        failover = params["failover_at"]
+        return simulate(
+            mode=params["mode"],
+            followers=params["followers"],
+            replication_delay=float(params["replication_delay"]),
+            read_from=params["read_from"],
+            failover_at=None if failover == NO_FAILOVER else float(failover),
+            duration=self.duration,
+            seed=params["seed"],
+            **self.workload,
+        )
+
+    def window(self, run: Run) -> tuple[float, float]:
+        """The time window (ms) of the space-time diagram."""
+        failover = run.params["failover_at"]
+        if failover is None:
+            return 0.0, 150.0
+        detect = float(run.params["detection_timeout"])
+        return max(0.0, failover - 50.0), failover + detect + 110.0
+
+    def make_axes(self, figure: Figure) -> tuple[Any, ...]:
+
+        top = figure.add_axes((0.075, 0.5, 0.91, 0.47))
+        bottom = figure.add_axes((0.075, 0.085, 0.91, 0.3))
+        for ax in (top, bottom):  # few tick labels: each drawn text costs time
+            ax.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]))
+        bottom.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 2.5, 5, 10]))
+        return top, bottom
+
+    def draw(self, run: Run, figure: Figure) -> None:
+
+        since, until = self.window(run)
+        top, bottom = self.axes_for(figure)
+        plot_failover(run, ax=top, since=since, until=until, labels=False, title=None, legend=False)
+        plot_replication_lag(run, ax=bottom, title=None, legend=False)
+        round_limits(bottom)
+
+    def caption_html(self, run: Run) -> str:
+
+        since, until = self.window(run)
+        followers = sorted(run.extras["lag"]["follower"].unique())  # plot_replication_lag's colours
+        lag_key = [("━", PALETTE[i % len(PALETTE)], f"lag of {f}") for i, f in enumerate(followers)]
+        key = spacetime_key(run)
+        lost = ("✖", COLORS["lost"], "lost write")
+        if lost not in key:  # the lesson asks whether writes are lost: always say how one looks
+            key.insert(1, lost)
+        if run.params["failover_at"] is not None:
+            key.append(("◆", COLORS["highlight"], "leadership change"))
+        return (
+            f"<b>Top:</b> space-time diagram, {since:g}–{until:g} ms. "
+            "<b>Bottom:</b> replication lag of each follower (whole run; dashed lines: crash, promotion)."
+            + key_html(key + lag_key)
+        )
+
+    def summarize(self, run: Run) -> pd.DataFrame:
+        m = run.metrics
+        row = {
+            "acked writes": m["writes_acked"],
+            "lost writes": m["lost_writes"],
+            "acked, missing on leader": m["acked_missing"],
+            "stale reads": f"{m['stale_reads']} of {m['reads']}",
+            "RYW violations": m["ryw_violations"],
+            "monotonic violations": m["monotonic_violations"],
+            "write p50 / p99 (ms)": f"{m['write_latency_p50_ms']:.0f} / {m['write_latency_p99_ms']:.0f}",
+            "mean lag (ms)": round(float(m["lag_mean_ms"]), 1),
+            "writes unavailable (ms)": round(float(m["write_unavailable_ms"]), 1),
+        }
+        return pd.DataFrame([row], index=["this run"])
