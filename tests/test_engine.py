@@ -19,8 +19,8 @@ from replnb import metrics as m
 from replnb.engine.clocks import LamportClock, NodeClock, VersionVector
 from replnb.engine.latency import exponential
 from replnb.engine.network import Message, Network, node_names
-from replnb.records import EVENT_COLUMNS, MESSAGE_COLUMNS, OP_COLUMNS, VERSION_COLUMNS, Recorder, Run
 from replnb.engine.sim import Simulation
+from replnb.records import EVENT_COLUMNS, MESSAGE_COLUMNS, OP_COLUMNS, VERSION_COLUMNS, Recorder, Run
 
 SETTINGS = settings(max_examples=50, deadline=None)
 

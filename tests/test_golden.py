@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from golden_cases import GOLDEN, cases
 
 EXPECTED = json.loads(GOLDEN.read_text())

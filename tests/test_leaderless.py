@@ -21,8 +21,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from replnb import leaderless, metrics, pbs, plots
-from replnb.exercises import check_quorum_choice
 from replnb.engine.latency import constant
+from replnb.engine.rng import stable_hash
+from replnb.exercises import check_quorum_choice
 from replnb.leaderless import (
     closed_form_check,
     home_replicas,
@@ -34,7 +35,6 @@ from replnb.leaderless import (
     read_ages,
     simulate,
 )
-from replnb.engine.rng import stable_hash
 from replnb.widgets import QuorumExplorer
 
 REPO = Path(__file__).resolve().parent.parent

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replnb.records import Recorder, Run
 from replnb.engine.rng import as_rng
 from replnb.grid import expand_grid, point_seed, sweep
+from replnb.records import Recorder, Run
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 
 from .. import metrics
-from .. import topology as _topology
 from ..engine.clocks import NodeClock, VersionVector
 from ..engine.latency import Constant, Distribution, Uniform
 from ..engine.network import Network, node_names
 from ..engine.rng import Seed, as_rng
 from ..engine.sim import Simulation
 from ..records import Recorder, Run
+from . import graph as _topology
 from .model import Model
 from .state import (
     CART_KEYS,

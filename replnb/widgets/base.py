@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import ipywidgets as widgets
@@ -14,10 +15,85 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from ..params import Choice, Flag, Int, Nodes, Real, Spec, check
 from ..plots import STYLE
 from ..records import Run
 
-__all__ = ["Explorer", "encode", "figure_png"]
+__all__ = ["Control", "Explorer", "encode", "figure_png", "make_controls"]
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control of an explorer: a parameter's name, its spec, and how it is shown.
+
+    The widget is built from the spec: an :class:`~replnb.params.Int` is an
+    integer slider, a :class:`~replnb.params.Real` a float slider, a
+    :class:`~replnb.params.Choice` a dropdown (or toggle buttons with
+    ``toggle=True``), a :class:`~replnb.params.Flag` a checkbox and
+    :class:`~replnb.params.Nodes` a multiple selection. A bound that names
+    another control follows that control's value (see
+    :meth:`Explorer.constrain`).
+
+    Examples
+    --------
+    >>> Control("n", Int(1, 9), "replicas N").widget(3, {}).max
+    9
+    """
+
+    name: str
+    spec: Spec
+    label: str
+    #: Step of a float slider (default: a hundredth of its range).
+    step: float | None = None
+    #: ``(label, value)`` pairs shown by a choice (default: the values themselves).
+    labels: Sequence[tuple[str, Any]] | None = None
+    #: Show a choice as toggle buttons instead of a dropdown.
+    toggle: bool = False
+
+    def widget(self, value: Any, context: Mapping[str, Any]) -> widgets.ValueWidget:
+        """A new widget showing ``value``, with bounds resolved against ``context``."""
+        spec, label = self.spec, self.label
+        if isinstance(spec, (Int, Real)):
+            lo, hi = spec.bounds(context)
+            kind = widgets.IntSlider if isinstance(spec, Int) else widgets.FloatSlider
+            step = self.step or (1 if isinstance(spec, Int) else (hi - lo) / 100)
+            return kind(value=value, min=lo, max=hi, step=step, description=label, continuous_update=False)
+        if isinstance(spec, Choice):
+            kind = widgets.ToggleButtons if self.toggle else widgets.Dropdown
+            return kind(options=list(self.labels or spec.options), value=value, description=label)
+        if isinstance(spec, Flag):
+            return widgets.Checkbox(value=value, description=label, indent=False)
+        if isinstance(spec, Nodes):
+            return widgets.SelectMultiple(options=_node_names(spec, context), value=value, description=label)
+        raise TypeError(f"no widget for a {type(spec).__name__} spec")
+
+    def follow(self, widget: widgets.ValueWidget, context: Mapping[str, Any]) -> None:
+        """Move ``widget``'s bounds to follow the parameters its spec names."""
+        if isinstance(self.spec, (Int, Real)):
+            lo, hi = self.spec.bounds(context)
+            if lo > widget.max:
+                widget.max, widget.min = hi, lo
+            else:
+                widget.min, widget.max = lo, hi
+
+
+def _node_names(spec: Nodes, context: Mapping[str, Any]) -> list[str]:
+    among = spec.among
+    return list(context[among] if isinstance(among, str) else among)
+
+
+def make_controls(controls: Sequence[Control], values: Mapping[str, Any]) -> dict[str, widgets.ValueWidget]:
+    """Check ``values`` against the controls' specs and build their widgets, in order.
+
+    A ``ValueError`` names the first parameter out of its range, exactly as
+    the model's own check would.
+    """
+    specs = {c.name: c.spec for c in controls}
+    missing = sorted(set(specs) - set(values))
+    if missing:
+        raise TypeError(f"no value given for control(s) {missing}")
+    checked = check(specs, values)
+    return {c.name: c.widget(checked[c.name], checked) for c in controls}
 
 
 class Explorer:
@@ -34,6 +110,10 @@ class Explorer:
     #: keeps its axes between updates and only replaces their data, which spares
     #: matplotlib rebuilding ticks, labels and layout on every slider move.
     keep_axes: ClassVar[bool] = False
+
+    #: The controls built from specs (see :func:`make_controls`); their
+    #: dependent bounds are kept in step by :meth:`constrain`.
+    specs: ClassVar[Sequence[Control]] = ()
 
     def __init__(self, controls: Mapping[str, widgets.ValueWidget], *, columns: int = 3) -> None:
         self.controls = dict(controls)
@@ -78,7 +158,15 @@ class Explorer:
         return run.metrics
 
     def constrain(self) -> None:
-        """Tie control bounds together (called before every run)."""
+        """Tie control bounds together (called before every run).
+
+        The base class moves the bounds of every control in :attr:`specs`
+        whose spec names another control (``Int(1, "n")`` follows ``n``);
+        subclasses that add rules call it first.
+        """
+        values = self.params()
+        for control in self.specs:
+            control.follow(self.controls[control.name], values)
 
     # -- machinery ------------------------------------------------------------
     def params(self) -> dict[str, Any]:
