@@ -59,7 +59,7 @@ from __future__ import annotations
 import html
 import math
 import time
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,19 +171,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _is_set_key(rows: pd.DataFrame) -> bool:
-    if "op" not in rows.columns:
+def _is_set_history(ops: pd.DataFrame) -> bool:
+    """Whether the writes are set additions and removals (every key is then a set)."""
+    if "op" not in ops.columns:
         return False
-    writes = rows.loc[rows["kind"] == "write", "op"]
-    set_ops = writes.isin(list(_SET_OPS))
+    set_ops = ops.loc[ops["kind"] == "write", "op"].isin(list(_SET_OPS))
     if set_ops.any() and not set_ops.all():
-        raise ValueError(f"ops['op'] mixes add/remove with plain writes on key {rows['key'].iloc[0]!r}")
+        raise ValueError("ops['op'] of the writes must be all 'add'/'remove' (a set) or none of them")
     return bool(set_ops.any())
 
 
-def _key_ops(rows: pd.DataFrame) -> tuple[list[_Op], bool]:
-    """The operations of one key, in op_id order, and whether the key is a set."""
-    is_set = _is_set_key(rows)
+def _key_ops(rows: pd.DataFrame, is_set: bool) -> list[_Op]:
+    """The operations of one key, in op_id order."""
     codes: dict[Any, int] = {None: _INITIAL} if not is_set else {}
     out: list[_Op] = []
     ops = rows.sort_values("op_id", kind="stable")
@@ -205,7 +204,7 @@ def _key_ops(rows: pd.DataFrame) -> tuple[list[_Op], bool]:
         else:
             code, arg = _READ, codes.setdefault(value, len(codes))
         out.append(_Op(int(op_id), code, arg, float(start), float(end) if done else math.inf, value))
-    return out, is_set
+    return out
 
 
 def _set_mask(value: Any, codes: dict[Any, int], op_id: int) -> int:
@@ -222,8 +221,9 @@ def _set_mask(value: Any, codes: dict[Any, int], op_id: int) -> int:
 
 
 def _histories(ops: pd.DataFrame) -> list[tuple[Hashable, list[_Op], bool]]:
+    is_set = _is_set_history(ops)
     keys = sorted(set(ops["key"].tolist()), key=lambda k: (type(k).__name__, str(k)))
-    return [(k, *_key_ops(ops[ops["key"] == k])) for k in keys]
+    return [(k, _key_ops(ops[ops["key"] == k], is_set), is_set) for k in keys]
 
 
 # -- the search ----------------------------------------------------------------------------------------
@@ -323,19 +323,24 @@ def _search(ops: Sequence[_Op], budget: _Budget) -> bool | None:
 
 
 # -- witnesses ---------------------------------------------------------------------------------------
+def _explained(ops: Sequence[_Op], is_set: bool) -> Callable[[_Op], bool]:
+    """Whether a read's value could come from the writes among ``ops`` (or is the initial one)."""
+    if is_set:
+        added = 0
+        for op in ops:
+            if op.code == _ADD:
+                added |= op.arg
+        return lambda read: read.arg & ~added == 0
+    values = {op.arg for op in ops if op.code == _WRITE} | {_INITIAL}
+    return lambda read: read.arg in values
+
+
 def _without(ops: Sequence[_Op], drop: Iterable[int], is_set: bool) -> list[_Op]:
-    """``ops`` minus the op_ids in ``drop`` and the reads no remaining write can explain."""
+    """``ops`` minus the op_ids in ``drop`` and the reads that only the dropped writes explained."""
     gone = set(drop)
     kept = [op for op in ops if op.op_id not in gone]
-    written = 0
-    values: set[int] = {_INITIAL}
-    for op in kept:
-        if op.code != _READ:
-            written |= op.arg
-            values.add(op.arg)
-    if is_set:
-        return [op for op in kept if op.code != _READ or op.arg & ~written == 0]
-    return [op for op in kept if op.code != _READ or op.arg in values]
+    before, after = _explained(ops, is_set), _explained(kept, is_set)
+    return [op for op in kept if op.code != _READ or after(op) or not before(op)]
 
 
 def _minimise(ops: list[_Op], is_set: bool, budget: _Budget) -> tuple[list[_Op], bool]:
