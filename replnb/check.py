@@ -27,7 +27,8 @@ Failures and timeouts
     A write whose client saw no success (``ok`` false, or ``end`` NaN) may
     have taken effect at any time after it started, or never: its end counts
     as +infinity and the search may leave it out. A read that failed tells
-    nothing and is dropped.
+    nothing and is dropped; so is such a write when no read returned its
+    value (placing it last, where it changes nothing, is always allowed).
 
 Witnesses
     For every key that is not linearizable, :func:`check` shrinks its history
@@ -57,6 +58,7 @@ key 'x': read r2 returned 1 after write w1 of 2 completed (write w0 of 1 had com
 from __future__ import annotations
 
 import html
+import itertools
 import math
 import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -220,10 +222,28 @@ def _set_mask(value: Any, codes: dict[Any, int], op_id: int) -> int:
     return mask
 
 
+def _unread_left_out(ops: list[_Op], is_set: bool) -> list[_Op]:
+    """``ops`` without the writes of unknown outcome whose effect no read shows.
+
+    Such a write can always be placed after everything else, where it
+    changes nothing, so leaving it out changes no verdict; keeping it would
+    multiply the states the search explores. (A removal from a set is kept:
+    not seeing an item is an effect.)
+    """
+    if is_set:
+        shown = 0
+        for op in ops:
+            if op.code == _READ:
+                shown |= op.arg
+        return [op for op in ops if not (op.indefinite and op.code == _ADD and not op.arg & shown)]
+    read = {op.arg for op in ops if op.code == _READ}
+    return [op for op in ops if not (op.indefinite and op.code == _WRITE and op.arg not in read)]
+
+
 def _histories(ops: pd.DataFrame) -> list[tuple[Hashable, list[_Op], bool]]:
     is_set = _is_set_history(ops)
     keys = sorted(set(ops["key"].tolist()), key=lambda k: (type(k).__name__, str(k)))
-    return [(k, _key_ops(ops[ops["key"] == k], is_set), is_set) for k in keys]
+    return [(k, _unread_left_out(_key_ops(ops[ops["key"] == k], is_set), is_set), is_set) for k in keys]
 
 
 # -- the search ----------------------------------------------------------------------------------------
@@ -389,18 +409,32 @@ def _explain(ops: Sequence[_Op], history: Sequence[_Op], is_set: bool) -> str:
 
 
 def _explain_register(reads: list[_Op], writes: list[_Op], history: Sequence[_Op]) -> str:
-    def writers(read: _Op) -> list[_Op]:
-        return [w for w in writes if w.arg == read.arg]
+    for find in (_unwritten, _after_write, _after_read, _flip):
+        text = find(reads, writes, history)
+        if text:
+            return text
+    return ""
 
+
+def _writers(read: _Op, writes: Sequence[_Op]) -> list[_Op]:
+    return [w for w in writes if w.arg == read.arg]
+
+
+def _unwritten(reads: list[_Op], writes: list[_Op], history: Sequence[_Op]) -> str:
+    """A read of a value nobody wrote, or of a write that had not begun."""
     for r in reads:
-        own = writers(r)
-        if r.arg != _INITIAL and not own:
-            if not any(w.code == _WRITE and w.arg == r.arg for w in history):
-                return f"read {r.name} returned {r.value!r}, which no write wrote"
-        elif own and all(w.start > r.end for w in own):
+        own = _writers(r, writes)
+        if r.arg != _INITIAL and not any(w.code == _WRITE and w.arg == r.arg for w in history):
+            return f"read {r.name} returned {r.value!r}, which no write wrote"
+        if own and all(w.start > r.end for w in own):
             return f"read {r.name} returned {r.value!r} before write {own[0].name} of it began"
+    return ""
+
+
+def _after_write(reads: list[_Op], writes: list[_Op], history: Sequence[_Op]) -> str:
+    """A read of a value overwritten by a write that completed before the read began."""
     for r in reads:
-        own = writers(r)
+        own = _writers(r, writes)
         for w in writes:
             if w.arg != r.arg and w.end < r.start and all(v.end < w.start for v in own):
                 text = f"read {r.name} returned {_show(r.value, False)} after write {w.name} of {w.value!r}"
@@ -408,14 +442,38 @@ def _explain_register(reads: list[_Op], writes: list[_Op], history: Sequence[_Op
                 if own:
                     text += f" (write {own[0].name} of {own[0].value!r} had completed before {w.name} began)"
                 return text
+    return ""
+
+
+def _after_read(reads: list[_Op], writes: list[_Op], history: Sequence[_Op]) -> str:
+    """A read of an older value after another read had returned a newer one."""
     for r1 in reads:
         for r2 in reads:
-            for w in writers(r1):
-                if r1.end < r2.start and r2.arg != r1.arg and all(v.end < w.start for v in writers(r2)):
+            for w in _writers(r1, writes):
+                if (
+                    r1.end < r2.start
+                    and r2.arg != r1.arg
+                    and all(v.end < w.start for v in _writers(r2, writes))
+                ):
                     return (
                         f"read {r2.name} returned {_show(r2.value, False)} after read {r1.name} had already "
                         f"returned {r1.value!r} (written by {w.name}), an older value after a newer one"
                     )
+    return ""
+
+
+def _flip(reads: list[_Op], writes: list[_Op], history: Sequence[_Op]) -> str:
+    """Reads in real-time order that return a value, another one, then the first again."""
+    for r1, r2, r3 in itertools.permutations(reads, 3):
+        if r1.end < r2.start and r2.end < r3.start and r1.arg == r3.arg != r2.arg:
+            own = _writers(r1, writes)
+            if len(own) <= 1:
+                source = f"only write {own[0].name} wrote it" if own else "it was never written back"
+                between = f"between reads {r1.name} and {r3.name}"
+                return (
+                    f"read {r2.name} returned {_show(r2.value, False)} {between}, "
+                    f"which both returned {_show(r1.value, False)}, and {source}"
+                )
     return ""
 
 
@@ -446,7 +504,9 @@ class KeyResult:
     linearizable : bool or None
         None when the budget ran out before an answer.
     ops : int
-        Operations checked (failed reads are dropped before checking).
+        Operations checked: failed reads are dropped, and so are the writes
+        of unknown outcome whose value no read returned (they change no
+        verdict).
     model : str
         ``"register"`` or ``"set"``.
     witness : tuple of int

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -122,6 +123,8 @@ def assert_minimal_witnesses(result: CheckResult, rows: list[Row]) -> None:
         for i in key.witness:
             rest = remove_one(witness, i, is_set)
             assert brute(rest, is_set), (key, i)
+        named = {int(name[1:]) for name in re.findall(r"\b[rw]\d+\b", key.reason)}
+        assert named and named <= set(key.witness), key.reason  # the reason names witness ops only
         ends = {r["op_id"]: r["end"] if _done(r) else math.inf for r in witness}
         starts = {r["op_id"]: r["start"] for r in witness}
         assert set(key.precedes) == {(a, b) for a in key.witness for b in key.witness if ends[a] < starts[b]}
@@ -254,6 +257,17 @@ def test_the_result_is_deterministic_and_independent_of_row_order() -> None:
     assert first.linearizable is False
 
 
+def test_a_value_that_comes_back_without_being_written_again() -> None:
+    writes = [("write", 1, 0, 100), ("write", 2, 0, 100)]
+    ops = history(*writes, ("read", 1, 10, 11), ("read", 2, 12, 13), ("read", 1, 14, 15))
+    (key,) = check(ops).failures
+    assert key.witness == (0, 1, 2, 3, 4)
+    assert (
+        key.reason
+        == "read r3 returned 2 between reads r2 and r4, which both returned 1, and only write w0 wrote it"
+    )
+
+
 def test_summary_and_witness_ops_are_small_frames() -> None:
     ops = pd.concat([history(("write", 1, 0, 1), ("write", 2, 2, 3), ("read", 1, 4, 5))])
     other = history(("write", 7, 0, 1), key="y").assign(op_id=[10])
@@ -362,8 +376,13 @@ def test_leaderless_timeouts_are_indefinite_writes() -> None:
     assert len(failed_writes) > 0
     result = check(run.ops)
     assert result.linearizable in (True, False)
-    failed_reads = int(((run.ops["kind"] == "read") & ~run.ops["ok"]).sum())
-    assert sum(k.ops for k in result.keys) == len(run.ops) - failed_reads  # failed reads are dropped
+    ops = run.ops
+    reads = ops[ops["kind"] == "read"]
+    failed_reads = int((~reads["ok"]).sum())
+    seen = set(zip(reads.loc[reads["ok"], "key"], reads.loc[reads["ok"], "value"], strict=True))
+    unseen = [(k, v) not in seen for k, v in zip(failed_writes["key"], failed_writes["value"], strict=True)]
+    # failed reads are dropped, and so are failed writes that no read saw
+    assert sum(k.ops for k in result.keys) == len(ops) - failed_reads - sum(unseen)
 
 
 def test_multi_leader_read_before_replication_is_stale() -> None:
