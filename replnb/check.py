@@ -166,6 +166,8 @@ def _plain(value: Any) -> Any:
         return value.item()
     if isinstance(value, (list, tuple, np.ndarray)):
         return tuple(_plain(v) for v in value)
+    if isinstance(value, set):
+        return frozenset(value)
     try:
         hash(value)
     except TypeError:
@@ -286,6 +288,8 @@ def _search(ops: Sequence[_Op], budget: _Budget) -> bool | None:
     needed = sum(not op.indefinite for op in ops)
     if needed == 0:
         return True
+    if budget.expired():
+        return None
     head = 2 * len(ops)
     nxt, prv = _linked_events(ops)
     codes, args = [op.code for op in ops], [op.arg for op in ops]
@@ -676,7 +680,8 @@ def check(
         Wall-clock seconds allowed, in (0, 3600]; None (the default): no
         limit, so that the answer depends only on ``ops`` and ``budget``.
     witness : bool
-        Shrink the history of every failing key to a witness (default True).
+        Shrink the history of every failing key to a witness (default True);
+        with False the witness of a failing key is its whole history.
 
     Returns
     -------

@@ -221,6 +221,13 @@ def test_failed_reads_are_dropped_and_never_written_is_none_or_nan() -> None:
     assert result.keys[0].ops == 3
 
 
+def test_an_empty_history_is_linearizable() -> None:
+    result = check(pd.DataFrame(columns=["op_id", "kind", "key", "value", "start", "end", "ok"]))
+    assert result.linearizable is True
+    assert result.keys == ()
+    assert result.summary().empty
+
+
 def test_a_read_of_a_value_nobody_wrote_is_its_own_witness() -> None:
     result = check(history(("write", 1, 0, 1), ("read", 5, 2, 3)))
     assert result.failures[0].witness == (1,)
