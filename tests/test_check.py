@@ -392,6 +392,30 @@ def test_leaderless_timeouts_are_indefinite_writes() -> None:
     assert sum(k.ops for k in result.keys) == len(ops) - failed_reads - sum(unseen)
 
 
+def test_short_leaderless_runs_agree_with_the_brute_force() -> None:
+    verdicts = []
+    for seed in range(40):
+        quorum = 1 + seed % 2
+        run = leaderless.simulate(
+            r=quorum,
+            w=quorum,
+            keys=2,
+            duration=20.0,
+            write_rate=200.0,
+            read_rate=300.0,
+            timeout=4.0,
+            seed=seed,
+        )
+        rows = _rows(run.ops)
+        if max((run.ops["key"] == k).sum() for k in run.ops["key"].unique()) > 8:
+            continue  # too long for the brute force
+        result = check(run.ops)
+        assert result.linearizable is brute(rows), seed
+        assert_minimal_witnesses(result, rows)
+        verdicts.append(result.linearizable)
+    assert True in verdicts and False in verdicts and len(verdicts) >= 20
+
+
 def test_multi_leader_read_before_replication_is_stale() -> None:
     script = [dict(time=0, node="A", key="x", value=1), dict(time=1, node="B", key="x", op="read")]
     run = multi_leader.simulate(ops=script)
