@@ -284,12 +284,17 @@ def _linked_events(ops: Sequence[_Op]) -> tuple[list[int], list[int]]:
 
 
 def _search(ops: Sequence[_Op], budget: _Budget) -> bool | None:
-    """Wing–Gong search with Lowe's memo; None when the budget runs out."""
-    needed = sum(not op.indefinite for op in ops)
-    if needed == 0:
+    """Whether ``ops`` is linearizable; None when the budget runs out first."""
+    if all(op.indefinite for op in ops):
         return True
     if budget.expired():
         return None
+    return _walk(ops, budget)
+
+
+def _walk(ops: Sequence[_Op], budget: _Budget) -> bool | None:
+    """Wing–Gong search with Lowe's memo over ``ops`` (at least one of them completed)."""
+    needed = sum(not op.indefinite for op in ops)
     head = 2 * len(ops)
     nxt, prv = _linked_events(ops)
     codes, args = [op.code for op in ops], [op.arg for op in ops]
@@ -368,22 +373,27 @@ def _without(ops: Sequence[_Op], drop: Iterable[int], is_set: bool) -> list[_Op]
 
 
 def _minimise(ops: list[_Op], is_set: bool, budget: _Budget) -> tuple[list[_Op], bool]:
-    """Shrink a non-linearizable history by deletion; also whether the result is 1-minimal."""
+    """Shrink a non-linearizable history by deletion; also whether the result is 1-minimal.
+
+    Chunks of halving size are tried from the end of the history backwards,
+    so the witness tends to be the earliest violation; then single
+    operations, until a whole pass removes nothing.
+    """
     current = ops
     size = max(1, len(current) // 2)
-    while True:  # chunks of halving size, then single operations until nothing more goes
+    while True:
         changed = False
-        start = 0
-        while start < len(current):
-            ids = [op.op_id for op in current[start : start + size]]
-            trial = _without(current, ids, is_set)
-            verdict = _search(trial, budget) if len(trial) < len(current) else True
+        ids = [op.op_id for op in current]
+        for first in reversed(range(0, len(ids), size)):
+            present = {op.op_id for op in current}
+            chunk = [i for i in ids[first : first + size] if i in present]
+            if not chunk:
+                continue
+            verdict = _search(trial := _without(current, chunk, is_set), budget)
             if verdict is None:
                 return current, False
             if verdict is False:
                 current, changed = trial, True
-            else:
-                start += size
         if size > 1:
             size = max(1, size // 2)
         elif not changed:
