@@ -5,7 +5,8 @@ layers above it in this list (``tests/test_layers.py`` checks it)::
 
     ground floor   records (Run, Recorder), metrics, params
     engine         engine.sim, engine.network, engine.clocks, engine.latency, engine.rng
-    models         single_leader, multi_leader, topology, leaderless, pbs, compare, grid
+    models         single_leader, multi_leader, topology, leaderless, pbs, compare, grid,
+                   check (linearizability of any run's history)
     views          plots  ->  widgets  ->  exercises  ->  notebooks
 
 Every chapter of the course has one file (or folder) per layer with the same
@@ -24,6 +25,7 @@ parameter grid into one DataFrame.
 from __future__ import annotations
 
 from . import (
+    check,
     compare,
     engine,
     exercises,
@@ -59,6 +61,7 @@ __all__ = [
     "SchemeExplorer",
     "SingleLeaderExplorer",
     "TopologyExplorer",
+    "check",
     "compare",
     "engine",
     "exercises",

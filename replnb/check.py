@@ -68,6 +68,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .params import Flag, Int, Real, checked
+
 __all__ = ["CheckResult", "KeyResult", "check"]
 
 REQUIRED_COLUMNS = ("op_id", "kind", "key", "value", "start", "end", "ok")
@@ -107,23 +109,6 @@ class _Op:
 
 
 # -- validation -------------------------------------------------------------------------------------
-def _check_int(name: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}")
-    return int(value)
-
-
-def _check_timeout(value: object) -> float | None:
-    if value is None:
-        return None
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not ok or not 0 < float(value) <= MAX_TIMEOUT:  # type: ignore[arg-type]
-        raise ValueError(
-            f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}] or None, got {value!r}"
-        )
-    return float(value)  # type: ignore[arg-type]
-
-
 def _check_frame(ops: object) -> pd.DataFrame:
     if not isinstance(ops, pd.DataFrame):
         raise ValueError(f"ops must be a pandas DataFrame (run.ops), got {type(ops).__name__}")
@@ -669,6 +654,11 @@ def _overall(keys: Sequence[KeyResult], ops: int) -> tuple[bool | None, str]:
     return True, f"every key is linearizable ({len(keys)} keys, {ops} operations)"
 
 
+@checked(
+    budget=Int(1, MAX_BUDGET),
+    timeout=Real(0, MAX_TIMEOUT, unit="s", low_open=True, none=True),
+    witness=Flag(),
+)
 def check(
     ops: pd.DataFrame,
     *,
@@ -710,10 +700,7 @@ def check(
     ...
     ValueError: budget must be an integer in 1..10000000, got 0
     """
-    steps = _check_int("budget", budget, 1, MAX_BUDGET)
-    seconds = _check_timeout(timeout)
-    if not isinstance(witness, (bool, np.bool_)):
-        raise ValueError(f"witness must be True or False, got {witness!r}")
+    steps, seconds = budget, timeout
     frame = _check_frame(ops)
     began = time.perf_counter()
     left = _Budget(steps, seconds)
