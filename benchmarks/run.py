@@ -18,6 +18,8 @@ whether the median meets it. The table is also written to
 ``engine``     the same leaderless quorum workload on replnb's engine and
                on SimPy, side by side; target >= 3x (``bench_engine.py``)
 ``pbs``        the PBS Monte Carlo (``bench_pbs.py``)
+``check``      the linearizability checker on ~1,000-operation histories of
+               the models; target <= 1 s (``bench_check.py``)
 ``notebooks``  the wall time to execute every notebook once;
                target <= 60 s (``bench_notebooks.py``)
 
@@ -44,7 +46,7 @@ for path in (str(REPO), str(HERE)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-PARTS = ("explorers", "engine", "pbs", "notebooks")
+PARTS = ("explorers", "engine", "pbs", "check", "notebooks")
 Row = dict[str, object]
 
 
@@ -112,12 +114,17 @@ def _parts(quick: bool) -> dict[str, Callable[[], list[Row]]]:
 
         return bench_pbs.bench(repeats=3 if quick else 7)
 
+    def check() -> list[Row]:
+        import bench_check
+
+        return bench_check.bench(repeats=3 if quick else 7)
+
     def notebooks() -> list[Row]:
         import bench_notebooks
 
         return bench_notebooks.bench()
 
-    return {"explorers": explorers, "engine": engine, "pbs": pbs, "notebooks": notebooks}
+    return {"explorers": explorers, "engine": engine, "pbs": pbs, "check": check, "notebooks": notebooks}
 
 
 def _details(rows: Sequence[Row]) -> list[str]:
