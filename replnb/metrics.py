@@ -29,6 +29,8 @@ from collections.abc import Collection, Hashable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from .clocks import VersionVector
+
 __all__ = [
     "convergence_time",
     "divergence",
@@ -274,3 +276,310 @@ def percentile(values: Iterable[float], q: float) -> float:
     arr = np.asarray(list(values), dtype=float)
     arr = arr[~np.isnan(arr)]
     return float(np.percentile(arr, q)) if arr.size else math.nan
+
+
+# ---------------------------------------------------------------------------
+# Causal definitions: version vectors decide the order, true time never does
+# ---------------------------------------------------------------------------
+
+Dot = tuple[str, int]
+"""A write's dot: the replica (or leader epoch) that accepted it, and its counter there."""
+
+_NO_ID = object()
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _as_dot(value: object, param: str, op_id: object = _NO_ID) -> Dot | None:
+    """A validated dot, or ``None`` for a write that no replica accepted."""
+    if _is_missing(value):
+        return None
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        node, counter = value
+        if isinstance(node, str) and _is_count(counter) and counter >= 1:
+            return (node, int(counter))
+    where = "" if op_id is _NO_ID else f" of write {op_id!r}"
+    raise ValueError(f"{param}: the dot{where} must be a (replica, counter >= 1) pair, got {value!r}")
+
+
+def _as_vector(value: object, param: str, op_id: object = _NO_ID) -> dict[str, int]:
+    """A validated version vector as a plain dict."""
+    if isinstance(value, VersionVector):
+        return value.as_dict()
+    where = "" if op_id is _NO_ID else f" of write {op_id!r}"
+    if isinstance(value, Mapping) and all(
+        isinstance(n, str) and _is_count(c) and c >= 0 for n, c in value.items()
+    ):
+        return {n: int(c) for n, c in value.items()}
+    raise ValueError(f"{param}: the vv{where} must be a VersionVector or a {{replica: count >= 0}} mapping, "
+                     f"got {value!r}")
+
+
+def _require(df: object, param: str, columns: Iterable[str]) -> pd.DataFrame:
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"{param} must be a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{param} lacks the column(s) {', '.join(missing)}")
+    return df
+
+
+def _identities(value: object, param: str, what: str) -> tuple[Hashable, ...]:
+    """A collection of write identities (``None``/NaN: none)."""
+    if _is_missing(value):
+        return ()
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValueError(f"{param}: {what} must be a collection of op_ids, got {value!r}")
+    return tuple(value)
+
+
+def happens_before(w_dot: Dot, v_dot: Dot, v_vv: VersionVector | Mapping[str, int]) -> bool:
+    """W → V: had the replica that accepted V already applied W when it accepted V?
+
+    ``v_vv`` is V's causal context: the version vector of what V's replica
+    had applied when it accepted V. It may include V's own dot or not; the
+    answer is the same, since no write happens before itself.
+
+    Parameters
+    ----------
+    w_dot, v_dot : (str, int)
+        The dots of W and V: accepting replica (or leader epoch) and counter.
+    v_vv : VersionVector or mapping
+        V's causal context.
+
+    Examples
+    --------
+    >>> happens_before(("A", 1), ("B", 1), {"A": 1, "B": 1})
+    True
+    >>> happens_before(("A", 2), ("B", 1), VersionVector.of({"A": 1, "B": 1}))
+    False
+    >>> happens_before(("A", 1), ("A", 1), {"A": 1})   # irreflexive
+    False
+    """
+    w = _as_dot(w_dot, "w_dot")
+    v = _as_dot(v_dot, "v_dot")
+    if w is None or v is None:
+        raise ValueError("w_dot and v_dot must be dots, got None")
+    return w != v and _as_vector(v_vv, "v_vv").get(w[0], 0) >= w[1]
+
+
+def concurrent(
+    w_dot: Dot,
+    w_vv: VersionVector | Mapping[str, int],
+    v_dot: Dot,
+    v_vv: VersionVector | Mapping[str, int],
+) -> bool:
+    """W ∥ V: two different writes, neither of which happens before the other.
+
+    Examples
+    --------
+    >>> concurrent(("A", 1), {"A": 1}, ("B", 1), {"B": 1})
+    True
+    >>> concurrent(("A", 1), {"A": 1}, ("B", 1), {"A": 1, "B": 1})
+    False
+    """
+    return (
+        tuple(w_dot) != tuple(v_dot)
+        and not happens_before(w_dot, v_dot, v_vv)
+        and not happens_before(v_dot, w_dot, w_vv)
+    )
+
+
+_WRITE_COLUMNS = ("op_id", "kind", "key", "client", "end", "ok", "dot", "vv")
+_READ_COLUMNS = ("op_id", "kind", "key", "client", "start", "ok", "returned")
+
+
+def _write_table(ops: pd.DataFrame, param: str = "ops") -> pd.DataFrame:
+    """The accepted writes of ``ops``, indexed by ``op_id``.
+
+    Columns ``row`` (the index in ``ops``), ``key, client, end, acked,
+    node, counter, vv`` (a dict). Acknowledged writes must have a dot.
+    """
+    _require(ops, param, _WRITE_COLUMNS)
+    writes = ops[ops["kind"] == "write"]
+    if not writes["op_id"].is_unique:
+        raise ValueError(f"{param}: op_id must be unique among writes")
+    rows = []
+    for row, op_id, key, client, end, ok, dot, vv in zip(
+        writes.index, *(writes[c].tolist() for c in _WRITE_COLUMNS if c != "kind"), strict=True
+    ):
+        acked = bool(ok) and not _is_missing(ok)
+        d = _as_dot(dot, param, op_id)
+        if d is None:
+            if acked:
+                raise ValueError(f"{param}: acknowledged write {op_id!r} has no dot")
+            continue
+        if not (_is_missing(end) or isinstance(end, (int, float, np.number))):
+            raise ValueError(f"{param}: the end of write {op_id!r} must be a time (NaN if none), got {end!r}")
+        rows.append((op_id, row, key, client, end, acked, d[0], d[1], _as_vector(vv, param, op_id)))
+    columns = ["op_id", "row", "key", "client", "end", "acked", "node", "counter", "vv"]
+    table = pd.DataFrame(rows, columns=columns)
+    table = table.astype({"end": float, "acked": bool, "counter": np.int64})
+    if table[["node", "counter"]].duplicated().any():
+        raise ValueError(f"{param}: two writes share a dot")
+    return table.set_index("op_id")
+
+
+def _covered(nodes: Iterable[str], counters: Iterable[int], vvs: Iterable[Mapping[str, int]]) -> np.ndarray:
+    """``covered[i, j]``: does vector ``j`` cover dot ``i`` (``vvs[j][nodes[i]] >= counters[i]``)?"""
+    nodes, counters, vvs = list(nodes), np.asarray(list(counters), dtype=np.int64), list(vvs)
+    column = {n: k for k, n in enumerate(dict.fromkeys(nodes))}
+    matrix = np.zeros((len(vvs), len(column)), dtype=np.int64)
+    for j, vv in enumerate(vvs):
+        for node, count in vv.items():
+            if node in column:
+                matrix[j, column[node]] = count
+    index = np.array([column[n] for n in nodes], dtype=np.intp)
+    return np.asarray(counters[:, None] <= matrix[:, index].T, dtype=bool).reshape(len(nodes), len(vvs))
+
+
+def _read_table(ops: pd.DataFrame, writes: pd.DataFrame, param: str = "ops") -> pd.DataFrame:
+    """The completed reads of ``ops`` (index kept): ``client, key, start, returned, vv``.
+
+    ``vv`` is the merge of the returned writes' causal contexts.
+    """
+    _require(ops, param, _READ_COLUMNS)
+    reads = ops[(ops["kind"] == "read") & ops["ok"].map(lambda ok: bool(ok) and not _is_missing(ok))]
+    key_of = dict(zip(writes.index, writes["key"], strict=True))
+    vv_of: dict[Hashable, dict[str, int]] = dict(zip(writes.index, writes["vv"], strict=True))
+    returned, merged = [], []
+    for op_id, key, got in zip(reads["op_id"], reads["key"], reads["returned"], strict=True):
+        ids = _identities(got, param, f"returned of read {op_id!r}")
+        vv: dict[str, int] = {}
+        for w in ids:
+            if w not in key_of or key_of[w] != key:
+                raise ValueError(f"{param}: read {op_id!r} returned {w!r}, not an accepted write of its key")
+            for node, count in vv_of[w].items():
+                vv[node] = max(vv.get(node, 0), count)
+        returned.append(ids)
+        merged.append(vv)
+    out = reads[["op_id", "client", "key"]].copy()
+    out["start"] = reads["start"].astype(float)
+    out["returned"] = returned
+    out["vv"] = merged
+    return out
+
+
+def _missed(writes: pd.DataFrame, reads: pd.DataFrame) -> np.ndarray:
+    """``missed[i, j]``: is write ``i`` neither returned by read ``j`` nor in its causal past?"""
+    covered = _covered(writes["node"], writes["counter"], reads["vv"])
+    position = {w: i for i, w in enumerate(writes.index)}
+    for j, ids in enumerate(reads["returned"]):
+        for w in ids:
+            if w in position:
+                covered[position[w], j] = True
+    return ~covered
+
+
+LOST_CAUSES = ("failover", "older_write_won", "concurrent")
+"""The causes of a lost write, in the order of precedence."""
+
+
+def _survivors(final: object, writes: pd.DataFrame) -> dict[Hashable, tuple[Hashable, ...]]:
+    if not isinstance(final, Mapping):
+        raise ValueError(f"final must be a mapping {{key: surviving op_ids}}, got {type(final).__name__}")
+    key_of = dict(zip(writes.index, writes["key"], strict=True))
+    out = {}
+    for key, ids in final.items():
+        out[key] = _identities(ids, "final", f"the survivors of key {key!r}")
+        for w in out[key]:
+            if w not in key_of or key_of[w] != key:
+                raise ValueError(f"final: {w!r} is not an accepted write of key {key!r}")
+    return out
+
+
+def _loss_cause(
+    op_id: Hashable, key: Hashable, survivors: tuple[Hashable, ...], discarded: Collection[Hashable],
+    after: np.ndarray,
+) -> str:
+    """The one cause of a loss, by precedence: failover, older_write_won, concurrent."""
+    if op_id in discarded:
+        return "failover"
+    if after.any():
+        return "older_write_won"
+    if survivors:
+        return "concurrent"
+    raise ValueError(
+        f"final: key {key!r} has no surviving write, so the loss of acknowledged write {op_id!r} "
+        "has no cause (list it in discarded if a failover dropped it)"
+    )
+
+
+def causal_lost_writes(
+    ops: pd.DataFrame,
+    final: Mapping[Hashable, Iterable[Hashable]],
+    discarded: Collection[Hashable] = (),
+) -> pd.DataFrame:
+    """One row per acknowledged write: is it lost, and why?
+
+    A write is lost when it is neither a surviving version of its key nor in
+    the causal past of one. The cause of each loss, by precedence:
+    ``failover`` (it is in ``discarded``), ``older_write_won`` (a survivor
+    happens before it), ``concurrent`` (a survivor is concurrent with it).
+
+    Parameters
+    ----------
+    ops : DataFrame
+        Client operations with ``op_id, kind, key, client, end, ok, dot,
+        vv``; for each write, ``dot`` is ``(replica, counter)`` (``None``
+        when no replica accepted it) and ``vv`` its causal context.
+    final : mapping
+        The converged final state: for each key, the op_ids of its surviving
+        writes (siblings are possible). A key left out has none.
+    discarded : collection
+        The op_ids that a failover discarded (the new leader's log never had
+        them): a fact only the model knows.
+
+    Returns
+    -------
+    DataFrame
+        ``op_id, key, lost, lost_cause`` (``None`` when not lost), indexed
+        like ``ops``.
+
+    Raises
+    ------
+    ValueError
+        On malformed input, or a loss without a cause (no survivor and not
+        in ``discarded``).
+
+    Examples
+    --------
+    >>> ops = pd.DataFrame({"op_id": [1, 2, 3], "kind": "write", "key": "x", "client": "c",
+    ...     "end": [1.0, 2.0, 3.0], "ok": True, "dot": [("A", 1), ("A", 2), ("B", 1)],
+    ...     "vv": [{"A": 1}, {"A": 2}, {"A": 1, "B": 1}]})
+    >>> causal_lost_writes(ops, {"x": [3]})   # 3 saw 1 but not 2
+       op_id key   lost  lost_cause
+    0      1   x  False        None
+    1      2   x   True  concurrent
+    2      3   x  False        None
+    """
+    writes = _write_table(ops)
+    survivors = _survivors(final, writes)
+    discarded = set(_identities(discarded, "discarded", "discarded"))
+    acked = writes[writes["acked"]]
+    verdict: dict[Hashable, tuple[bool, str | None]] = {}
+    for key, group in acked.groupby("key", sort=False, dropna=False):
+        alive = survivors.get(key, ())
+        live = writes.loc[list(alive)]
+        is_survivor = np.isin(np.asarray(group.index, dtype=object), np.asarray(alive, dtype=object))
+        seen = _covered(group["node"], group["counter"], live["vv"]).any(axis=1) | is_survivor
+        before = _covered(live["node"], live["counter"], group["vv"]).T  # [write, survivor]: survivor → write
+        for i, op_id in enumerate(group.index):
+            gone = not seen[i]
+            verdict[op_id] = (gone, _loss_cause(op_id, key, alive, discarded, before[i]) if gone else None)
+    index = pd.Index(acked["row"].to_numpy(), name=ops.index.name)
+    return pd.DataFrame(
+        {
+            "op_id": acked.index.to_numpy(),
+            "key": acked["key"].to_numpy(),
+            "lost": np.array([verdict[w][0] for w in acked.index], dtype=bool),
+            "lost_cause": pd.Series([verdict[w][1] for w in acked.index], index=index, dtype=object),
+        },
+        index=index,
+    )
