@@ -583,3 +583,218 @@ def causal_lost_writes(
         },
         index=index,
     )
+
+
+def _misses_earlier_ack(writes: pd.DataFrame, reads: pd.DataFrame, same_client: bool) -> np.ndarray:
+    """Per read: does it miss one of ``writes`` acknowledged before it began (by its client, if asked)?"""
+    flags = np.zeros(len(reads), dtype=bool)
+    position = pd.Series(np.arange(len(reads)), index=reads.index)
+    for key, group in reads.groupby("key", sort=False, dropna=False):
+        candidates = writes[writes["key"] == key] if pd.notna(key) else writes[writes["key"].isna()]
+        if candidates.empty:
+            continue
+        end = candidates["end"].to_numpy(dtype=float)
+        for lo in range(0, len(group), 1024):  # bounded memory: |writes| x 1024 at most
+            chunk = group.iloc[lo : lo + 1024]
+            relevant = end[:, None] < chunk["start"].to_numpy(dtype=float)[None, :]
+            if same_client:
+                clients = pd.Index(candidates["client"]).append(pd.Index(chunk["client"]))
+                codes = pd.factorize(clients, use_na_sentinel=False)[0]
+                relevant &= codes[: len(candidates), None] == codes[None, len(candidates) :]
+            flags[position[chunk.index].to_numpy()] = (relevant & _missed(candidates, chunk)).any(axis=0)
+    return flags
+
+
+def causal_stale_reads(
+    ops: pd.DataFrame,
+    final: Mapping[Hashable, Iterable[Hashable]],
+    discarded: Collection[Hashable] = (),
+) -> pd.Series:
+    """A boolean per completed read: did it miss an acknowledged write that is not lost?
+
+    A read misses a write of its key acknowledged (in true time) before the
+    read began when that write is neither returned nor in the causal past of
+    what it returned. Lost writes (:func:`causal_lost_writes` with the same
+    ``final`` and ``discarded``) never make a read stale: they never come
+    back, so no replica could have served them.
+
+    Parameters
+    ----------
+    ops : DataFrame
+        ``op_id, kind, key, client, start, end, ok`` plus ``dot, vv`` for
+        writes and ``returned`` for reads (the op_ids it returned; siblings
+        are possible, an empty tuple or ``None`` when it found nothing).
+    final, discarded
+        As for :func:`causal_lost_writes`.
+
+    Examples
+    --------
+    >>> ops = pd.DataFrame({"op_id": [1, 2, 3], "kind": ["write", "read", "read"], "key": "x",
+    ...     "client": ["a", "b", "b"], "start": [0.0, 1.0, 5.0], "end": [2.0, 1.5, 6.0], "ok": True,
+    ...     "dot": [("A", 1), None, None], "vv": [{"A": 1}, None, None], "returned": [None, (), ()]})
+    >>> causal_stale_reads(ops, {"x": [1]}).tolist()   # the second read began after 1 was acknowledged
+    [False, True]
+    """
+    writes = _write_table(ops)
+    reads = _read_table(ops, writes)
+    verdict = causal_lost_writes(ops, final, discarded)
+    lost = set(verdict.loc[verdict["lost"], "op_id"])
+    kept = writes[writes["acked"] & ~writes.index.isin(list(lost))]
+    return pd.Series(_misses_earlier_ack(kept, reads, same_client=False), index=reads.index, name="stale")
+
+
+def causal_ryw_violations(ops: pd.DataFrame) -> pd.Series:
+    """A boolean per completed read: did it miss the same client's own earlier acknowledged write?
+
+    The causal test of :func:`causal_stale_reads`, restricted to the
+    reader's own writes of the key, acknowledged before the read began.
+    Unlike a stale read, a lost own write counts: the client does not see
+    what it wrote.
+
+    Parameters
+    ----------
+    ops : DataFrame
+        As for :func:`causal_stale_reads`.
+
+    Examples
+    --------
+    >>> ops = pd.DataFrame({"op_id": [1, 2, 3], "kind": ["write", "read", "read"], "key": "x",
+    ...     "client": ["a", "a", "b"], "start": [0.0, 5.0, 5.0], "end": [2.0, 6.0, 6.0], "ok": True,
+    ...     "dot": [("A", 1), None, None], "vv": [{"A": 1}, None, None], "returned": [None, (), ()]})
+    >>> causal_ryw_violations(ops).tolist()   # only the writer's own read counts
+    [True, False]
+    """
+    writes = _write_table(ops)
+    reads = _read_table(ops, writes)
+    acked = writes[writes["acked"]]
+    flags = _misses_earlier_ack(acked, reads, same_client=True)
+    return pd.Series(flags, index=reads.index, name="ryw_violation")
+
+
+def causal_monotonic_violations(ops: pd.DataFrame) -> pd.Series:
+    """A boolean per completed read: is what it returned causally older than what its client read before?
+
+    Each read's causal history is what it returned plus the causal past of
+    that. A read violates monotonic reads when its history is a strict subset
+    of the history of an earlier read (by ``start``) of the same client and
+    key: for single versions, when its version happens before the earlier
+    one. A concurrent version is not older.
+
+    Parameters
+    ----------
+    ops : DataFrame
+        As for :func:`causal_stale_reads` (``end`` is only needed for writes).
+
+    Examples
+    --------
+    >>> ops = pd.DataFrame({"op_id": [1, 2, 3, 4, 5], "kind": ["write", "write", "read", "read", "read"],
+    ...     "key": "x", "client": ["w", "w", "r", "r", "r"], "start": [0.0, 1.0, 2.0, 3.0, 4.0],
+    ...     "end": [0.5, 1.5, 2.5, 3.5, 4.5], "ok": True, "dot": [("A", 1), ("A", 2), None, None, None],
+    ...     "vv": [{"A": 1}, {"A": 2}, None, None, None], "returned": [None, None, (2,), (1,), (2,)]})
+    >>> causal_monotonic_violations(ops).tolist()
+    [False, True, False]
+    """
+    writes = _write_table(ops)
+    reads = _read_table(ops, writes)
+    flags = pd.Series(False, index=reads.index, name="monotonic_violation")
+    ordered = reads.sort_values("start", kind="stable")
+    for _, group in ordered.groupby(["client", "key"], sort=False, dropna=False):
+        seen = list(dict.fromkeys(w for ids in group["returned"] for w in ids))
+        held = ~_missed(writes.loc[seen], group)  # [write, read]: in the read's causal history
+        returned = np.zeros((len(group), len(seen)), dtype=np.int64)
+        column = {w: k for k, w in enumerate(seen)}
+        for i, ids in enumerate(group["returned"]):
+            returned[i, [column[w] for w in ids]] = 1
+        within = (returned @ (~held).astype(np.int64)) == 0  # within[i, j]: history(i) ⊆ history(j)
+        older = within & ~within.T & np.tri(len(group), k=-1, dtype=bool)
+        flags[group.index] = older.any(axis=1)
+    return flags
+
+
+def _dependency_edges(depends_on: object, writes: pd.DataFrame) -> list[tuple[Hashable, Hashable]]:
+    if not isinstance(depends_on, Mapping):
+        raise ValueError(f"depends_on must be a mapping {{op_id: op_ids}}, got {type(depends_on).__name__}")
+    edges = [
+        (v, w) for v, ws in depends_on.items() for w in _identities(ws, "depends_on", f"depends_on[{v!r}]")
+    ]
+    for v, w in edges:
+        for op_id in (v, w):
+            if op_id not in writes.index:
+                raise ValueError(f"depends_on: {op_id!r} is not an accepted write")
+    return edges
+
+
+def consistent_prefix_violations(
+    ops: pd.DataFrame, depends_on: Mapping[Hashable, Iterable[Hashable]]
+) -> pd.Series:
+    """A boolean per completed read: does its reader see a write without one that happens before it?
+
+    Once a client has seen a write V (a read of it returned V or a write
+    that V happens before), every read it makes of the key of a dependency
+    W of V, from that read on, must have W in its causal history (returned,
+    or in the causal past of what it returned). Dependencies may cross keys,
+    so they are given explicitly; a lost dependency still counts.
+
+    Parameters
+    ----------
+    ops : DataFrame
+        As for :func:`causal_stale_reads`.
+    depends_on : mapping
+        ``{V: [W, ...]}``: the op_ids of writes that happen before V and
+        that a reader of V must also see.
+
+    Examples
+    --------
+    The answer (3, key ``a``) depends on the question (1, key ``q``). The
+    observer reads the answer, then a replica that lacks the question:
+
+    >>> ops = pd.DataFrame({"op_id": [1, 3, 4, 5], "kind": ["write", "write", "read", "read"],
+    ...     "key": ["q", "a", "a", "q"], "client": ["p", "p", "o", "o"], "start": [0.0, 1.0, 2.0, 3.0],
+    ...     "end": [0.5, 1.5, 2.5, 3.5], "ok": True, "dot": [("A", 1), ("A", 2), None, None],
+    ...     "vv": [{"A": 1}, {"A": 2}, None, None], "returned": [None, None, (3,), ()]})
+    >>> consistent_prefix_violations(ops, {3: [1]}).tolist()
+    [False, True]
+    """
+    writes = _write_table(ops)
+    reads = _read_table(ops, writes)
+    edges = _dependency_edges(depends_on, writes)
+    flags = pd.Series(False, index=reads.index, name="consistent_prefix_violation")
+    if not edges:
+        return flags
+    later, earlier = (list(side) for side in zip(*edges, strict=True))
+    dependency_key = writes.loc[earlier, "key"].to_numpy(dtype=object)
+    ordered = reads.sort_values("start", kind="stable")
+    for _, group in ordered.groupby("client", sort=False, dropna=False):
+        seen = np.logical_or.accumulate(~_missed(writes.loc[later], group), axis=1)  # [edge, read]
+        same_key = dependency_key[:, None] == group["key"].to_numpy(dtype=object)[None, :]
+        flags[group.index] = (seen & same_key & _missed(writes.loc[earlier], group)).any(axis=0)
+    return flags
+
+
+def conflicts(ops: pd.DataFrame) -> int:
+    """The number of conflicts: unordered pairs of concurrent writes to the same key.
+
+    Every accepted write counts (acknowledged or not): a conflict is a fact
+    about the writes, whichever of them survives.
+
+    Parameters
+    ----------
+    ops : DataFrame
+        ``op_id, kind, key, client, end, ok, dot, vv`` (see
+        :func:`causal_lost_writes`).
+
+    Examples
+    --------
+    >>> ops = pd.DataFrame({"op_id": [1, 2, 3], "kind": "write", "key": "x", "client": "c",
+    ...     "end": 1.0, "ok": True, "dot": [("A", 1), ("B", 1), ("C", 1)],
+    ...     "vv": [{"A": 1}, {"B": 1}, {"A": 1, "B": 1, "C": 1}]})
+    >>> conflicts(ops)   # 1 and 2 are concurrent; 3 saw both
+    1
+    """
+    writes = _write_table(ops)
+    total = 0
+    for _, group in writes.groupby("key", sort=False, dropna=False):
+        before = _covered(group["node"], group["counter"], group["vv"])
+        np.fill_diagonal(before, False)
+        total += int(np.triu(~before & ~before.T, k=1).sum())
+    return total
