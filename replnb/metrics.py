@@ -798,3 +798,123 @@ def conflicts(ops: pd.DataFrame) -> int:
         np.fill_diagonal(before, False)
         total += int(np.triu(~before & ~before.T, k=1).sum())
     return total
+
+
+def _held_changes(versions: pd.DataFrame) -> list[tuple[float, str, Hashable, frozenset[Hashable]]]:
+    """``(time, node, key, identities held)`` per change, in time order (ties keep their order)."""
+    has_held = isinstance(versions, pd.DataFrame) and "held" in versions.columns
+    _require(versions, "versions", ("time", "node", "key", "held" if has_held else "op_id"))
+    v = versions.sort_values("time", kind="stable")
+    times = pd.to_numeric(v["time"], errors="coerce")
+    if times.isna().any():
+        raise ValueError("versions: time must be numeric and present")
+    if has_held:
+        held = [frozenset(_identities(h, "versions", "held")) for h in v["held"]]
+    else:
+        held = [frozenset() if _is_missing(w) else frozenset([w]) for w in v["op_id"]]
+    return list(zip(times.astype(float).tolist(), v["node"].tolist(), v["key"].tolist(), held, strict=True))
+
+
+def _live_nodes(live: object) -> set[str]:
+    if isinstance(live, str) or not isinstance(live, Iterable):
+        raise ValueError(f"live must be a collection of replica names, got {live!r}")
+    return set(live)
+
+
+def _agreed_since(versions: pd.DataFrame, live: Iterable[str]) -> float | None:
+    """Since when the live replicas hold the same write identities for every key (``None``: not at the end).
+
+    ``-inf`` when they never disagreed.
+    """
+    nodes = _live_nodes(live)
+    state: dict[tuple[str, Hashable], frozenset[Hashable]] = {}
+    tally: dict[Hashable, dict[frozenset[Hashable], int]] = {}  # key -> held set -> number of live replicas
+    split: set[Hashable] = set()  # keys on which the live replicas disagree
+    since: float | None = -math.inf
+    changes = [c for c in _held_changes(versions) if c[1] in nodes]
+    for i, (time, node, key, held) in enumerate(changes):
+        counts = tally.setdefault(key, {frozenset(): len(nodes)})
+        old = state.get((node, key), frozenset())
+        counts[old] -= 1
+        if not counts[old]:
+            del counts[old]
+        counts[held] = counts.get(held, 0) + 1
+        state[(node, key)] = held
+        (split.add if len(counts) > 1 else split.discard)(key)
+        if i + 1 == len(changes) or changes[i + 1][0] != time:  # all changes at this instant applied
+            if split:
+                since = None
+            elif since is None:
+                since = time
+    return since
+
+
+def converged_by_identity(versions: pd.DataFrame, live: Iterable[str]) -> bool:
+    """Do the live replicas end holding the same write identities (not merely equal values) for every key?
+
+    Parameters
+    ----------
+    versions : DataFrame
+        Replica state changes: ``time, node, key`` and ``held``, the op_ids
+        the replica holds for the key after the change (siblings are
+        possible; empty or ``None`` when it holds none). Without ``held``,
+        ``op_id`` names the single write held (``None``/NaN: none). A key a
+        replica never recorded counts as holding none.
+    live : collection of str
+        The replicas alive at the end of the run.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"time": [1.0, 2.0], "node": ["A", "B"], "key": "x", "value": 7, "op_id": [1, 2]})
+    >>> converged_by_identity(v, ["A", "B"])   # equal values, different writes
+    False
+    >>> converged_by_identity(v.assign(op_id=1), ["A", "B"])
+    True
+    """
+    return _agreed_since(versions, live) is not None
+
+
+def convergence_time_by_identity(
+    versions: pd.DataFrame,
+    live: Iterable[str],
+    last_ack: float,
+    last_heal: float | None = None,
+) -> float:
+    """Time from the last acknowledged write (or the last healing, if later) until the live replicas agree.
+
+    Agreement is by write identity (see :func:`converged_by_identity`) and
+    for good: from the last instant at which the live replicas went from
+    disagreeing to holding the same identities for every key, never to
+    disagree again. Never negative (0 when they already agreed); ``inf``
+    when they disagree at the end of the run or no replica is live.
+
+    Parameters
+    ----------
+    versions : DataFrame
+        As for :func:`converged_by_identity`.
+    live : collection of str
+        The replicas alive at the end of the run.
+    last_ack : float
+        The true time the last acknowledged write completed (NaN if none).
+    last_heal : float, optional
+        The true time the last fault healed, if any.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"time": [1.0, 4.0, 9.0], "node": ["A", "B", "B"], "key": "x",
+    ...                   "held": [(1,), (2,), (1,)]})
+    >>> convergence_time_by_identity(v, ["A", "B"], last_ack=1.0)
+    8.0
+    >>> convergence_time_by_identity(v.iloc[:2], ["A", "B"], last_ack=1.0)
+    inf
+    """
+    for name, value in (("last_ack", last_ack), ("last_heal", last_heal)):
+        if value is not None and not isinstance(value, (int, float, np.number)):
+            raise ValueError(f"{name} must be a time in ms (or NaN), got {value!r}")
+    nodes = _live_nodes(live)
+    agreed = _agreed_since(versions, nodes)
+    if agreed is None or not nodes:
+        return math.inf
+    marks = [float(t) for t in (last_ack, last_heal) if t is not None and not math.isnan(float(t))]
+    since = max(marks, default=0.0)
+    return max(0.0, agreed - since)
