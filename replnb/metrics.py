@@ -1,23 +1,72 @@
 """Metric definitions: one meaning everywhere (code, plots, prose).
 
-Every function takes the DataFrames of a :class:`~replnb.records.Run` and
-implements one definition of DESIGN.md exactly:
+Every function takes the DataFrames of a :class:`~replnb.records.Run`. The
+definitions follow DESIGN.md (DDIA chapter 5); **physical time never decides
+concurrency**:
 
-- **acknowledged write**: the client received success (``ok`` is true).
-- **lost write** (register): an acknowledged write whose effect is absent from
-  the converged final state and that was not legitimately overwritten: the
-  surviving write of its key began (in true time) after it was acknowledged.
-  Losing to a write that began earlier, or to a concurrent one, is a loss.
-- **lost element** (set workloads): an acknowledged element missing from
-  the final state; a deleted element that comes back is a **resurrection**.
-- **stale read**: a read returning a version older than the newest write
-  acknowledged before the read began.
-- **read-your-writes violation**: a read missing the same client's earlier
-  acknowledged write. **Monotonic-read violation**: a read returning a version
-  older than one the same client read before.
+- **happens-before**: write W happens before write V (W → V) when the
+  replica that accepted V had already applied W, or a write that W happens
+  before, at the moment it accepted V. With a single leader this is the
+  order of the leader's log, along the chain of leaders the failovers kept.
+  **Concurrent**: two writes neither of which happens before the other.
+  Version vectors (or the leader's log) decide, never overlapping lifetimes.
+- **acknowledged write**: its client received success (``ok`` is true).
+- **lost write**: an acknowledged write missing from the converged final
+  state: neither a surviving version of its key nor in the causal past of
+  one. A write overwritten by a write that had seen it is not lost. Each
+  loss has exactly one cause: ``failover`` (the new leader's log never had
+  it), ``older_write_won`` (a survivor happens before it: only timestamps
+  can do that, the signature of clock skew) or ``concurrent`` (a survivor is
+  concurrent with it).
+- **lost element** (set or cart workloads): an acknowledged element missing
+  from the final state; a removed element that comes back is a
+  **resurrection**.
+- **stale read**: a read that misses an acknowledged write that is not lost:
+  some write of its key acknowledged (in true time) before the read began
+  is neither what it returned nor in the causal past of that. Stale reads
+  heal, lost writes never come back: they are always counted apart.
+- **read-your-writes violation**: a read that misses (by the same causal
+  test) its own client's earlier acknowledged write. **Monotonic-read
+  violation**: a read whose version is strictly in the causal past of one
+  its client read before. **Consistent-prefix violation**: a reader sees a
+  write without a write that happens before it (possibly of another key).
 - **convergence time**: from the last acknowledged write (or the healing of
-  the last fault, whichever is later) until every live replica holds the same
-  state for every key; ``inf`` when that never happens within the run.
+  the last fault, if later) until every live replica holds the same
+  versions, the same write identities and not merely equal values, for
+  every key; ``inf`` when that never happens within the run.
+- **conflict**: two concurrent writes to the same key.
+
+The causal vocabulary
+---------------------
+The functions named ``causal_*``, :func:`happens_before`,
+:func:`concurrent`, :func:`conflicts`, :func:`consistent_prefix_violations`
+and ``*_by_identity`` implement these definitions once, for every model, on
+a few extra record columns:
+
+``ops`` rows of kind ``write``
+    ``dot``: ``(replica, counter)``, the replica (or leader epoch) that
+    accepted the write and its counter there (``None`` when no replica
+    accepted it); ``vv``: the write's causal context, the version vector
+    (:class:`~replnb.clocks.VersionVector` or ``{replica: count}``) of what
+    the accepting replica had applied when it accepted the write. Including
+    the write's own dot is allowed; a dotted version vector that leaves it
+    out stays exact. Then W → V iff ``V.vv[W.dot[0]] >= W.dot[1]`` and
+    W ≠ V. A single leader's log has one entry per leader epoch
+    (:func:`log_stamps`).
+``ops`` rows of kind ``read``
+    ``returned``: the op_ids of the writes whose versions it returned (a
+    tuple: siblings are possible; empty when it found nothing). Its causal
+    context is the merge of theirs.
+the final state
+    per key, the op_ids of the surviving writes; the op_ids that a failover
+    discarded come from the model, which alone knows them.
+``versions``
+    ``held``: the op_ids a replica holds for the key after the change.
+
+The older functions (:func:`lost_writes`, :func:`stale_reads`,
+:func:`ryw_violations`, :func:`monotonic_violations`,
+:func:`convergence_time`) rank versions by true time and compare values; the
+models use them until they record the causal columns.
 """
 
 from __future__ import annotations
@@ -32,8 +81,21 @@ import pandas as pd
 from .clocks import VersionVector
 
 __all__ = [
+    "LOST_CAUSES",
+    "Dot",
+    "causal_lost_writes",
+    "causal_monotonic_violations",
+    "causal_ryw_violations",
+    "causal_stale_reads",
+    "concurrent",
+    "conflicts",
+    "consistent_prefix_violations",
+    "converged_by_identity",
     "convergence_time",
+    "convergence_time_by_identity",
     "divergence",
+    "happens_before",
+    "log_stamps",
     "lost_elements",
     "lost_writes",
     "monotonic_violations",
@@ -317,8 +379,9 @@ def _as_vector(value: object, param: str, op_id: object = _NO_ID) -> dict[str, i
         isinstance(n, str) and _is_count(c) and c >= 0 for n, c in value.items()
     ):
         return {n: int(c) for n, c in value.items()}
-    raise ValueError(f"{param}: the vv{where} must be a VersionVector or a {{replica: count >= 0}} mapping, "
-                     f"got {value!r}")
+    raise ValueError(
+        f"{param}: the vv{where} must be a VersionVector or a {{replica: count >= 0}} mapping, got {value!r}"
+    )
 
 
 def _require(df: object, param: str, columns: Iterable[str]) -> pd.DataFrame:
@@ -337,6 +400,31 @@ def _identities(value: object, param: str, what: str) -> tuple[Hashable, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise ValueError(f"{param}: {what} must be a collection of op_ids, got {value!r}")
     return tuple(value)
+
+
+def log_stamps(epochs: Iterable[str]) -> list[tuple[Dot, dict[str, int]]]:
+    """The dot and causal context of each entry of a single leader's log.
+
+    ``epochs`` names, in log order, the leader epoch that appended each
+    entry. Entry ``i`` gets the dot ``(epoch, its position within that
+    epoch)`` and a vector counting, per epoch, the entries up to and
+    including it. A new leader's log keeps the entries of earlier epochs
+    that it had, so an entry a failover discarded is in no later entry's
+    causal past.
+
+    Examples
+    --------
+    >>> log_stamps(["e1", "e1", "e2"])
+    [(('e1', 1), {'e1': 1}), (('e1', 2), {'e1': 2}), (('e2', 1), {'e1': 2, 'e2': 1})]
+    """
+    counts: dict[str, int] = {}
+    out: list[tuple[Dot, dict[str, int]]] = []
+    for epoch in epochs:
+        if not isinstance(epoch, str):
+            raise ValueError(f"epochs must name leader epochs as str, got {epoch!r}")
+        counts[epoch] = counts.get(epoch, 0) + 1
+        out.append(((epoch, counts[epoch]), dict(counts)))
+    return out
 
 
 def happens_before(w_dot: Dot, v_dot: Dot, v_vv: VersionVector | Mapping[str, int]) -> bool:
@@ -495,7 +583,10 @@ def _survivors(final: object, writes: pd.DataFrame) -> dict[Hashable, tuple[Hash
 
 
 def _loss_cause(
-    op_id: Hashable, key: Hashable, survivors: tuple[Hashable, ...], discarded: Collection[Hashable],
+    op_id: Hashable,
+    key: Hashable,
+    survivors: tuple[Hashable, ...],
+    discarded: Collection[Hashable],
     after: np.ndarray,
 ) -> str:
     """The one cause of a loss, by precedence: failover, older_write_won, concurrent."""
