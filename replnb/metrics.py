@@ -490,6 +490,8 @@ def _write_table(ops: pd.DataFrame, param: str = "ops") -> pd.DataFrame:
     node, counter, vv`` (a dict). Acknowledged writes must have a dot.
     """
     _require(ops, param, _WRITE_COLUMNS)
+    if not ops.index.is_unique:
+        raise ValueError(f"{param}: the index must be unique")
     writes = ops[ops["kind"] == "write"]
     if not writes["op_id"].is_unique:
         raise ValueError(f"{param}: op_id must be unique among writes")
