@@ -52,7 +52,10 @@ a few extra record columns:
     the write's own dot is allowed; a dotted version vector that leaves it
     out stays exact. Then W → V iff ``V.vv[W.dot[0]] >= W.dot[1]`` and
     W ≠ V. A single leader's log has one entry per leader epoch
-    (:func:`log_stamps`).
+    (:func:`log_stamps`). Dots must be unique per key: counters may be kept
+    per key (per-key version vectors) or across keys (a leader's log); the
+    functions compare writes of one key, except along the dependencies
+    given to :func:`consistent_prefix_violations`.
 ``ops`` rows of kind ``read``
     ``returned``: the op_ids of the writes whose versions it returned (a
     tuple: siblings are possible; empty when it found nothing). Its causal
@@ -472,14 +475,11 @@ def concurrent(
     >>> concurrent(("A", 1), {"A": 1}, ("B", 1), {"A": 1, "B": 1})
     False
     """
-    return (
-        tuple(w_dot) != tuple(v_dot)
-        and not happens_before(w_dot, v_dot, v_vv)
-        and not happens_before(v_dot, w_dot, w_vv)
-    )
+    before, after = happens_before(w_dot, v_dot, v_vv), happens_before(v_dot, w_dot, w_vv)
+    return not before and not after and _as_dot(w_dot, "w_dot") != _as_dot(v_dot, "v_dot")
 
 
-_WRITE_COLUMNS = ("op_id", "kind", "key", "client", "end", "ok", "dot", "vv")
+_WRITE_COLUMNS = ("op_id", "kind", "key", "ok", "dot", "vv")
 _READ_COLUMNS = ("op_id", "kind", "key", "client", "start", "ok", "returned")
 
 
@@ -487,7 +487,8 @@ def _write_table(ops: pd.DataFrame, param: str = "ops") -> pd.DataFrame:
     """The accepted writes of ``ops``, indexed by ``op_id``.
 
     Columns ``row`` (the index in ``ops``), ``key, client, end, acked,
-    node, counter, vv`` (a dict). Acknowledged writes must have a dot.
+    node, counter, vv`` (a dict); ``client`` and ``end`` are optional in
+    ``ops``. Acknowledged writes must have a dot.
     """
     _require(ops, param, _WRITE_COLUMNS)
     if not ops.index.is_unique:
@@ -495,9 +496,12 @@ def _write_table(ops: pd.DataFrame, param: str = "ops") -> pd.DataFrame:
     writes = ops[ops["kind"] == "write"]
     if not writes["op_id"].is_unique:
         raise ValueError(f"{param}: op_id must be unique among writes")
+    optional = [
+        writes[c].tolist() if c in writes.columns else [None] * len(writes) for c in ("client", "end")
+    ]
     rows = []
-    for row, op_id, key, client, end, ok, dot, vv in zip(
-        writes.index, *(writes[c].tolist() for c in _WRITE_COLUMNS if c != "kind"), strict=True
+    for row, op_id, key, ok, dot, vv, client, end in zip(
+        writes.index, *(writes[c].tolist() for c in _WRITE_COLUMNS if c != "kind"), *optional, strict=True
     ):
         acked = bool(ok) and not _is_missing(ok)
         d = _as_dot(dot, param, op_id)
@@ -511,8 +515,8 @@ def _write_table(ops: pd.DataFrame, param: str = "ops") -> pd.DataFrame:
     columns = ["op_id", "row", "key", "client", "end", "acked", "node", "counter", "vv"]
     table = pd.DataFrame(rows, columns=columns)
     table = table.astype({"end": float, "acked": bool, "counter": np.int64})
-    if table[["node", "counter"]].duplicated().any():
-        raise ValueError(f"{param}: two writes share a dot")
+    if table[["key", "node", "counter"]].duplicated().any():
+        raise ValueError(f"{param}: two writes of one key share a dot")
     return table.set_index("op_id")
 
 
@@ -619,9 +623,10 @@ def causal_lost_writes(
     Parameters
     ----------
     ops : DataFrame
-        Client operations with ``op_id, kind, key, client, end, ok, dot,
-        vv``; for each write, ``dot`` is ``(replica, counter)`` (``None``
-        when no replica accepted it) and ``vv`` its causal context.
+        Client operations with ``op_id, kind, key, ok, dot, vv`` (other
+        columns are ignored; rows of other kinds too). For each write,
+        ``dot`` is ``(replica, counter)`` (``None`` when no replica accepted
+        it) and ``vv`` its causal context.
     final : mapping
         The converged final state: for each key, the op_ids of its surviving
         writes (siblings are possible). A key left out has none.
@@ -660,7 +665,7 @@ def causal_lost_writes(
     for key, group in acked.groupby("key", sort=False, dropna=False):
         alive = survivors.get(key, ())
         live = writes.loc[list(alive)]
-        is_survivor = np.isin(np.asarray(group.index, dtype=object), np.asarray(alive, dtype=object))
+        is_survivor = group.index.isin(list(alive))
         seen = _covered(group["node"], group["counter"], live["vv"]).any(axis=1) | is_survivor
         before = _covered(live["node"], live["counter"], group["vv"]).T  # [write, survivor]: survivor → write
         for i, op_id in enumerate(group.index):
@@ -716,7 +721,9 @@ def causal_stale_reads(
     ops : DataFrame
         ``op_id, kind, key, client, start, end, ok`` plus ``dot, vv`` for
         writes and ``returned`` for reads (the op_ids it returned; siblings
-        are possible, an empty tuple or ``None`` when it found nothing).
+        are possible, an empty tuple or ``None`` when it found nothing). Only
+        completed reads (``ok``) are judged; ``end`` is the acknowledgement
+        time of a write.
     final, discarded
         As for :func:`causal_lost_writes`.
 
@@ -728,7 +735,7 @@ def causal_stale_reads(
     >>> causal_stale_reads(ops, {"x": [1]}).tolist()   # the second read began after 1 was acknowledged
     [False, True]
     """
-    writes = _write_table(ops)
+    writes = _write_table(_require(ops, "ops", ("end",)))
     reads = _read_table(ops, writes)
     verdict = causal_lost_writes(ops, final, discarded)
     lost = set(verdict.loc[verdict["lost"], "op_id"])
@@ -757,7 +764,7 @@ def causal_ryw_violations(ops: pd.DataFrame) -> pd.Series:
     >>> causal_ryw_violations(ops).tolist()   # only the writer's own read counts
     [True, False]
     """
-    writes = _write_table(ops)
+    writes = _write_table(_require(ops, "ops", ("end",)))
     reads = _read_table(ops, writes)
     acked = writes[writes["acked"]]
     flags = _misses_earlier_ack(acked, reads, same_client=True)
@@ -776,7 +783,7 @@ def causal_monotonic_violations(ops: pd.DataFrame) -> pd.Series:
     Parameters
     ----------
     ops : DataFrame
-        As for :func:`causal_stale_reads` (``end`` is only needed for writes).
+        As for :func:`causal_stale_reads`, without ``end``.
 
     Examples
     --------
@@ -822,8 +829,8 @@ def consistent_prefix_violations(
 ) -> pd.Series:
     """A boolean per completed read: does its reader see a write without one that happens before it?
 
-    Once a client has seen a write V (a read of it returned V or a write
-    that V happens before), every read it makes of the key of a dependency
+    Once a client has seen a write V (a read of V's key returned V or a
+    write that V happens before), every read it makes of the key of a dependency
     W of V, from that read on, must have W in its causal history (returned,
     or in the causal past of what it returned). Dependencies may cross keys,
     so they are given explicitly; a lost dependency still counts.
@@ -831,7 +838,7 @@ def consistent_prefix_violations(
     Parameters
     ----------
     ops : DataFrame
-        As for :func:`causal_stale_reads`.
+        As for :func:`causal_stale_reads`, without ``end``.
     depends_on : mapping
         ``{V: [W, ...]}``: the op_ids of writes that happen before V and
         that a reader of V must also see.
@@ -855,12 +862,16 @@ def consistent_prefix_violations(
     if not edges:
         return flags
     later, earlier = (list(side) for side in zip(*edges, strict=True))
-    dependency_key = writes.loc[earlier, "key"].to_numpy(dtype=object)
+    later_key = writes.loc[later, "key"].to_numpy(dtype=object)[:, None]
+    earlier_key = writes.loc[earlier, "key"].to_numpy(dtype=object)[:, None]
     ordered = reads.sort_values("start", kind="stable")
     for _, group in ordered.groupby("client", sort=False, dropna=False):
-        seen = np.logical_or.accumulate(~_missed(writes.loc[later], group), axis=1)  # [edge, read]
-        same_key = dependency_key[:, None] == group["key"].to_numpy(dtype=object)[None, :]
-        flags[group.index] = (seen & same_key & _missed(writes.loc[earlier], group)).any(axis=0)
+        read_key = group["key"].to_numpy(dtype=object)[None, :]
+        seen = (later_key == read_key) & ~_missed(writes.loc[later], group)  # [edge, read]
+        seen = np.logical_or.accumulate(seen, axis=1)
+        flags[group.index] = (seen & (earlier_key == read_key) & _missed(writes.loc[earlier], group)).any(
+            axis=0
+        )
     return flags
 
 
@@ -873,8 +884,7 @@ def conflicts(ops: pd.DataFrame) -> int:
     Parameters
     ----------
     ops : DataFrame
-        ``op_id, kind, key, client, end, ok, dot, vv`` (see
-        :func:`causal_lost_writes`).
+        ``op_id, kind, key, ok, dot, vv`` (see :func:`causal_lost_writes`).
 
     Examples
     --------

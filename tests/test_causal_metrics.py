@@ -542,7 +542,7 @@ GOOD = pd.DataFrame([write(1, ("A", 1), {"A": 1}), read(2, (1,))])
         (lambda: m.consistent_prefix_violations(GOOD, {1: [8]}), "depends_on: 8 is not an accepted write"),
         (
             lambda: m.conflicts(GOOD.assign(kind="write", dot=[("A", 1), ("A", 1)], vv=[{"A": 1}] * 2)),
-            "ops: two writes share",
+            "ops: two writes of one key share",
         ),
         (lambda: m.happens_before(("A", 1), ("B", 1), {"A": "1"}), "v_vv"),
         (lambda: m.happens_before(("A", 1.5), ("B", 1), {}), "w_dot"),
@@ -599,3 +599,39 @@ def test_reads_compare_within_their_key_and_strictly_after_the_ack():
     assert m.causal_monotonic_violations(later).tolist() == [False, False]
     assert m.causal_stale_reads(ops, {"x": [1], "y": [2]}).tolist() == [False, False, True]
     assert m.causal_ryw_violations(ops.assign(client="me")).tolist() == [False, False, True]
+
+
+def test_the_columns_each_function_needs():
+    minimal = pd.DataFrame(
+        {
+            "op_id": [1, 2],
+            "kind": "write",
+            "key": "x",
+            "ok": True,
+            "dot": [("A", 1), ("B", 1)],
+            "vv": [{"A": 1}, {"B": 1}],
+        }
+    )
+    assert m.causal_lost_writes(minimal, {"x": [1, 2]})["lost"].tolist() == [False, False]
+    assert m.conflicts(minimal) == 1
+    reads = pd.concat([minimal, pd.DataFrame([read(3, (1,))]).drop(columns="end")], ignore_index=True)
+    assert m.causal_monotonic_violations(reads).tolist() == [False]
+    assert m.consistent_prefix_violations(reads, {}).tolist() == [False]
+    with pytest.raises(ValueError, match="ops lacks the column"):
+        m.causal_stale_reads(reads, {"x": [1, 2]})
+
+
+def test_per_key_vectors_may_reuse_dots_across_keys():
+    # per-key counters: A's first write of q, of a and of b all have the dot (A, 1)
+    ops = pd.DataFrame(
+        [
+            write(1, ("A", 1), {"A": 1}, key="q"),
+            write(2, ("A", 1), {"A": 1}, key="a"),
+            write(3, ("A", 1), {"A": 1}, key="b"),
+            read(4, (3,), key="b", client="obs", start=10.0),  # b's (A, 1) is not a's (A, 1)
+            read(5, (), key="q", client="obs", start=11.0),
+        ]
+    )
+    assert m.conflicts(ops) == 0
+    assert not m.causal_lost_writes(ops, {"q": [1], "a": [2], "b": [3]})["lost"].any()
+    assert m.consistent_prefix_violations(ops, {2: [1]}).tolist() == [False, False]
