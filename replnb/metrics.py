@@ -354,7 +354,7 @@ _NO_ID = object()
 
 
 def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def _is_count(value: object) -> bool:
@@ -435,7 +435,8 @@ def happens_before(w_dot: Dot, v_dot: Dot, v_vv: VersionVector | Mapping[str, in
 
     ``v_vv`` is V's causal context: the version vector of what V's replica
     had applied when it accepted V. It may include V's own dot or not; the
-    answer is the same, since no write happens before itself.
+    answer is the same, since no write happens before itself. Compare writes
+    of one key, unless the model's counters span keys (a leader's log).
 
     Parameters
     ----------
