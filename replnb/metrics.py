@@ -1,23 +1,75 @@
 """Metric definitions: one meaning everywhere (code, plots, prose).
 
-Every function takes the DataFrames of a :class:`~replnb.records.Run` and
-implements one definition of DESIGN.md exactly:
+Every function takes the DataFrames of a :class:`~replnb.records.Run`. The
+definitions follow DESIGN.md (DDIA chapter 5); **physical time never decides
+concurrency**:
 
-- **acknowledged write**: the client received success (``ok`` is true).
-- **lost write** (register): an acknowledged write whose effect is absent from
-  the converged final state and that was not legitimately overwritten: the
-  surviving write of its key began (in true time) after it was acknowledged.
-  Losing to a write that began earlier, or to a concurrent one, is a loss.
-- **lost element** (set workloads): an acknowledged element missing from
-  the final state; a deleted element that comes back is a **resurrection**.
-- **stale read**: a read returning a version older than the newest write
-  acknowledged before the read began.
-- **read-your-writes violation**: a read missing the same client's earlier
-  acknowledged write. **Monotonic-read violation**: a read returning a version
-  older than one the same client read before.
+- **happens-before**: write W happens before write V (W → V) when the
+  replica that accepted V had already applied W, or a write that W happens
+  before, at the moment it accepted V. With a single leader this is the
+  order of the leader's log, along the chain of leaders the failovers kept.
+  **Concurrent**: two writes neither of which happens before the other.
+  Version vectors (or the leader's log) decide, never overlapping lifetimes.
+- **acknowledged write**: its client received success (``ok`` is true).
+- **lost write**: an acknowledged write missing from the converged final
+  state: neither a surviving version of its key nor in the causal past of
+  one. A write overwritten by a write that had seen it is not lost. Each
+  loss has exactly one cause: ``failover`` (the new leader's log never had
+  it), ``older_write_won`` (a survivor happens before it: only timestamps
+  can do that, the signature of clock skew) or ``concurrent`` (a survivor is
+  concurrent with it).
+- **lost element** (set or cart workloads): an acknowledged element missing
+  from the final state; a removed element that comes back is a
+  **resurrection**.
+- **stale read**: a read that misses an acknowledged write that is not lost:
+  some write of its key acknowledged (in true time) before the read began
+  is neither what it returned nor in the causal past of that. Stale reads
+  heal, lost writes never come back: they are always counted apart.
+- **read-your-writes violation**: a read that misses (by the same causal
+  test) its own client's earlier acknowledged write. **Monotonic-read
+  violation**: a read whose version is strictly in the causal past of one
+  its client read before. **Consistent-prefix violation**: a reader sees a
+  write without a write that happens before it (possibly of another key).
 - **convergence time**: from the last acknowledged write (or the healing of
-  the last fault, whichever is later) until every live replica holds the same
-  state for every key; ``inf`` when that never happens within the run.
+  the last fault, if later) until every live replica holds the same
+  versions, the same write identities and not merely equal values, for
+  every key; ``inf`` when that never happens within the run.
+- **conflict**: two concurrent writes to the same key.
+
+The causal vocabulary
+---------------------
+The functions named ``causal_*``, :func:`happens_before`,
+:func:`concurrent`, :func:`conflicts`, :func:`consistent_prefix_violations`
+and ``*_by_identity`` implement these definitions once, for every model, on
+a few extra record columns:
+
+``ops`` rows of kind ``write``
+    ``dot``: ``(replica, counter)``, the replica (or leader epoch) that
+    accepted the write and its counter there (``None`` when no replica
+    accepted it); ``vv``: the write's causal context, the version vector
+    (:class:`~replnb.clocks.VersionVector` or ``{replica: count}``) of what
+    the accepting replica had applied when it accepted the write. Including
+    the write's own dot is allowed; a dotted version vector that leaves it
+    out stays exact. Then W → V iff ``V.vv[W.dot[0]] >= W.dot[1]`` and
+    W ≠ V. A single leader's log has one entry per leader epoch
+    (:func:`log_stamps`). Dots must be unique per key: counters may be kept
+    per key (per-key version vectors) or across keys (a leader's log); the
+    functions compare writes of one key, except along the dependencies
+    given to :func:`consistent_prefix_violations`.
+``ops`` rows of kind ``read``
+    ``returned``: the op_ids of the writes whose versions it returned (a
+    tuple: siblings are possible; empty when it found nothing). Its causal
+    context is the merge of theirs.
+the final state
+    per key, the op_ids of the surviving writes; the op_ids that a failover
+    discarded come from the model, which alone knows them.
+``versions``
+    ``held``: the op_ids a replica holds for the key after the change.
+
+The older functions (:func:`lost_writes`, :func:`stale_reads`,
+:func:`ryw_violations`, :func:`monotonic_violations`,
+:func:`convergence_time`) rank versions by true time and compare values; the
+models use them until they record the causal columns.
 """
 
 from __future__ import annotations
@@ -29,9 +81,24 @@ from collections.abc import Collection, Hashable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from .clocks import VersionVector
+
 __all__ = [
+    "LOST_CAUSES",
+    "Dot",
+    "causal_lost_writes",
+    "causal_monotonic_violations",
+    "causal_ryw_violations",
+    "causal_stale_reads",
+    "concurrent",
+    "conflicts",
+    "consistent_prefix_violations",
+    "converged_by_identity",
     "convergence_time",
+    "convergence_time_by_identity",
     "divergence",
+    "happens_before",
+    "log_stamps",
     "lost_elements",
     "lost_writes",
     "monotonic_violations",
@@ -274,3 +341,684 @@ def percentile(values: Iterable[float], q: float) -> float:
     arr = np.asarray(list(values), dtype=float)
     arr = arr[~np.isnan(arr)]
     return float(np.percentile(arr, q)) if arr.size else math.nan
+
+
+# ---------------------------------------------------------------------------
+# Causal definitions: version vectors decide the order, true time never does
+# ---------------------------------------------------------------------------
+
+Dot = tuple[str, int]
+"""A write's dot: the replica (or leader epoch) that accepted it, and its counter there."""
+
+_NO_ID = object()
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _as_dot(value: object, param: str, op_id: object = _NO_ID) -> Dot | None:
+    """A validated dot, or ``None`` for a write that no replica accepted."""
+    if _is_missing(value):
+        return None
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        node, counter = value
+        if isinstance(node, str) and _is_count(counter) and counter >= 1:
+            return (node, int(counter))
+    where = "" if op_id is _NO_ID else f" of write {op_id!r}"
+    raise ValueError(f"{param}: the dot{where} must be a (replica, counter >= 1) pair, got {value!r}")
+
+
+def _as_vector(value: object, param: str, op_id: object = _NO_ID) -> dict[str, int]:
+    """A validated version vector as a plain dict."""
+    if isinstance(value, VersionVector):
+        return value.as_dict()
+    where = "" if op_id is _NO_ID else f" of write {op_id!r}"
+    if isinstance(value, Mapping) and all(
+        isinstance(n, str) and _is_count(c) and c >= 0 for n, c in value.items()
+    ):
+        return {n: int(c) for n, c in value.items()}
+    raise ValueError(
+        f"{param}: the vv{where} must be a VersionVector or a {{replica: count >= 0}} mapping, got {value!r}"
+    )
+
+
+def _require(df: object, param: str, columns: Iterable[str]) -> pd.DataFrame:
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"{param} must be a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{param} lacks the column(s) {', '.join(missing)}")
+    return df
+
+
+def _identities(value: object, param: str, what: str) -> tuple[Hashable, ...]:
+    """A collection of write identities (``None``/NaN: none)."""
+    if _is_missing(value):
+        return ()
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValueError(f"{param}: {what} must be a collection of op_ids, got {value!r}")
+    return tuple(value)
+
+
+def log_stamps(epochs: Iterable[str]) -> list[tuple[Dot, dict[str, int]]]:
+    """The dot and causal context of each entry of a single leader's log.
+
+    ``epochs`` names, in log order, the leader epoch that appended each
+    entry. Entry ``i`` gets the dot ``(epoch, its position within that
+    epoch)`` and a vector counting, per epoch, the entries up to and
+    including it. A new leader's log keeps the entries of earlier epochs
+    that it had, so an entry a failover discarded is in no later entry's
+    causal past.
+
+    Examples
+    --------
+    >>> log_stamps(["e1", "e1", "e2"])
+    [(('e1', 1), {'e1': 1}), (('e1', 2), {'e1': 2}), (('e2', 1), {'e1': 2, 'e2': 1})]
+    """
+    counts: dict[str, int] = {}
+    out: list[tuple[Dot, dict[str, int]]] = []
+    for epoch in epochs:
+        if not isinstance(epoch, str):
+            raise ValueError(f"epochs must name leader epochs as str, got {epoch!r}")
+        counts[epoch] = counts.get(epoch, 0) + 1
+        out.append(((epoch, counts[epoch]), dict(counts)))
+    return out
+
+
+def happens_before(w_dot: Dot, v_dot: Dot, v_vv: VersionVector | Mapping[str, int]) -> bool:
+    """W → V: had the replica that accepted V already applied W when it accepted V?
+
+    ``v_vv`` is V's causal context: the version vector of what V's replica
+    had applied when it accepted V. It may include V's own dot or not; the
+    answer is the same, since no write happens before itself. Compare writes
+    of one key, unless the model's counters span keys (a leader's log).
+
+    Parameters
+    ----------
+    w_dot, v_dot : (str, int)
+        The dots of W and V: accepting replica (or leader epoch) and counter.
+    v_vv : VersionVector or mapping
+        V's causal context.
+
+    Examples
+    --------
+    >>> happens_before(("A", 1), ("B", 1), {"A": 1, "B": 1})
+    True
+    >>> happens_before(("A", 2), ("B", 1), VersionVector.of({"A": 1, "B": 1}))
+    False
+    >>> happens_before(("A", 1), ("A", 1), {"A": 1})   # irreflexive
+    False
+    """
+    w = _as_dot(w_dot, "w_dot")
+    v = _as_dot(v_dot, "v_dot")
+    if w is None or v is None:
+        raise ValueError("w_dot and v_dot must be dots, got None")
+    return w != v and _as_vector(v_vv, "v_vv").get(w[0], 0) >= w[1]
+
+
+def concurrent(
+    w_dot: Dot,
+    w_vv: VersionVector | Mapping[str, int],
+    v_dot: Dot,
+    v_vv: VersionVector | Mapping[str, int],
+) -> bool:
+    """W ∥ V: two different writes, neither of which happens before the other.
+
+    Examples
+    --------
+    >>> concurrent(("A", 1), {"A": 1}, ("B", 1), {"B": 1})
+    True
+    >>> concurrent(("A", 1), {"A": 1}, ("B", 1), {"A": 1, "B": 1})
+    False
+    """
+    before, after = happens_before(w_dot, v_dot, v_vv), happens_before(v_dot, w_dot, w_vv)
+    return not before and not after and _as_dot(w_dot, "w_dot") != _as_dot(v_dot, "v_dot")
+
+
+_WRITE_COLUMNS = ("op_id", "kind", "key", "ok", "dot", "vv")
+_READ_COLUMNS = ("op_id", "kind", "key", "client", "start", "ok", "returned")
+
+
+def _write_table(ops: pd.DataFrame, param: str = "ops") -> pd.DataFrame:
+    """The accepted writes of ``ops``, indexed by ``op_id``.
+
+    Columns ``row`` (the index in ``ops``), ``key, client, end, acked,
+    node, counter, vv`` (a dict); ``client`` and ``end`` are optional in
+    ``ops``. Acknowledged writes must have a dot.
+    """
+    _require(ops, param, _WRITE_COLUMNS)
+    if not ops.index.is_unique:
+        raise ValueError(f"{param}: the index must be unique")
+    writes = ops[ops["kind"] == "write"]
+    if not writes["op_id"].is_unique:
+        raise ValueError(f"{param}: op_id must be unique among writes")
+    optional = [
+        writes[c].tolist() if c in writes.columns else [None] * len(writes) for c in ("client", "end")
+    ]
+    rows = []
+    for row, op_id, key, ok, dot, vv, client, end in zip(
+        writes.index, *(writes[c].tolist() for c in _WRITE_COLUMNS if c != "kind"), *optional, strict=True
+    ):
+        acked = bool(ok) and not _is_missing(ok)
+        d = _as_dot(dot, param, op_id)
+        if d is None:
+            if acked:
+                raise ValueError(f"{param}: acknowledged write {op_id!r} has no dot")
+            continue
+        if not (_is_missing(end) or isinstance(end, (int, float, np.number))):
+            raise ValueError(f"{param}: the end of write {op_id!r} must be a time (NaN if none), got {end!r}")
+        rows.append((op_id, row, key, client, end, acked, d[0], d[1], _as_vector(vv, param, op_id)))
+    columns = ["op_id", "row", "key", "client", "end", "acked", "node", "counter", "vv"]
+    table = pd.DataFrame(rows, columns=columns)
+    table = table.astype({"end": float, "acked": bool, "counter": np.int64})
+    if table[["key", "node", "counter"]].duplicated().any():
+        raise ValueError(f"{param}: two writes of one key share a dot")
+    return table.set_index("op_id")
+
+
+def _covered(nodes: Iterable[str], counters: Iterable[int], vvs: Iterable[Mapping[str, int]]) -> np.ndarray:
+    """``covered[i, j]``: does vector ``j`` cover dot ``i`` (``vvs[j][nodes[i]] >= counters[i]``)?"""
+    nodes, counters, vvs = list(nodes), np.asarray(list(counters), dtype=np.int64), list(vvs)
+    column = {n: k for k, n in enumerate(dict.fromkeys(nodes))}
+    matrix = np.zeros((len(vvs), len(column)), dtype=np.int64)
+    for j, vv in enumerate(vvs):
+        for node, count in vv.items():
+            if node in column:
+                matrix[j, column[node]] = count
+    index = np.array([column[n] for n in nodes], dtype=np.intp)
+    return np.asarray(counters[:, None] <= matrix[:, index].T, dtype=bool).reshape(len(nodes), len(vvs))
+
+
+def _read_table(ops: pd.DataFrame, writes: pd.DataFrame, param: str = "ops") -> pd.DataFrame:
+    """The completed reads of ``ops`` (index kept): ``client, key, start, returned, vv``.
+
+    ``vv`` is the merge of the returned writes' causal contexts.
+    """
+    _require(ops, param, _READ_COLUMNS)
+    reads = ops[(ops["kind"] == "read") & ops["ok"].map(lambda ok: bool(ok) and not _is_missing(ok))]
+    key_of = dict(zip(writes.index, writes["key"], strict=True))
+    vv_of: dict[Hashable, dict[str, int]] = dict(zip(writes.index, writes["vv"], strict=True))
+    returned, merged = [], []
+    for op_id, key, got in zip(reads["op_id"], reads["key"], reads["returned"], strict=True):
+        ids = _identities(got, param, f"returned of read {op_id!r}")
+        vv: dict[str, int] = {}
+        for w in ids:
+            if w not in key_of or key_of[w] != key:
+                raise ValueError(f"{param}: read {op_id!r} returned {w!r}, not an accepted write of its key")
+            for node, count in vv_of[w].items():
+                vv[node] = max(vv.get(node, 0), count)
+        returned.append(ids)
+        merged.append(vv)
+    out = reads[["op_id", "client", "key"]].copy()
+    out["start"] = reads["start"].astype(float)
+    out["returned"] = returned
+    out["vv"] = merged
+    return out
+
+
+def _missed(writes: pd.DataFrame, reads: pd.DataFrame) -> np.ndarray:
+    """``missed[i, j]``: is write ``i`` neither returned by read ``j`` nor in its causal past?"""
+    covered = _covered(writes["node"], writes["counter"], reads["vv"])
+    position = {w: i for i, w in enumerate(writes.index)}
+    for j, ids in enumerate(reads["returned"]):
+        for w in ids:
+            if w in position:
+                covered[position[w], j] = True
+    return ~covered
+
+
+LOST_CAUSES = ("failover", "older_write_won", "concurrent")
+"""The causes of a lost write, in the order of precedence."""
+
+
+def _survivors(final: object, writes: pd.DataFrame) -> dict[Hashable, tuple[Hashable, ...]]:
+    if not isinstance(final, Mapping):
+        raise ValueError(f"final must be a mapping {{key: surviving op_ids}}, got {type(final).__name__}")
+    key_of = dict(zip(writes.index, writes["key"], strict=True))
+    out = {}
+    for key, ids in final.items():
+        out[key] = _identities(ids, "final", f"the survivors of key {key!r}")
+        for w in out[key]:
+            if w not in key_of or key_of[w] != key:
+                raise ValueError(f"final: {w!r} is not an accepted write of key {key!r}")
+    return out
+
+
+def _loss_cause(
+    op_id: Hashable,
+    key: Hashable,
+    survivors: tuple[Hashable, ...],
+    discarded: Collection[Hashable],
+    after: np.ndarray,
+) -> str:
+    """The one cause of a loss, by precedence: failover, older_write_won, concurrent."""
+    if op_id in discarded:
+        return "failover"
+    if after.any():
+        return "older_write_won"
+    if survivors:
+        return "concurrent"
+    raise ValueError(
+        f"final: key {key!r} has no surviving write, so the loss of acknowledged write {op_id!r} "
+        "has no cause (list it in discarded if a failover dropped it)"
+    )
+
+
+def causal_lost_writes(
+    ops: pd.DataFrame,
+    final: Mapping[Hashable, Iterable[Hashable]],
+    discarded: Collection[Hashable] = (),
+) -> pd.DataFrame:
+    """One row per acknowledged write: is it lost, and why?
+
+    A write is lost when it is neither a surviving version of its key nor in
+    the causal past of one. The cause of each loss, by precedence:
+    ``failover`` (it is in ``discarded``), ``older_write_won`` (a survivor
+    happens before it), ``concurrent`` (a survivor is concurrent with it).
+
+    Parameters
+    ----------
+    ops : DataFrame
+        Client operations with ``op_id, kind, key, ok, dot, vv`` (other
+        columns are ignored; rows of other kinds too). For each write,
+        ``dot`` is ``(replica, counter)`` (``None`` when no replica accepted
+        it) and ``vv`` its causal context.
+    final : mapping
+        The converged final state: for each key, the op_ids of its surviving
+        writes (siblings are possible). A key left out has none.
+    discarded : collection
+        The op_ids that a failover discarded (the new leader's log never had
+        them): a fact only the model knows.
+
+    Returns
+    -------
+    DataFrame
+        ``op_id, key, lost, lost_cause`` (``None`` when not lost), indexed
+        like ``ops``.
+
+    Raises
+    ------
+    ValueError
+        On malformed input, or a loss without a cause (no survivor and not
+        in ``discarded``).
+
+    Examples
+    --------
+    >>> ops = pd.DataFrame({"op_id": [1, 2, 3], "kind": "write", "key": "x", "client": "c",
+    ...     "end": [1.0, 2.0, 3.0], "ok": True, "dot": [("A", 1), ("A", 2), ("B", 1)],
+    ...     "vv": [{"A": 1}, {"A": 2}, {"A": 1, "B": 1}]})
+    >>> causal_lost_writes(ops, {"x": [3]})   # 3 saw 1 but not 2
+       op_id key   lost  lost_cause
+    0      1   x  False        None
+    1      2   x   True  concurrent
+    2      3   x  False        None
+    """
+    writes = _write_table(ops)
+    survivors = _survivors(final, writes)
+    discarded = set(_identities(discarded, "discarded", "discarded"))
+    acked = writes[writes["acked"]]
+    verdict: dict[Hashable, tuple[bool, str | None]] = {}
+    for key, group in acked.groupby("key", sort=False, dropna=False):
+        alive = survivors.get(key, ())
+        live = writes.loc[list(alive)]
+        is_survivor = group.index.isin(list(alive))
+        seen = _covered(group["node"], group["counter"], live["vv"]).any(axis=1) | is_survivor
+        before = _covered(live["node"], live["counter"], group["vv"]).T  # [write, survivor]: survivor → write
+        for i, op_id in enumerate(group.index):
+            gone = not seen[i]
+            verdict[op_id] = (gone, _loss_cause(op_id, key, alive, discarded, before[i]) if gone else None)
+    index = pd.Index(acked["row"].to_numpy(), name=ops.index.name)
+    return pd.DataFrame(
+        {
+            "op_id": acked.index.to_numpy(),
+            "key": acked["key"].to_numpy(),
+            "lost": np.array([verdict[w][0] for w in acked.index], dtype=bool),
+            "lost_cause": pd.Series([verdict[w][1] for w in acked.index], index=index, dtype=object),
+        },
+        index=index,
+    )
+
+
+def _misses_earlier_ack(writes: pd.DataFrame, reads: pd.DataFrame, same_client: bool) -> np.ndarray:
+    """Per read: does it miss one of ``writes`` acknowledged before it began (by its client, if asked)?"""
+    flags = np.zeros(len(reads), dtype=bool)
+    position = pd.Series(np.arange(len(reads)), index=reads.index)
+    for key, group in reads.groupby("key", sort=False, dropna=False):
+        candidates = writes[writes["key"] == key] if pd.notna(key) else writes[writes["key"].isna()]
+        if candidates.empty:
+            continue
+        end = candidates["end"].to_numpy(dtype=float)
+        for lo in range(0, len(group), 1024):  # bounded memory: |writes| x 1024 at most
+            chunk = group.iloc[lo : lo + 1024]
+            relevant = end[:, None] < chunk["start"].to_numpy(dtype=float)[None, :]
+            if same_client:
+                clients = pd.Index(candidates["client"]).append(pd.Index(chunk["client"]))
+                codes = pd.factorize(clients, use_na_sentinel=False)[0]
+                relevant &= codes[: len(candidates), None] == codes[None, len(candidates) :]
+            flags[position[chunk.index].to_numpy()] = (relevant & _missed(candidates, chunk)).any(axis=0)
+    return flags
+
+
+def causal_stale_reads(
+    ops: pd.DataFrame,
+    final: Mapping[Hashable, Iterable[Hashable]],
+    discarded: Collection[Hashable] = (),
+) -> pd.Series:
+    """A boolean per completed read: did it miss an acknowledged write that is not lost?
+
+    A read misses a write of its key acknowledged (in true time) before the
+    read began when that write is neither returned nor in the causal past of
+    what it returned. Lost writes (:func:`causal_lost_writes` with the same
+    ``final`` and ``discarded``) never make a read stale: they never come
+    back, so no replica could have served them.
+
+    Parameters
+    ----------
+    ops : DataFrame
+        ``op_id, kind, key, client, start, end, ok`` plus ``dot, vv`` for
+        writes and ``returned`` for reads (the op_ids it returned; siblings
+        are possible, an empty tuple or ``None`` when it found nothing). Only
+        completed reads (``ok``) are judged; ``end`` is the acknowledgement
+        time of a write.
+    final, discarded
+        As for :func:`causal_lost_writes`.
+
+    Examples
+    --------
+    >>> ops = pd.DataFrame({"op_id": [1, 2, 3], "kind": ["write", "read", "read"], "key": "x",
+    ...     "client": ["a", "b", "b"], "start": [0.0, 1.0, 5.0], "end": [2.0, 1.5, 6.0], "ok": True,
+    ...     "dot": [("A", 1), None, None], "vv": [{"A": 1}, None, None], "returned": [None, (), ()]})
+    >>> causal_stale_reads(ops, {"x": [1]}).tolist()   # the second read began after 1 was acknowledged
+    [False, True]
+    """
+    writes = _write_table(_require(ops, "ops", ("end",)))
+    reads = _read_table(ops, writes)
+    verdict = causal_lost_writes(ops, final, discarded)
+    lost = set(verdict.loc[verdict["lost"], "op_id"])
+    kept = writes[writes["acked"] & ~writes.index.isin(list(lost))]
+    return pd.Series(_misses_earlier_ack(kept, reads, same_client=False), index=reads.index, name="stale")
+
+
+def causal_ryw_violations(ops: pd.DataFrame) -> pd.Series:
+    """A boolean per completed read: did it miss the same client's own earlier acknowledged write?
+
+    The causal test of :func:`causal_stale_reads`, restricted to the
+    reader's own writes of the key, acknowledged before the read began.
+    Unlike a stale read, a lost own write counts: the client does not see
+    what it wrote.
+
+    Parameters
+    ----------
+    ops : DataFrame
+        As for :func:`causal_stale_reads`.
+
+    Examples
+    --------
+    >>> ops = pd.DataFrame({"op_id": [1, 2, 3], "kind": ["write", "read", "read"], "key": "x",
+    ...     "client": ["a", "a", "b"], "start": [0.0, 5.0, 5.0], "end": [2.0, 6.0, 6.0], "ok": True,
+    ...     "dot": [("A", 1), None, None], "vv": [{"A": 1}, None, None], "returned": [None, (), ()]})
+    >>> causal_ryw_violations(ops).tolist()   # only the writer's own read counts
+    [True, False]
+    """
+    writes = _write_table(_require(ops, "ops", ("end",)))
+    reads = _read_table(ops, writes)
+    acked = writes[writes["acked"]]
+    flags = _misses_earlier_ack(acked, reads, same_client=True)
+    return pd.Series(flags, index=reads.index, name="ryw_violation")
+
+
+def causal_monotonic_violations(ops: pd.DataFrame) -> pd.Series:
+    """A boolean per completed read: is what it returned causally older than what its client read before?
+
+    Each read's causal history is what it returned plus the causal past of
+    that. A read violates monotonic reads when its history is a strict subset
+    of the history of an earlier read (by ``start``) of the same client and
+    key: for single versions, when its version happens before the earlier
+    one. A concurrent version is not older.
+
+    Parameters
+    ----------
+    ops : DataFrame
+        As for :func:`causal_stale_reads`, without ``end``.
+
+    Examples
+    --------
+    >>> ops = pd.DataFrame({"op_id": [1, 2, 3, 4, 5], "kind": ["write", "write", "read", "read", "read"],
+    ...     "key": "x", "client": ["w", "w", "r", "r", "r"], "start": [0.0, 1.0, 2.0, 3.0, 4.0],
+    ...     "end": [0.5, 1.5, 2.5, 3.5, 4.5], "ok": True, "dot": [("A", 1), ("A", 2), None, None, None],
+    ...     "vv": [{"A": 1}, {"A": 2}, None, None, None], "returned": [None, None, (2,), (1,), (2,)]})
+    >>> causal_monotonic_violations(ops).tolist()
+    [False, True, False]
+    """
+    writes = _write_table(ops)
+    reads = _read_table(ops, writes)
+    flags = pd.Series(False, index=reads.index, name="monotonic_violation")
+    ordered = reads.sort_values("start", kind="stable")
+    for _, group in ordered.groupby(["client", "key"], sort=False, dropna=False):
+        seen = list(dict.fromkeys(w for ids in group["returned"] for w in ids))
+        held = ~_missed(writes.loc[seen], group)  # [write, read]: in the read's causal history
+        returned = np.zeros((len(group), len(seen)), dtype=np.int64)
+        column = {w: k for k, w in enumerate(seen)}
+        for i, ids in enumerate(group["returned"]):
+            returned[i, [column[w] for w in ids]] = 1
+        within = (returned @ (~held).astype(np.int64)) == 0  # within[i, j]: history(i) ⊆ history(j)
+        older = within & ~within.T & np.tri(len(group), k=-1, dtype=bool)
+        flags[group.index] = older.any(axis=1)
+    return flags
+
+
+def _dependency_edges(depends_on: object, writes: pd.DataFrame) -> list[tuple[Hashable, Hashable]]:
+    if not isinstance(depends_on, Mapping):
+        raise ValueError(f"depends_on must be a mapping {{op_id: op_ids}}, got {type(depends_on).__name__}")
+    edges = [
+        (v, w) for v, ws in depends_on.items() for w in _identities(ws, "depends_on", f"depends_on[{v!r}]")
+    ]
+    for v, w in edges:
+        for op_id in (v, w):
+            if op_id not in writes.index:
+                raise ValueError(f"depends_on: {op_id!r} is not an accepted write")
+    return edges
+
+
+def consistent_prefix_violations(
+    ops: pd.DataFrame, depends_on: Mapping[Hashable, Iterable[Hashable]]
+) -> pd.Series:
+    """A boolean per completed read: does its reader see a write without one that happens before it?
+
+    Once a client has seen a write V (a read of V's key returned V or a
+    write that V happens before), every read it makes of the key of a dependency
+    W of V, from that read on, must have W in its causal history (returned,
+    or in the causal past of what it returned). Dependencies may cross keys,
+    so they are given explicitly; a lost dependency still counts.
+
+    Parameters
+    ----------
+    ops : DataFrame
+        As for :func:`causal_stale_reads`, without ``end``.
+    depends_on : mapping
+        ``{V: [W, ...]}``: the op_ids of writes that happen before V and
+        that a reader of V must also see.
+
+    Examples
+    --------
+    The answer (3, key ``a``) depends on the question (1, key ``q``). The
+    observer reads the answer, then a replica that lacks the question:
+
+    >>> ops = pd.DataFrame({"op_id": [1, 3, 4, 5], "kind": ["write", "write", "read", "read"],
+    ...     "key": ["q", "a", "a", "q"], "client": ["p", "p", "o", "o"], "start": [0.0, 1.0, 2.0, 3.0],
+    ...     "end": [0.5, 1.5, 2.5, 3.5], "ok": True, "dot": [("A", 1), ("A", 2), None, None],
+    ...     "vv": [{"A": 1}, {"A": 2}, None, None], "returned": [None, None, (3,), ()]})
+    >>> consistent_prefix_violations(ops, {3: [1]}).tolist()
+    [False, True]
+    """
+    writes = _write_table(ops)
+    reads = _read_table(ops, writes)
+    edges = _dependency_edges(depends_on, writes)
+    flags = pd.Series(False, index=reads.index, name="consistent_prefix_violation")
+    if not edges:
+        return flags
+    later, earlier = (list(side) for side in zip(*edges, strict=True))
+    later_key = writes.loc[later, "key"].to_numpy(dtype=object)[:, None]
+    earlier_key = writes.loc[earlier, "key"].to_numpy(dtype=object)[:, None]
+    ordered = reads.sort_values("start", kind="stable")
+    for _, group in ordered.groupby("client", sort=False, dropna=False):
+        read_key = group["key"].to_numpy(dtype=object)[None, :]
+        seen = (later_key == read_key) & ~_missed(writes.loc[later], group)  # [edge, read]
+        seen = np.logical_or.accumulate(seen, axis=1)
+        flags[group.index] = (seen & (earlier_key == read_key) & _missed(writes.loc[earlier], group)).any(
+            axis=0
+        )
+    return flags
+
+
+def conflicts(ops: pd.DataFrame) -> int:
+    """The number of conflicts: unordered pairs of concurrent writes to the same key.
+
+    Every accepted write counts (acknowledged or not): a conflict is a fact
+    about the writes, whichever of them survives.
+
+    Parameters
+    ----------
+    ops : DataFrame
+        ``op_id, kind, key, ok, dot, vv`` (see :func:`causal_lost_writes`).
+
+    Examples
+    --------
+    >>> ops = pd.DataFrame({"op_id": [1, 2, 3], "kind": "write", "key": "x", "client": "c",
+    ...     "end": 1.0, "ok": True, "dot": [("A", 1), ("B", 1), ("C", 1)],
+    ...     "vv": [{"A": 1}, {"B": 1}, {"A": 1, "B": 1, "C": 1}]})
+    >>> conflicts(ops)   # 1 and 2 are concurrent; 3 saw both
+    1
+    """
+    writes = _write_table(ops)
+    total = 0
+    for _, group in writes.groupby("key", sort=False, dropna=False):
+        before = _covered(group["node"], group["counter"], group["vv"])
+        np.fill_diagonal(before, False)
+        total += int(np.triu(~before & ~before.T, k=1).sum())
+    return total
+
+
+def _held_changes(versions: pd.DataFrame) -> list[tuple[float, str, Hashable, frozenset[Hashable]]]:
+    """``(time, node, key, identities held)`` per change, in time order (ties keep their order)."""
+    has_held = isinstance(versions, pd.DataFrame) and "held" in versions.columns
+    _require(versions, "versions", ("time", "node", "key", "held" if has_held else "op_id"))
+    v = versions.sort_values("time", kind="stable")
+    times = pd.to_numeric(v["time"], errors="coerce")
+    if times.isna().any():
+        raise ValueError("versions: time must be numeric and present")
+    if has_held:
+        held = [frozenset(_identities(h, "versions", "held")) for h in v["held"]]
+    else:
+        held = [frozenset() if _is_missing(w) else frozenset([w]) for w in v["op_id"]]
+    return list(zip(times.astype(float).tolist(), v["node"].tolist(), v["key"].tolist(), held, strict=True))
+
+
+def _live_nodes(live: object) -> set[str]:
+    if isinstance(live, str) or not isinstance(live, Iterable):
+        raise ValueError(f"live must be a collection of replica names, got {live!r}")
+    return set(live)
+
+
+def _agreed_since(versions: pd.DataFrame, live: Iterable[str]) -> float | None:
+    """Since when the live replicas hold the same write identities for every key (``None``: not at the end).
+
+    ``-inf`` when they never disagreed.
+    """
+    nodes = _live_nodes(live)
+    state: dict[tuple[str, Hashable], frozenset[Hashable]] = {}
+    tally: dict[Hashable, dict[frozenset[Hashable], int]] = {}  # key -> held set -> number of live replicas
+    split: set[Hashable] = set()  # keys on which the live replicas disagree
+    since: float | None = -math.inf
+    changes = [c for c in _held_changes(versions) if c[1] in nodes]
+    for i, (time, node, key, held) in enumerate(changes):
+        counts = tally.setdefault(key, {frozenset(): len(nodes)})
+        old = state.get((node, key), frozenset())
+        counts[old] -= 1
+        if not counts[old]:
+            del counts[old]
+        counts[held] = counts.get(held, 0) + 1
+        state[(node, key)] = held
+        (split.add if len(counts) > 1 else split.discard)(key)
+        if i + 1 == len(changes) or changes[i + 1][0] != time:  # all changes at this instant applied
+            if split:
+                since = None
+            elif since is None:
+                since = time
+    return since
+
+
+def converged_by_identity(versions: pd.DataFrame, live: Iterable[str]) -> bool:
+    """Do the live replicas end holding the same write identities (not merely equal values) for every key?
+
+    Parameters
+    ----------
+    versions : DataFrame
+        Replica state changes: ``time, node, key`` and ``held``, the op_ids
+        the replica holds for the key after the change (siblings are
+        possible; empty or ``None`` when it holds none). Without ``held``,
+        ``op_id`` names the single write held (``None``/NaN: none). A key a
+        replica never recorded counts as holding none.
+    live : collection of str
+        The replicas alive at the end of the run.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"time": [1.0, 2.0], "node": ["A", "B"], "key": "x", "value": 7, "op_id": [1, 2]})
+    >>> converged_by_identity(v, ["A", "B"])   # equal values, different writes
+    False
+    >>> converged_by_identity(v.assign(op_id=1), ["A", "B"])
+    True
+    """
+    return _agreed_since(versions, live) is not None
+
+
+def convergence_time_by_identity(
+    versions: pd.DataFrame,
+    live: Iterable[str],
+    last_ack: float,
+    last_heal: float | None = None,
+) -> float:
+    """Time from the last acknowledged write (or the last healing, if later) until the live replicas agree.
+
+    Agreement is by write identity (see :func:`converged_by_identity`) and
+    for good: from the last instant at which the live replicas went from
+    disagreeing to holding the same identities for every key, never to
+    disagree again. Never negative (0 when they already agreed); ``inf``
+    when they disagree at the end of the run or no replica is live.
+
+    Parameters
+    ----------
+    versions : DataFrame
+        As for :func:`converged_by_identity`.
+    live : collection of str
+        The replicas alive at the end of the run.
+    last_ack : float
+        The true time the last acknowledged write completed (NaN if none).
+    last_heal : float, optional
+        The true time the last fault healed, if any.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"time": [1.0, 4.0, 9.0], "node": ["A", "B", "B"], "key": "x",
+    ...                   "held": [(1,), (2,), (1,)]})
+    >>> convergence_time_by_identity(v, ["A", "B"], last_ack=1.0)
+    8.0
+    >>> convergence_time_by_identity(v.iloc[:2], ["A", "B"], last_ack=1.0)
+    inf
+    """
+    for name, value in (("last_ack", last_ack), ("last_heal", last_heal)):
+        if value is not None and not isinstance(value, (int, float, np.number)):
+            raise ValueError(f"{name} must be a time in ms (or NaN), got {value!r}")
+    nodes = _live_nodes(live)
+    agreed = _agreed_since(versions, nodes)
+    if agreed is None or not nodes:
+        return math.inf
+    marks = [float(t) for t in (last_ack, last_heal) if t is not None and not math.isnan(float(t))]
+    since = max(marks, default=0.0)
+    return max(0.0, agreed - since)
