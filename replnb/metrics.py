@@ -47,7 +47,7 @@ a few extra record columns:
     ``dot``: ``(replica, counter)``, the replica (or leader epoch) that
     accepted the write and its counter there (``None`` when no replica
     accepted it); ``vv``: the write's causal context, the version vector
-    (:class:`~replnb.clocks.VersionVector` or ``{replica: count}``) of what
+    (:class:`~replnb.engine.clocks.VersionVector` or ``{replica: count}``) of what
     the accepting replica had applied when it accepted the write. Including
     the write's own dot is allowed; a dotted version vector that leaves it
     out stays exact. Then W → V iff ``V.vv[W.dot[0]] >= W.dot[1]`` and
@@ -77,11 +77,10 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Collection, Hashable, Iterable, Mapping
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
-
-from .clocks import VersionVector
 
 __all__ = [
     "LOST_CAUSES",
@@ -373,10 +372,20 @@ def _as_dot(value: object, param: str, op_id: object = _NO_ID) -> Dot | None:
     raise ValueError(f"{param}: the dot{where} must be a (replica, counter >= 1) pair, got {value!r}")
 
 
+class VectorLike(Protocol):
+    """Anything with ``as_dict() -> {replica: count}``: a :class:`replnb.engine.clocks.VersionVector`.
+
+    The ground floor takes version vectors by this shape, so that it never
+    imports the engine.
+    """
+
+    def as_dict(self) -> dict[str, int]: ...
+
+
 def _as_vector(value: object, param: str, op_id: object = _NO_ID) -> dict[str, int]:
     """A validated version vector as a plain dict."""
-    if isinstance(value, VersionVector):
-        return value.as_dict()
+    if hasattr(value, "as_dict") and not isinstance(value, Mapping):
+        value = value.as_dict()
     where = "" if op_id is _NO_ID else f" of write {op_id!r}"
     if isinstance(value, Mapping) and all(
         isinstance(n, str) and _is_count(c) and c >= 0 for n, c in value.items()
@@ -430,7 +439,7 @@ def log_stamps(epochs: Iterable[str]) -> list[tuple[Dot, dict[str, int]]]:
     return out
 
 
-def happens_before(w_dot: Dot, v_dot: Dot, v_vv: VersionVector | Mapping[str, int]) -> bool:
+def happens_before(w_dot: Dot, v_dot: Dot, v_vv: VectorLike | Mapping[str, int]) -> bool:
     """W → V: had the replica that accepted V already applied W when it accepted V?
 
     ``v_vv`` is V's causal context: the version vector of what V's replica
@@ -449,6 +458,7 @@ def happens_before(w_dot: Dot, v_dot: Dot, v_vv: VersionVector | Mapping[str, in
     --------
     >>> happens_before(("A", 1), ("B", 1), {"A": 1, "B": 1})
     True
+    >>> from replnb.engine.clocks import VersionVector
     >>> happens_before(("A", 2), ("B", 1), VersionVector.of({"A": 1, "B": 1}))
     False
     >>> happens_before(("A", 1), ("A", 1), {"A": 1})   # irreflexive
@@ -463,9 +473,9 @@ def happens_before(w_dot: Dot, v_dot: Dot, v_vv: VersionVector | Mapping[str, in
 
 def concurrent(
     w_dot: Dot,
-    w_vv: VersionVector | Mapping[str, int],
+    w_vv: VectorLike | Mapping[str, int],
     v_dot: Dot,
-    v_vv: VersionVector | Mapping[str, int],
+    v_vv: VectorLike | Mapping[str, int],
 ) -> bool:
     """W ∥ V: two different writes, neither of which happens before the other.
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from replnb import metrics as m
-from replnb.clocks import VersionVector
+from replnb.engine.clocks import VersionVector
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NODES = ("A", "B", "C")
