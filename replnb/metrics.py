@@ -83,12 +83,15 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "CAUSAL_FIGURES",
     "LOST_CAUSES",
     "Dot",
+    "causal_figures",
     "causal_lost_writes",
     "causal_monotonic_violations",
     "causal_ryw_violations",
     "causal_stale_reads",
+    "causal_verdicts",
     "concurrent",
     "conflicts",
     "consistent_prefix_violations",
@@ -1032,3 +1035,81 @@ def convergence_time_by_identity(
     marks = [float(t) for t in (last_ack, last_heal) if t is not None and not math.isnan(float(t))]
     since = max(marks, default=0.0)
     return max(0.0, agreed - since)
+
+
+#: The figures every model's ``run.metrics`` reports under these names (see :func:`causal_figures`).
+CAUSAL_FIGURES = (
+    "lost_writes",
+    "lost_failover",
+    "lost_older_write_won",
+    "lost_concurrent",
+    "stale_reads",
+    "ryw_violations",
+    "monotonic_violations",
+    "conflicts",
+)
+
+
+def causal_verdicts(
+    ops: pd.DataFrame,
+    final: Mapping[Hashable, Iterable[Hashable]],
+    discarded: Collection[Hashable] = (),
+) -> pd.DataFrame:
+    """Every causal verdict on ``ops``, as columns indexed like ``ops``.
+
+    ``lost`` and ``lost_cause`` (acknowledged writes; see
+    :func:`causal_lost_writes`), ``stale``, ``ryw_violation`` and
+    ``monotonic_violation`` (completed reads). A row that a verdict does not
+    judge holds ``False`` (``None`` for ``lost_cause``), so a model can join
+    the frame onto its ``run.ops`` as it is.
+
+    Examples
+    --------
+    >>> ops = pd.DataFrame({"op_id": [1, 2, 3], "kind": ["write", "write", "read"], "key": "x",
+    ...     "client": ["c1", "c2", "c1"], "start": [0.0, 0.0, 5.0], "end": [1.0, 1.0, 6.0], "ok": True,
+    ...     "dot": [("A", 1), ("B", 1), None], "vv": [{"A": 1}, {"B": 1}, None],
+    ...     "returned": [None, None, (2,)]})
+    >>> causal_verdicts(ops, {"x": [2]})[["lost", "lost_cause", "stale"]]
+        lost  lost_cause  stale
+    0   True  concurrent  False
+    1  False        None  False
+    2  False        None  False
+    """
+    out = pd.DataFrame(index=ops.index)
+    lost = causal_lost_writes(ops, final, discarded)
+    out["lost"] = lost["lost"].reindex(ops.index, fill_value=False).astype(bool)
+    out["lost_cause"] = lost["lost_cause"].reindex(ops.index).astype(object)
+    out["lost_cause"] = out["lost_cause"].where(out["lost_cause"].notna(), None)
+    reads = (ops["kind"] == "read").any()
+    for column, verdict in (
+        ("stale", lambda: causal_stale_reads(ops, final, discarded)),
+        ("ryw_violation", lambda: causal_ryw_violations(ops)),
+        ("monotonic_violation", lambda: causal_monotonic_violations(ops)),
+    ):
+        judged = verdict() if reads else pd.Series(dtype=bool)
+        out[column] = judged.reindex(ops.index, fill_value=False).astype(bool)
+    return out
+
+
+def causal_figures(ops: pd.DataFrame, verdicts: pd.DataFrame) -> dict[str, int]:
+    """The counts of :data:`CAUSAL_FIGURES` from ``ops`` and its :func:`causal_verdicts`.
+
+    Examples
+    --------
+    >>> ops = pd.DataFrame({"op_id": [1, 2], "kind": "write", "key": "x", "ok": True,
+    ...     "dot": [("A", 1), ("B", 1)], "vv": [{"A": 1}, {"B": 1}]})
+    >>> figures = causal_figures(ops, causal_verdicts(ops, {"x": [2]}))
+    >>> figures["lost_writes"], figures["lost_concurrent"], figures["conflicts"]
+    (1, 1, 1)
+    """
+    causes = verdicts["lost_cause"].value_counts()
+    return {
+        "lost_writes": int(verdicts["lost"].sum()),
+        "lost_failover": int(causes.get("failover", 0)),
+        "lost_older_write_won": int(causes.get("older_write_won", 0)),
+        "lost_concurrent": int(causes.get("concurrent", 0)),
+        "stale_reads": int(verdicts["stale"].sum()),
+        "ryw_violations": int(verdicts["ryw_violation"].sum()),
+        "monotonic_violations": int(verdicts["monotonic_violation"].sum()),
+        "conflicts": conflicts(ops),
+    }

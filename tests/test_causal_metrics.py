@@ -635,3 +635,33 @@ def test_per_key_vectors_may_reuse_dots_across_keys():
     assert m.conflicts(ops) == 0
     assert not m.causal_lost_writes(ops, {"q": [1], "a": [2], "b": [3]})["lost"].any()
     assert m.consistent_prefix_violations(ops, {2: [1]}).tolist() == [False, False]
+
+
+def test_causal_verdicts_and_figures_agree_with_each_definition() -> None:
+    """The one entry point the models call gives exactly the separate verdicts and their counts."""
+    ops = pd.DataFrame(
+        {
+            "op_id": [1, 2, 3, 4, 5, 6],
+            "kind": ["write", "write", "write", "read", "read", "read"],
+            "key": ["x", "x", "y", "x", "x", "y"],
+            "client": ["c1", "c2", "c1", "c1", "c1", "c2"],
+            "start": [0.0, 0.5, 0.0, 5.0, 7.0, 9.0],
+            "end": [1.0, 1.5, 1.0, 6.0, 8.0, 10.0],
+            "ok": True,
+            "dot": [("A", 1), ("B", 1), ("A", 2), None, None, None],
+            "vv": [{"A": 1}, {"B": 1}, {"A": 2}, None, None, None],
+            "returned": [None, None, None, (2,), (1, 2), ()],
+        }
+    )
+    final = {"x": [2], "y": [3]}
+    verdicts = m.causal_verdicts(ops, final)
+    lost = m.causal_lost_writes(ops, final)
+    assert verdicts.loc[lost.index, "lost"].tolist() == lost["lost"].tolist() == [True, False, False]
+    assert verdicts["stale"].tolist() == [False] * 5 + [True]  # y's acknowledged write 3 was missed
+    assert verdicts["monotonic_violation"].tolist() == m.causal_monotonic_violations(ops).reindex(
+        ops.index, fill_value=False
+    ).tolist()
+    figures = m.causal_figures(ops, verdicts)
+    assert set(figures) == set(m.CAUSAL_FIGURES)
+    assert (figures["lost_writes"], figures["lost_concurrent"], figures["stale_reads"]) == (1, 1, 1)
+    assert figures["conflicts"] == m.conflicts(ops) == 1
