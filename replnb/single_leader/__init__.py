@@ -56,12 +56,13 @@ from __future__ import annotations
 
 from . import analysis, model, simulation
 from .analysis import replication_lag, sweep
-from .model import DISTRIBUTIONS, KEYS, MODES, OP_FIELDS, READ_FROM, Entry, SingleLeader
+from .model import DISTRIBUTIONS, KEYS, METRICS, MODES, OP_FIELDS, READ_FROM, Entry, SingleLeader
 from .simulation import simulate
 
 __all__ = [
     "DISTRIBUTIONS",
     "KEYS",
+    "METRICS",
     "MODES",
     "OP_FIELDS",
     "READ_FROM",

@@ -18,7 +18,7 @@ from ..engine.rng import Seed, as_rng
 from ..engine.sim import Simulation
 from ..records import Recorder, Run
 
-__all__ = ["DISTRIBUTIONS", "KEYS", "MODES", "OP_FIELDS", "READ_FROM", "Entry", "SingleLeader"]
+__all__ = ["DISTRIBUTIONS", "KEYS", "METRICS", "MODES", "OP_FIELDS", "READ_FROM", "Entry", "SingleLeader"]
 
 #: Replication modes: when the leader acknowledges a write.
 MODES = ("sync", "semi-sync", "async")
@@ -30,6 +30,28 @@ DISTRIBUTIONS = ("uniform", "exponential", "constant")
 KEYS = tuple("xyzwvutsrqponmlkjihgfedcba")
 
 OP_FIELDS = {"time", "client", "kind", "key", "value", "node"}
+
+#: The metrics of a run, in the order of ``run.metrics``.
+METRICS = (
+    "writes",
+    "writes_acked",
+    "writes_failed",
+    "reads",
+    "reads_failed",
+    "lost_writes",
+    "acked_missing",
+    "split_brain_writes",
+    "stale_reads",
+    "ryw_violations",
+    "monotonic_violations",
+    "follower_read_fraction",
+    "lag_mean_ms",
+    "lag_max_ms",
+    "write_latency_p50_ms",
+    "write_latency_p99_ms",
+    "convergence_ms",
+    "write_unavailable_ms",
+)
 
 
 @dataclass(frozen=True, slots=True)
