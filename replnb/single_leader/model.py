@@ -139,6 +139,22 @@ def _delay(shape: str, mean: float) -> Distribution:
 
 # -- the model ------------------------------------------------------------------
 class SingleLeader:
+    """One single-leader replication run: build it, :meth:`run` it, collect its :meth:`result`.
+
+    ``p`` holds the checked parameters of :func:`replnb.single_leader.simulate`
+    (``stale_clients`` already within the number of clients), ``script`` the
+    checked, time-sorted scripted operations or ``None`` for the random
+    workload.
+
+    Examples
+    --------
+    >>> from replnb.single_leader import simulate
+    >>> model = SingleLeader(simulate(duration=50).params, None, seed=0)
+    >>> model.run()
+    >>> model.result({}).metrics["writes"] > 0
+    True
+    """
+
     def __init__(self, p: dict[str, Any], script: list[dict[str, Any]] | None, seed: Seed) -> None:
         self.p = p
         self.mode: str = p["mode"]
@@ -152,11 +168,28 @@ class SingleLeader:
         self.sim = Simulation()
         self.rec = Recorder()
         self.names = node_names(p["followers"] + 1)
+        self._build_network(entropy[0])
+        self.leader = self.names[0]
+        self.epoch = 1
+        self.versions: dict[str, int] = {}
+        self.accepted_at: dict[int, float] = {}
+        self.crash_time: dict[str, float] = {}
+        self.lag: list[tuple[float, str, float, int]] = []
+        self.unavailable_ms = 0.0
+        self.unavailable_since: float | None = None
+        self.promoted: tuple[str, float] | None = None
+        self.values = itertools.count(1)
+        self.script = script
+        self._build_clients(entropy[1])
+
+    def _build_network(self, seed: int) -> None:
+        """The network between the nodes, and the nodes: the first leads, the others follow it."""
+        p = self.p
         self.net = Network(
             self.sim,
             self.names,
             latency=_delay(p["delay_distribution"], p["replication_delay"]),
-            seed=entropy[0],
+            seed=seed,
             recorder=self.rec,
             fifo=True,
             crash_drops_in_flight=True,
@@ -171,30 +204,23 @@ class SingleLeader:
             self.net.register(n, self._on_message)
             self.net.on_crash(n, self._make_hook(self._on_crash, n))
             self.net.on_recover(n, self._make_hook(self._on_recover, n))
-        self.leader = leader
-        self.epoch = 1
-        self.versions: dict[str, int] = {}
-        self.accepted_at: dict[int, float] = {}
-        self.crash_time: dict[str, float] = {}
-        self.lag: list[tuple[float, str, float, int]] = []
-        self.unavailable_ms = 0.0
-        self.unavailable_since: float | None = None
-        self.promoted: tuple[str, float] | None = None
-        self.values = itertools.count(1)
-        self.script = script
+
+    def _build_clients(self, seed: int) -> None:
+        """The clients (from the script, or ``c1``, ``c2``, ...), each with its own generators and keys."""
+        script, leader, followers = self.script, self.names[0], self.names[1:]
         names = (
             sorted({str(op["client"]) for op in script})
             if script is not None
-            else [f"c{i + 1}" for i in range(p["clients"])]
+            else [f"c{i + 1}" for i in range(self.p["clients"])]
         )
-        seeds = np.random.SeedSequence(entropy[1]).spawn(len(names))
+        seeds = np.random.SeedSequence(seed).spawn(len(names))
         self.clients = {
             name: _Client(name, i, leader, tuple(followers), ss.spawn(2))
             for i, (name, ss) in enumerate(zip(names, seeds, strict=True))
         }
-        self.stale = set(names[: p["stale_clients"]])
+        self.stale = set(names[: self.p["stale_clients"]])
         if script is None:
-            keys = KEYS[: p["keys"]]
+            keys = KEYS[: self.p["keys"]]
             for c in self.clients.values():
                 c.keys = tuple(k for j, k in enumerate(keys) if j % len(names) == c.index)
             self.keys = keys
@@ -569,27 +595,8 @@ def _annotate(
     the counting is done on the plain records, which is much faster than
     pandas for a few hundred operations.
     """
+    counts = _add_verdicts(run, survivors)
     records = run.recorder.ops
-    ops = run.ops
-    ops["ok"] = ops["ok"].astype(bool)
-    # Values as written (ints stay ints, a read of a missing key is None), not float/NaN.
-    ops["value"] = pd.Series([r["value"] for r in records], index=ops.index, dtype=object)
-    versions = run.versions
-    versions["value"] = pd.Series(
-        [r["value"] for r in run.recorder.versions], index=versions.index, dtype=object
-    )
-    core = ops[_CORE]  # the metric functions filter rows: a narrow frame is cheaper to copy
-    counts = {}
-    for column, series in [
-        ("lost", m.lost_writes(core, survivors)),
-        ("stale", m.stale_reads(core)),
-        ("ryw_violation", m.ryw_violations(core)),
-        ("monotonic_violation", m.monotonic_violations(core)),
-    ]:
-        flags = np.zeros(len(ops), dtype=bool)
-        flags[series.index.to_numpy(dtype=int)] = series.to_numpy(dtype=bool)
-        ops[column] = flags
-        counts[column] = int(flags.sum())
     writes = [r for r in records if r["kind"] == "write"]
     reads = [r for r in records if r["kind"] == "read"]
     acked = [r for r in writes if r["ok"]]
@@ -616,5 +623,30 @@ def _annotate(
         "lag_max_ms": float(lag.max()) if len(lag) else math.nan,
         "write_latency_p50_ms": m.percentile(latency, 50),
         "write_latency_p99_ms": m.percentile(latency, 99),
-        "convergence_ms": m.convergence_time(versions, run.final_state, live, since),
+        "convergence_ms": m.convergence_time(run.versions, run.final_state, live, since),
     }
+
+
+def _add_verdicts(run: Run, survivors: Mapping[Hashable, Hashable | None]) -> dict[str, int]:
+    """Give ``run.ops`` its verdict columns (``lost``, ``stale``, ...); the count of each."""
+    ops = run.ops
+    ops["ok"] = ops["ok"].astype(bool)
+    # Values as written (ints stay ints, a read of a missing key is None), not float/NaN.
+    ops["value"] = pd.Series([r["value"] for r in run.recorder.ops], index=ops.index, dtype=object)
+    versions = run.versions
+    versions["value"] = pd.Series(
+        [r["value"] for r in run.recorder.versions], index=versions.index, dtype=object
+    )
+    core = ops[_CORE]  # the metric functions filter rows: a narrow frame is cheaper to copy
+    counts = {}
+    for column, series in [
+        ("lost", m.lost_writes(core, survivors)),
+        ("stale", m.stale_reads(core)),
+        ("ryw_violation", m.ryw_violations(core)),
+        ("monotonic_violation", m.monotonic_violations(core)),
+    ]:
+        flags = np.zeros(len(ops), dtype=bool)
+        flags[series.index.to_numpy(dtype=int)] = series.to_numpy(dtype=bool)
+        ops[column] = flags
+        counts[column] = int(flags.sum())
+    return counts
