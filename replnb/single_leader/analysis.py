@@ -12,8 +12,8 @@ import pandas as pd
 from ..grid import sweep as grid_sweep
 from ..params import Nodes, checked
 from ..records import Run
-from .model import METRICS
 from .simulation import simulate
+from .verdicts import METRICS
 
 __all__ = ["replication_lag", "sweep"]
 
