@@ -406,6 +406,12 @@ def test_same_seed_same_run_across_processes_with_different_hash_seeds():
         (dict(clients=0), "clients must be an integer in 1..8"),
         (dict(keys=2, clients=3), "keys must be an integer in 3..26"),
         (dict(think_time=0), "think_time"),
+        (dict(think_time=5), "think_time must be a number in [10, 10000] ms"),
+        (dict(duration=20_000), "duration must be a number in (0, 10000] ms"),
+        (
+            dict(followers=8, ops=[dict(time=0, client="c1", kind="read", key="x")] * 8001),
+            "ops must be a list of at most 8000 operations with 8 followers",
+        ),
         (dict(write_fraction=1.5), "write_fraction must be a number in [0, 1]"),
         (dict(delay_distribution="pareto"), "delay_distribution must be one of"),
         (dict(client_latency=-1), "client_latency"),

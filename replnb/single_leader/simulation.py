@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -29,13 +30,14 @@ def _check_script(ops: Any, nodes: Sequence[str], duration: float) -> list[dict[
     """The scripted operations, checked and sorted by time; a ``ValueError`` names the bad one."""
     if isinstance(ops, (str, bytes, Mapping)) or not isinstance(ops, Iterable):
         raise ValueError(f"ops must be a list of dicts (time, client, kind, key[, value, node]), got {ops!r}")
-    script = [_check_op(i, op, nodes, duration) for i, op in enumerate(ops)]
     limit = min(MAX_OPS, MAX_OPS_FOLLOWERS // (len(nodes) - 1))
-    if len(script) > limit:
+    given = list(itertools.islice(ops, limit + 1))  # never more: an endless iterator is refused too
+    if len(given) > limit:
         raise ValueError(
             f"ops must be a list of at most {limit} operations with {len(nodes) - 1} followers, "
-            f"got {len(script)} operations"
+            f"got more than {limit}"
         )
+    script = [_check_op(i, op, nodes, duration) for i, op in enumerate(given)]
     return sorted(script, key=lambda op: op["time"])
 
 
