@@ -50,18 +50,25 @@ has, besides the standard columns, ``error`` (why an operation failed),
 write was acknowledged by a deposed leader), and the verdicts ``lost``,
 ``stale``, ``ryw_violation`` and ``monotonic_violation``. ``run.extras["lag"]``
 is the replication lag of every entry a follower applied.
+
+Modules: :mod:`.model` (the nodes, the log, clients and failover),
+:mod:`.simulation` (:func:`simulate`: check, build, run, collect),
+:mod:`.verdicts` (the verdict columns and the metrics) and :mod:`.analysis`
+(replication lag, sweeps).
 """
 
 from __future__ import annotations
 
-from . import analysis, model, simulation
+from . import analysis, model, simulation, verdicts
 from .analysis import replication_lag, sweep
 from .model import DISTRIBUTIONS, KEYS, MODES, OP_FIELDS, READ_FROM, Entry, SingleLeader
 from .simulation import simulate
+from .verdicts import METRICS
 
 __all__ = [
     "DISTRIBUTIONS",
     "KEYS",
+    "METRICS",
     "MODES",
     "OP_FIELDS",
     "READ_FROM",
@@ -73,4 +80,5 @@ __all__ = [
     "simulate",
     "simulation",
     "sweep",
+    "verdicts",
 ]

@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import metrics as m
 from ..engine.latency import Distribution, constant, exponential, uniform
 from ..engine.network import Message, Network, node_names
 from ..engine.rng import Seed, as_rng
 from ..engine.sim import Simulation
 from ..records import Recorder, Run
+from .verdicts import annotate
 
 __all__ = ["DISTRIBUTIONS", "KEYS", "MODES", "OP_FIELDS", "READ_FROM", "Entry", "SingleLeader"]
 
@@ -30,6 +30,7 @@ DISTRIBUTIONS = ("uniform", "exponential", "constant")
 KEYS = tuple("xyzwvutsrqponmlkjihgfedcba")
 
 OP_FIELDS = {"time", "client", "kind", "key", "value", "node"}
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +118,22 @@ def _delay(shape: str, mean: float) -> Distribution:
 
 # -- the model ------------------------------------------------------------------
 class SingleLeader:
+    """One single-leader replication run: build it, :meth:`run` it, collect its :meth:`result`.
+
+    ``p`` holds the checked parameters of :func:`replnb.single_leader.simulate`
+    (``stale_clients`` already within the number of clients), ``script`` the
+    checked, time-sorted scripted operations or ``None`` for the random
+    workload.
+
+    Examples
+    --------
+    >>> from replnb.single_leader import simulate
+    >>> model = SingleLeader(simulate(duration=50).params, None, seed=0)
+    >>> model.run()
+    >>> model.result({}).metrics["writes"] > 0
+    True
+    """
+
     def __init__(self, p: dict[str, Any], script: list[dict[str, Any]] | None, seed: Seed) -> None:
         self.p = p
         self.mode: str = p["mode"]
@@ -130,11 +147,28 @@ class SingleLeader:
         self.sim = Simulation()
         self.rec = Recorder()
         self.names = node_names(p["followers"] + 1)
+        self._build_network(entropy[0])
+        self.leader = self.names[0]
+        self.epoch = 1
+        self.versions: dict[str, int] = {}
+        self.accepted_at: dict[int, float] = {}
+        self.crash_time: dict[str, float] = {}
+        self.lag: list[tuple[float, str, float, int]] = []
+        self.unavailable_ms = 0.0
+        self.unavailable_since: float | None = None
+        self.promoted: tuple[str, float] | None = None
+        self.values = itertools.count(1)
+        self.script = script
+        self._build_clients(entropy[1])
+
+    def _build_network(self, seed: int) -> None:
+        """The network between the nodes, and the nodes: the first leads, the others follow it."""
+        p = self.p
         self.net = Network(
             self.sim,
             self.names,
             latency=_delay(p["delay_distribution"], p["replication_delay"]),
-            seed=entropy[0],
+            seed=seed,
             recorder=self.rec,
             fifo=True,
             crash_drops_in_flight=True,
@@ -149,30 +183,23 @@ class SingleLeader:
             self.net.register(n, self._on_message)
             self.net.on_crash(n, self._make_hook(self._on_crash, n))
             self.net.on_recover(n, self._make_hook(self._on_recover, n))
-        self.leader = leader
-        self.epoch = 1
-        self.versions: dict[str, int] = {}
-        self.accepted_at: dict[int, float] = {}
-        self.crash_time: dict[str, float] = {}
-        self.lag: list[tuple[float, str, float, int]] = []
-        self.unavailable_ms = 0.0
-        self.unavailable_since: float | None = None
-        self.promoted: tuple[str, float] | None = None
-        self.values = itertools.count(1)
-        self.script = script
+
+    def _build_clients(self, seed: int) -> None:
+        """The clients (from the script, or ``c1``, ``c2``, ...), each with its own generators and keys."""
+        script, leader, followers = self.script, self.names[0], self.names[1:]
         names = (
             sorted({str(op["client"]) for op in script})
             if script is not None
-            else [f"c{i + 1}" for i in range(p["clients"])]
+            else [f"c{i + 1}" for i in range(self.p["clients"])]
         )
-        seeds = np.random.SeedSequence(entropy[1]).spawn(len(names))
+        seeds = np.random.SeedSequence(seed).spawn(len(names))
         self.clients = {
             name: _Client(name, i, leader, tuple(followers), ss.spawn(2))
             for i, (name, ss) in enumerate(zip(names, seeds, strict=True))
         }
-        self.stale = set(names[: p["stale_clients"]])
+        self.stale = set(names[: self.p["stale_clients"]])
         if script is None:
-            keys = KEYS[: p["keys"]]
+            keys = KEYS[: self.p["keys"]]
             for c in self.clients.values():
                 c.keys = tuple(k for j, k in enumerate(keys) if j % len(names) == c.index)
             self.keys = keys
@@ -525,74 +552,7 @@ class SingleLeader:
         survivors: dict[Hashable, Hashable | None] = {k: e.op_id for k, e in leader.state.items()}
         live = [n for n in self.names if self.net.is_up(n)]
         computed.update(
-            _annotate(run, survivors, set(extras["logs"][self.leader]), live, self.net.last_fault_end)
+            annotate(run, survivors, set(extras["logs"][self.leader]), live, self.net.last_fault_end)
         )
         computed["write_unavailable_ms"] = self.unavailable_ms
         return run
-
-
-_CORE = ["op_id", "client", "kind", "key", "start", "end", "ok", "version"]
-
-
-def _annotate(
-    run: Run,
-    survivors: Mapping[Hashable, Hashable | None],
-    leader_log: set[int],
-    live: list[str],
-    last_fault_end: float,
-) -> dict[str, Any]:
-    """Add the verdict columns to ``run.ops`` and compute the metrics.
-
-    The verdicts come from :mod:`replnb.metrics` (one definition everywhere);
-    the counting is done on the plain records, which is much faster than
-    pandas for a few hundred operations.
-    """
-    records = run.recorder.ops
-    ops = run.ops
-    ops["ok"] = ops["ok"].astype(bool)
-    # Values as written (ints stay ints, a read of a missing key is None), not float/NaN.
-    ops["value"] = pd.Series([r["value"] for r in records], index=ops.index, dtype=object)
-    versions = run.versions
-    versions["value"] = pd.Series(
-        [r["value"] for r in run.recorder.versions], index=versions.index, dtype=object
-    )
-    core = ops[_CORE]  # the metric functions filter rows: a narrow frame is cheaper to copy
-    counts = {}
-    for column, series in [
-        ("lost", m.lost_writes(core, survivors)),
-        ("stale", m.stale_reads(core)),
-        ("ryw_violation", m.ryw_violations(core)),
-        ("monotonic_violation", m.monotonic_violations(core)),
-    ]:
-        flags = np.zeros(len(ops), dtype=bool)
-        flags[series.index.to_numpy(dtype=int)] = series.to_numpy(dtype=bool)
-        ops[column] = flags
-        counts[column] = int(flags.sum())
-    writes = [r for r in records if r["kind"] == "write"]
-    reads = [r for r in records if r["kind"] == "read"]
-    acked = [r for r in writes if r["ok"]]
-    ok_reads = [r for r in reads if r["ok"]]
-    latency = [r["end"] - r["start"] for r in acked]
-    lag = run.extras["lag"]["lag_ms"]
-    since = max(max((r["end"] for r in acked), default=0.0), last_fault_end)
-    return {
-        "writes": len(writes),
-        "writes_acked": len(acked),
-        "writes_failed": len(writes) - len(acked),
-        "reads": len(reads),
-        "reads_failed": len(reads) - len(ok_reads),
-        "lost_writes": counts["lost"],
-        "acked_missing": sum(r["op_id"] not in leader_log for r in acked),
-        "split_brain_writes": sum(bool(r["split_brain"]) for r in acked),
-        "stale_reads": counts["stale"],
-        "ryw_violations": counts["ryw_violation"],
-        "monotonic_violations": counts["monotonic_violation"],
-        "follower_read_fraction": (
-            sum(r["role"] == "follower" for r in ok_reads) / len(ok_reads) if ok_reads else math.nan
-        ),
-        "lag_mean_ms": float(lag.mean()) if len(lag) else math.nan,
-        "lag_max_ms": float(lag.max()) if len(lag) else math.nan,
-        "write_latency_p50_ms": m.percentile(latency, 50),
-        "write_latency_p99_ms": m.percentile(latency, 99),
-        "convergence_ms": m.convergence_time(versions, run.final_state, live, since),
-    }

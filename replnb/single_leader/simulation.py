@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -10,64 +10,94 @@ import numpy as np
 
 from ..engine.network import node_names
 from ..engine.rng import Seed
+from ..params import Choice, Flag, Int, Real, checked
 from ..records import Run
 from .model import DISTRIBUTIONS, KEYS, MODES, OP_FIELDS, READ_FROM, SingleLeader
 
-__all__ = ["simulate"]
+__all__ = ["MAX_OPS", "MAX_OPS_FOLLOWERS", "simulate"]
 
 
-# -- validation -----------------------------------------------------------------
-def _int(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}")
-    return int(value)
+#: A scripted workload holds at most this many operations ...
+MAX_OPS = 16_000
+#: ... and at most this many operations times followers (one message per entry per follower):
+#: the worst accepted script (8 followers, 8000 writes) runs in about 4 s.
+MAX_OPS_FOLLOWERS = 64_000
 
-
-def _num(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    v = float(value) if ok else math.nan
-    inside = (low < v if low_open else low <= v) and v <= high
-    if not (ok and math.isfinite(v) and inside):
-        bracket = "(" if low_open else "["
-        raise ValueError(f"{name} must be a number in {bracket}{low:g}, {high:g}] ms, got {value!r}")
-    return v
-
-
-def _choice(name: str, value: Any, options: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in options:
-        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
-    return value
+_KIND = Choice(("write", "read"))
 
 
 def _check_script(ops: Any, nodes: Sequence[str], duration: float) -> list[dict[str, Any]]:
+    """The scripted operations, checked and sorted by time; a ``ValueError`` names the bad one."""
     if isinstance(ops, (str, bytes, Mapping)) or not isinstance(ops, Iterable):
         raise ValueError(f"ops must be a list of dicts (time, client, kind, key[, value, node]), got {ops!r}")
-    script = []
-    for i, op in enumerate(ops):
-        if not isinstance(op, Mapping):
-            raise ValueError(f"ops[{i}] must be a dict, got {op!r}")
-        unknown = sorted(set(op) - OP_FIELDS)
-        missing = sorted({"time", "client", "kind", "key"} - set(op))
-        if unknown or missing:
-            raise ValueError(
-                f"ops[{i}] must have the fields time, client, kind, key (and optionally value, node); "
-                f"unknown {unknown}, missing {missing}"
-            )
-        _num(f"ops[{i}]['time']", op["time"], 0.0, duration)
-        _choice(f"ops[{i}]['kind']", op["kind"], ("write", "read"))
-        if "node" in op and op["node"] is not None:
-            _choice(f"ops[{i}]['node']", op["node"], nodes)
-        if "value" in op:
-            try:
-                hash(op["value"])
-            except TypeError:
-                raise ValueError(
-                    f"ops[{i}]['value'] must be immutable (hashable), got {op['value']!r}"
-                ) from None
-        script.append(dict(op, time=float(op["time"])))
+    limit = min(MAX_OPS, MAX_OPS_FOLLOWERS // (len(nodes) - 1))
+    given = list(itertools.islice(ops, limit + 1))  # never more: an endless iterator is refused too
+    if len(given) > limit:
+        raise ValueError(
+            f"ops must be a list of at most {limit} operations with {len(nodes) - 1} followers, "
+            f"got more than {limit}"
+        )
+    script = [_check_op(i, op, nodes, duration) for i, op in enumerate(given)]
     return sorted(script, key=lambda op: op["time"])
 
 
+def _check_op(i: int, op: Any, nodes: Sequence[str], duration: float) -> dict[str, Any]:
+    if not isinstance(op, Mapping):
+        raise ValueError(f"ops[{i}] must be a dict, got {op!r}")
+    unknown = sorted(set(op) - OP_FIELDS)
+    missing = sorted({"time", "client", "kind", "key"} - set(op))
+    if unknown or missing:
+        raise ValueError(
+            f"ops[{i}] must have the fields time, client, kind, key (and optionally value, node); "
+            f"unknown {unknown}, missing {missing}"
+        )
+    time = Real(0.0, duration, unit="ms").check(f"ops[{i}]['time']", op["time"])
+    _KIND.check(f"ops[{i}]['kind']", op["kind"])
+    if op.get("node") is not None:
+        Choice(tuple(nodes)).check(f"ops[{i}]['node']", op["node"])
+    if "value" in op:
+        try:
+            hash(op["value"])
+        except TypeError:
+            raise ValueError(f"ops[{i}]['value'] must be immutable (hashable), got {op['value']!r}") from None
+    return dict(op, time=time)
+
+
+def _check_failure(failover_at: float | None, returns_at: float | None, duration: float) -> None:
+    """The failure times in order: a crash before the end, a return after the crash."""
+    if failover_at is not None and failover_at >= duration:
+        raise ValueError(f"failover_at must be a number in [0, {duration:g}) ms or None, got {failover_at!r}")
+    if returns_at is None:
+        return
+    if failover_at is None:
+        raise ValueError("old_leader_returns_at needs failover_at (the old leader must crash first)")
+    Real(failover_at, duration, unit="ms", low_open=True).check("old_leader_returns_at", returns_at)
+
+
+def _clients_of(script: list[dict[str, Any]] | None, clients: int) -> int:
+    return clients if script is None else len({str(op["client"]) for op in script})
+
+
+@checked(
+    followers=Int(1, 8),
+    mode=Choice(MODES),
+    replication_delay=Real(0, 10_000, unit="ms", low_open=True),
+    read_from=Choice(READ_FROM),
+    duration=Real(0, 10_000, unit="ms", low_open=True),
+    failover_at=Real(0, "duration", unit="ms", none=True),
+    clients=Int(1, 8),
+    keys=Int("clients", len(KEYS)),
+    think_time=Real(10, 10_000, unit="ms"),
+    write_fraction=Real(0, 1),
+    delay_distribution=Choice(DISTRIBUTIONS),
+    client_latency=Real(0, 1_000, unit="ms"),
+    client_timeout=Real(0, 10_000, unit="ms", low_open=True),
+    detection_timeout=Real(0, 10_000, unit="ms"),
+    ryw_window=Real(0, 60_000, unit="ms"),
+    old_leader_returns_at=Real(0, "duration", unit="ms", low_open=True, none=True),
+    stale_clients=Int(0, MAX_OPS),  # at most the number of clients, checked once the script is read
+    fencing=Flag(),
+)
 def simulate(
     *,
     followers: int = 2,
@@ -100,14 +130,15 @@ def simulate(
     mode : {"sync", "semi-sync", "async"}
         When the leader acknowledges a write.
     replication_delay : float
-        Mean one-way delay between the leader and a follower, in ms (0, 10000].
+        Mean one-way delay between the leader and a follower, in ms, (0, 10000].
     read_from : {"leader", "any", "sticky", "read-your-writes"}
         Where clients send reads.
     failover_at : float or None
         True time (ms) at which the leader crashes, in [0, duration); ``None``: never.
     duration : float
-        Clients start operations until this time (ms), (0, 60000]. The run
-        continues until the messages in flight have arrived.
+        Clients start operations until this time (ms), (0, 10000]. The run
+        continues until the messages in flight have arrived. (The bounds of
+        ``duration`` and ``think_time`` keep the longest run to a few seconds.)
     seed : int, numpy Generator or None
         The one source of randomness.
     clients : int
@@ -115,7 +146,7 @@ def simulate(
     keys : int
         Number of keys, ``clients``..26; key ``j`` belongs to client ``j mod clients``.
     think_time : float
-        Mean pause (exponential) between a client's operations, in ms.
+        Mean pause (exponential) between a client's operations, in ms, [10, 10000].
     write_fraction : float
         Probability that an operation is a write, in [0, 1].
     delay_distribution : {"uniform", "exponential", "constant"}
@@ -142,7 +173,9 @@ def simulate(
         A scripted workload instead of the random one: dicts with ``time``
         (ms), ``client`` (a name), ``kind`` (``"write"`` or ``"read"``),
         ``key``, optionally ``value`` (writes; default: a counter) and
-        ``node`` (send to this node instead of routing).
+        ``node`` (send to this node instead of routing). At most
+        :data:`MAX_OPS` operations, and at most :data:`MAX_OPS_FOLLOWERS`
+        divided by ``followers``.
 
     Returns
     -------
@@ -166,50 +199,28 @@ def simulate(
     >>> run.ops[["client", "kind", "node", "value", "ok", "stale"]].values.tolist()
     [['c1', 'write', 'A', 1, True, False], ['c2', 'read', 'B', None, True, False]]
     """
-    p: dict[str, Any] = {}
-    p["followers"] = _int("followers", followers, 1, 8)
-    p["mode"] = _choice("mode", mode, MODES)
-    p["replication_delay"] = _num("replication_delay", replication_delay, 0.0, 10_000.0, low_open=True)
-    p["read_from"] = _choice("read_from", read_from, READ_FROM)
-    p["duration"] = _num("duration", duration, 0.0, 60_000.0, low_open=True)
-    p["failover_at"] = failover_at
-    if failover_at is not None:
-        ok = isinstance(failover_at, (int, float, np.integer, np.floating)) and not isinstance(
-            failover_at, bool
-        )
-        if not (ok and 0.0 <= failover_at < p["duration"]):
-            raise ValueError(
-                f"failover_at must be None or a time in [0, duration={p['duration']:g}) ms, "
-                f"got {failover_at!r}"
-            )
-        p["failover_at"] = float(failover_at)
-    p["clients"] = _int("clients", clients, 1, 8)
-    p["keys"] = _int("keys", keys, p["clients"], len(KEYS))
-    p["think_time"] = _num("think_time", think_time, 0.0, 10_000.0, low_open=True)
-    wf = write_fraction
-    if isinstance(wf, bool) or not isinstance(wf, (int, float)) or not 0.0 <= wf <= 1.0:
-        raise ValueError(f"write_fraction must be a probability in [0, 1], got {wf!r}")
-    p["write_fraction"] = float(wf)
-    p["delay_distribution"] = _choice("delay_distribution", delay_distribution, DISTRIBUTIONS)
-    p["client_latency"] = _num("client_latency", client_latency, 0.0, 1_000.0)
-    p["client_timeout"] = _num("client_timeout", client_timeout, 0.0, 10_000.0, low_open=True)
-    p["detection_timeout"] = _num("detection_timeout", detection_timeout, 0.0, 10_000.0)
-    p["ryw_window"] = _num("ryw_window", ryw_window, 0.0, 60_000.0)
-    if old_leader_returns_at is not None:
-        if p["failover_at"] is None:
-            raise ValueError("old_leader_returns_at needs failover_at (the old leader must crash first)")
-        p["old_leader_returns_at"] = _num(
-            "old_leader_returns_at", old_leader_returns_at, p["failover_at"], p["duration"], low_open=True
-        )
-    else:
-        p["old_leader_returns_at"] = None
-    if not isinstance(fencing, (bool, np.bool_)):
-        raise ValueError(f"fencing must be True or False, got {fencing!r}")
-    p["fencing"] = bool(fencing)
-    names = node_names(p["followers"] + 1)
-    script = None if ops is None else _check_script(ops, names, p["duration"])
-    n_clients = p["clients"] if script is None else len({str(op["client"]) for op in script})
-    p["stale_clients"] = _int("stale_clients", stale_clients, 0, n_clients)
+    p: dict[str, Any] = dict(
+        followers=followers,
+        mode=mode,
+        replication_delay=replication_delay,
+        read_from=read_from,
+        duration=duration,
+        failover_at=failover_at,
+        clients=clients,
+        keys=keys,
+        think_time=think_time,
+        write_fraction=write_fraction,
+        delay_distribution=delay_distribution,
+        client_latency=client_latency,
+        client_timeout=client_timeout,
+        detection_timeout=detection_timeout,
+        ryw_window=ryw_window,
+        old_leader_returns_at=old_leader_returns_at,
+        fencing=fencing,
+    )
+    _check_failure(failover_at, old_leader_returns_at, duration)
+    script = None if ops is None else _check_script(ops, node_names(followers + 1), duration)
+    p["stale_clients"] = Int(0, _clients_of(script, clients)).check("stale_clients", stale_clients)
     model = SingleLeader(p, script, seed)
     model.run()
     params = dict(p, seed=seed if not isinstance(seed, np.random.Generator) else "generator")

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-import ipywidgets as widgets
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ..params import Choice, Int
 from ..plots import COLORS, PALETTE, plot_failover, plot_replication_lag
 from ..records import Run
 from ..single_leader import MODES, READ_FROM, simulate
+from .base import Control, make_controls
 from .captions import key_html, spacetime_key
 from .kept_axes import KeptAxesExplorer, round_limits
 
-__all__ = ["NO_FAILOVER", "SingleLeaderExplorer"]
+__all__ = ["FAILOVER_TIMES", "NO_FAILOVER", "SingleLeaderExplorer"]
 
 #: The failover control's value for "no failover".
 NO_FAILOVER = "none"
+#: Failover times offered by the control (ms).
+FAILOVER_TIMES = (150.0, 250.0, 350.0)
 
 
 class SingleLeaderExplorer(KeptAxesExplorer):
@@ -49,7 +52,21 @@ class SingleLeaderExplorer(KeptAxesExplorer):
     #: Clients start operations for this long (ms).
     duration = 500.0
     #: Failover times offered by the control (ms).
-    failover_times = (150.0, 250.0, 350.0)
+    failover_times = FAILOVER_TIMES
+    specs: ClassVar[tuple[Control, ...]] = (
+        Control("mode", Choice(MODES), "mode", toggle=True),
+        Control("followers", Int(1, 5), "followers"),
+        Control("replication_delay", Int(1, 200, unit="ms"), "replication delay (ms)"),
+        Control("read_from", Choice(READ_FROM), "read from"),
+        Control(
+            "failover_at",
+            Choice((NO_FAILOVER, *FAILOVER_TIMES), none=True),
+            "leader crash",
+            labels=[("no failover", NO_FAILOVER)] + [(f"at {t:g} ms", t) for t in FAILOVER_TIMES],
+        ),
+        Control("seed", Int(0, 99), "seed"),
+    )
+
     def __init__(
         self,
         *,
@@ -60,23 +77,6 @@ class SingleLeaderExplorer(KeptAxesExplorer):
         failover_at: float | None = 250.0,
         seed: int = 0,
     ) -> None:
-
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {list(MODES)}, got {mode!r}")
-        if isinstance(followers, bool) or not isinstance(followers, int) or not 1 <= followers <= 5:
-            raise ValueError(f"followers must be an integer in 1..5, got {followers!r}")
-        if isinstance(replication_delay, bool) or not isinstance(replication_delay, int):
-            raise ValueError(f"replication_delay must be an integer in 1..200 ms, got {replication_delay!r}")
-        if not 1 <= replication_delay <= 200:
-            raise ValueError(f"replication_delay must be an integer in 1..200 ms, got {replication_delay!r}")
-        if read_from not in READ_FROM:
-            raise ValueError(f"read_from must be one of {list(READ_FROM)}, got {read_from!r}")
-        if failover_at is not None and failover_at not in self.failover_times:
-            raise ValueError(
-                f"failover_at must be None or one of {list(self.failover_times)}, got {failover_at!r}"
-            )
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= 99:
-            raise ValueError(f"seed must be an integer in 0..99, got {seed!r}")
         #: Fixed workload parameters of :func:`replnb.single_leader.simulate`.
         self.workload: dict[str, Any] = {
             "clients": 3,
@@ -84,27 +84,15 @@ class SingleLeaderExplorer(KeptAxesExplorer):
             "think_time": 10.0,
             "detection_timeout": 60.0,
         }
-        failover_options = [("no failover", NO_FAILOVER)] + [(f"at {t:g} ms", t) for t in self.failover_times]
-        controls = {
-            "mode": widgets.ToggleButtons(options=list(MODES), value=mode, description="mode"),
-            "followers": widgets.IntSlider(
-                value=followers, min=1, max=5, description="followers", continuous_update=False
-            ),
-            "replication_delay": widgets.IntSlider(
-                value=replication_delay,
-                min=1,
-                max=200,
-                description="replication delay (ms)",
-                continuous_update=False,
-            ),
-            "read_from": widgets.Dropdown(options=list(READ_FROM), value=read_from, description="read from"),
-            "failover_at": widgets.Dropdown(
-                options=failover_options,
-                value=NO_FAILOVER if failover_at is None else failover_at,
-                description="leader crash",
-            ),
-            "seed": widgets.IntSlider(value=seed, min=0, max=99, description="seed", continuous_update=False),
+        values = {
+            "mode": mode,
+            "followers": followers,
+            "replication_delay": replication_delay,
+            "read_from": read_from,
+            "failover_at": NO_FAILOVER if failover_at is None else failover_at,
+            "seed": seed,
         }
+        controls = make_controls(self.specs, values)
         super().__init__(controls, columns=3)
         controls["mode"].style.button_width = "90px"
 
