@@ -60,7 +60,7 @@ class Model:
         self.buffers[node].clear()  # the causal buffer is volatile; catch-up refills it
 
     def _recovered(self, node: str) -> None:
-        self._anti_entropy(node, self.inn[node])
+        self.anti_entropy(node, self.inn[node])
 
     # -- client side ------------------------------------------------------------------------------
     def client(self, spec: Mapping[str, Any]) -> None:
@@ -80,41 +80,52 @@ class Model:
         )
         if not self.net.is_up(node):
             return
-        leader = self.leaders[node]
-        state = leader.keys.get(key)
+        state = self.leaders[node].keys.get(key)
         if kind == "read":
-            record["value"] = display(state.value) if state else None
-            record["end"], record["ok"] = self.sim.now, True
-            if state and len(state.siblings) > 1 and self.resolve is not None:
-                fn = self.resolve
-                merged = state.siblings[0].value
-                for sibling in state.siblings[1:]:
-                    merged = fn(merged, sibling.value)
-                self.client({"key": key, "node": node, "op": "merge", "value": merged, "client": client})
+            self._read(record, state, client)
             return
-        value: Any
         if self.workload == "cart":
-            cart = state.value if state is not None and isinstance(state.value, Cart) else Cart()
-            item = spec.get("value")
-            if kind == "remove-any":  # random workload: remove one visible item, if any
-                contents = cart.contents
-                if not contents:
-                    kind = "add"
-                    item = spec["fallback"]
-                else:
-                    kind = "remove"
-                    item = contents[min(int(spec["u"] * len(contents)), len(contents) - 1)]
-                record["op"], record["value"] = kind, item
-            if kind == "add":
-                value = cart.add(str(item), int(record["op_id"]))
-            else:
-                value, tags = cart.remove(str(item), tombstone=self.tombstones)
-                self.removed_tags[record["op_id"]] = tags
-                record["removed_tags"] = tuple(sorted(tags))
-            record["label"] = f"{key} {'+' if kind == 'add' else '-'}{item}"
+            value = self._cart_value(record, spec, state)
         else:
             value = spec.get("value")
             record["label"] = f"{key}={value}"
+        self._accept(record, node, state, value)
+
+    def _read(self, record: dict[str, Any], state: KeyState | None, client: str) -> None:
+        """Answer a read; with siblings and a ``resolve``, write their merge back."""
+        record["value"] = display(state.value) if state else None
+        record["end"], record["ok"] = self.sim.now, True
+        if state and len(state.siblings) > 1 and self.resolve is not None:
+            fn = self.resolve
+            merged = state.siblings[0].value
+            for sibling in state.siblings[1:]:
+                merged = fn(merged, sibling.value)
+            spec = {"key": record["key"], "node": record["node"], "op": "merge", "value": merged}
+            self.client({**spec, "client": client})
+
+    def _cart_value(self, record: dict[str, Any], spec: Mapping[str, Any], state: KeyState | None) -> Cart:
+        """The cart after the operation; the random workload's ``remove-any`` picks a visible item."""
+        cart = state.value if state is not None and isinstance(state.value, Cart) else Cart()
+        kind, item = record["op"], spec.get("value")
+        if kind == "remove-any":  # random workload: remove one visible item, if any
+            contents = cart.contents
+            if not contents:
+                kind, item = "add", spec["fallback"]
+            else:
+                kind, item = "remove", contents[min(int(spec["u"] * len(contents)), len(contents) - 1)]
+            record["op"], record["value"] = kind, item
+        if kind == "add":
+            value = cart.add(str(item), int(record["op_id"]))
+        else:
+            value, tags = cart.remove(str(item), tombstone=self.tombstones)
+            self.removed_tags[record["op_id"]] = tags
+            record["removed_tags"] = tuple(sorted(tags))
+        record["label"] = f"{record['key']} {'+' if kind == 'add' else '-'}{item}"
+        return value
+
+    def _accept(self, record: dict[str, Any], node: str, state: KeyState | None, value: Any) -> None:
+        """Make the write, acknowledge it, apply it locally and send it on."""
+        leader = self.leaders[node]
         leader.seq += 1
         leader.past[leader.index] = leader.seq
         base = state.vv if state is not None else VersionVector()
@@ -122,7 +133,7 @@ class Model:
             op_id=record["op_id"],
             origin=node,
             seq=leader.seq,
-            key=key,
+            key=record["key"],
             value=value,
             ts=leader.clock.read(),
             vv=base.increment(node),
@@ -199,7 +210,7 @@ class Model:
                     progress = True
                     break
 
-    def _anti_entropy(self, node: str, sources: Iterable[str]) -> None:
+    def anti_entropy(self, node: str, sources: Iterable[str]) -> None:
         have = frozenset(self.leaders[node].seen)
         for src in sources:
             self.net.send(node, src, "sync", have, label="sync")
