@@ -10,6 +10,7 @@ from typing import Any
 from ..engine.clocks import NodeClock, VersionVector
 from ..engine.network import node_names
 from ..engine.rng import stable_hash
+from ..params import Int, checked
 
 __all__ = [
     "CART_KEYS",
@@ -152,14 +153,24 @@ class Write:
         return (self.ts, self.origin, self.seq)
 
 
-def home_leader(key: str, leaders: int) -> str:
+@checked(leaders=Int(1, 26))
+def home_leader(key: str | None = None, leaders: int = 2) -> str:
     """The home leader of ``key`` under conflict avoidance: ``crc32(key) % leaders``.
+
+    ``key`` is any string (``None`` is refused; it is a default only so that
+    the leaders can be checked on their own).
 
     Examples
     --------
     >>> home_leader("x", 3), home_leader("alice", 3)
     ('A', 'C')
+    >>> home_leader("x", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: leaders must be an integer in 1..26, got 0
     """
+    if not isinstance(key, str):
+        raise ValueError(f"key must be a string, got {key!r}")
     return node_names(leaders)[stable_hash(key) % leaders]
 
 
