@@ -46,7 +46,7 @@ class Sizes(Spec):
     >>> Sizes().check("sizes", [3])
     Traceback (most recent call last):
     ...
-    ValueError: sizes must be a list of at least 2 region sizes, integers >= 1 adding up to at most 26, got [3]
+    ValueError: sizes must be a list of at least 2 integers >= 1 adding up to at most 26, got [3]
     """
 
     def accept(self, value: Any, context: Mapping[str, Any]) -> tuple[bool, Any]:
@@ -57,7 +57,7 @@ class Sizes(Spec):
         return len(sizes) >= 2 and ints and sum(sizes) <= MAX_NODES, sizes
 
     def describe(self, context: Mapping[str, Any]) -> str:
-        return f"a list of at least 2 region sizes, integers >= 1 adding up to at most {MAX_NODES}"
+        return f"a list of at least 2 integers >= 1 adding up to at most {MAX_NODES}"
 
 
 @checked(topology=_KIND, n=_SIZE)

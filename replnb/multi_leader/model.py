@@ -12,7 +12,8 @@ from ..engine.clocks import NodeClock, VersionVector
 from ..engine.network import Message, Network
 from ..engine.sim import Simulation
 from ..records import Recorder
-from .state import Cart, KeyState, Leader, Resolve, Write, display, home_leader, same, union_carts, vv_str
+from .resolution import Resolution
+from .state import Cart, KeyState, Leader, Resolve, Write, display, home_leader, vv_str
 
 __all__ = ["Model"]
 
@@ -43,6 +44,7 @@ class Model:
         self.resolver = resolver
         self.resolve = resolve
         self.workload = workload
+        self.resolution = Resolution(resolver, resolve, workload)
         self.tombstones = tombstones
         self.causal = causal
         self.leaders = {n: Leader(i, len(nodes), clocks[n]) for i, n in enumerate(nodes)}
@@ -84,6 +86,7 @@ class Model:
         if kind == "read":
             self._read(record, state, client)
             return
+        value: Any
         if self.workload == "cart":
             value = self._cart_value(record, spec, state)
         else:
@@ -187,15 +190,7 @@ class Model:
             self._drain(node)
 
     def _ready(self, leader: Leader, write: Write) -> bool:
-        origin = self.index[write.origin]
-        prefix = leader.prefix
-        for k, need in enumerate(write.deps):
-            if k == origin:
-                if prefix[k] < need - 1:
-                    return False
-            elif prefix[k] < need:
-                return False
-        return True
+        return leader.ready(self.index[write.origin], write.deps)
 
     def _drain(self, node: str) -> None:
         buffer = self.buffers[node]
@@ -222,87 +217,18 @@ class Model:
         now = self.sim.now
         ooo = remote and not self._ready(leader, write)
         self.delivery.append((write.op_id, node, now, leader.arrived[write.op_id], ooo))
-        # causal bookkeeping
-        k = self.index[write.origin]
-        if write.seq == leader.prefix[k] + 1:
-            leader.prefix[k] = write.seq
-            pending = leader.pending[k]
-            while leader.prefix[k] + 1 in pending:
-                pending.discard(leader.prefix[k] + 1)
-                leader.prefix[k] += 1
-        elif write.seq > leader.prefix[k]:
-            leader.pending[k].add(write.seq)
-        past = leader.past
-        for i, c in enumerate(write.deps):
-            if c > past[i]:
-                past[i] = c
-        # the key's state
+        leader.note_applied(self.index[write.origin], write.seq, write.deps)
         state = leader.keys.get(write.key)
         if state is None:
             state = leader.keys[write.key] = KeyState()
         before = state.value
-        if self._merge(state, write):
+        if self.resolution.merge(state, write):
             event = "conflict"
         after = state.value
         changed = after is not before and (display(after) != display(before))
         if changed or not remote:
             self.rec.version(now, node, write.key, display(after), vv_str(state.vv), write.op_id, event)
 
-    def _merge(self, state: KeyState, write: Write) -> bool:
-        """Fold ``write`` into a key's state; returns whether it was concurrent (a conflict)."""
-        # VersionVector.compare and .merge, on plain dicts (the hot path of every run)
-        mine = dict(state.vv.counts)
-        theirs = dict(write.vv.counts)
-        covered = all(c <= mine.get(n, 0) for n, c in theirs.items())  # write happened before (or is) us
-        covers = all(c <= theirs.get(n, 0) for n, c in mine.items())  # write saw everything we have
-        if not covered:
-            for n, c in theirs.items():
-                if c > mine.get(n, 0):
-                    mine[n] = c
-            state.vv = VersionVector(tuple(sorted(mine.items())))
-        if self.resolver in ("lww", "avoid"):
-            if not state.siblings or write.order > state.siblings[0].order:
-                state.siblings = [write]
-        elif not covered:  # keep the maximal versions: drop those the write supersedes
-            kept = [s for s in state.siblings if not all(c <= theirs.get(n, 0) for n, c in s.vv.counts)]
-            kept.append(write)
-            kept.sort(key=lambda s: s.order)
-            state.siblings = kept
-        state.value, state.contributors = self._fold(state.siblings)
-        return not covered and not covers
-
     def reference(self, op_ids: Iterable[int]) -> dict[str, Any]:
         """The state of a replica that applied exactly these writes (displayed values)."""
-        states: dict[str, KeyState] = {}
-        for op_id in sorted(op_ids):
-            write = self.writes[op_id]
-            self._merge(states.setdefault(write.key, KeyState()), write)
-        return {k: display(s.value) for k, s in states.items()}
-
-    def _fold(self, siblings: list[Write]) -> tuple[Any, frozenset[int]]:
-        """The value of a set of concurrent versions (sorted by ``order``) and who contributed."""
-        first = siblings[0]
-        if len(siblings) == 1:
-            return first.value, frozenset((first.op_id,))
-        everyone = frozenset(s.op_id for s in siblings)
-        kind = self.resolver
-        if kind == "siblings":
-            return tuple(s.value for s in siblings), everyone
-        if kind == "max":
-            top = max(s.value for s in siblings)
-            return top, frozenset(s.op_id for s in siblings if s.value == top)
-        if kind == "concat":
-            return "/".join(str(s.value) for s in siblings), everyone
-        fn: Resolve = union_carts if kind == "union" else self.resolve  # type: ignore[assignment]
-        value, who = first.value, frozenset((first.op_id,))
-        for s in siblings[1:]:
-            out = fn(value, s.value)
-            if self.workload == "cart" and not isinstance(out, Cart):
-                raise ValueError(f"resolve must return a Cart for workload='cart', got {out!r}")
-            same_old, same_new = same(out, value), same(out, s.value)
-            if same_new and not same_old:
-                who = frozenset((s.op_id,))
-            elif not (same_old and not same_new):
-                who = who | {s.op_id}
-            value = out
-        return value, who
+        return self.resolution.reference(self.writes, op_ids)

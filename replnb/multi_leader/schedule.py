@@ -51,7 +51,9 @@ def build(setup: Setup) -> Built:
     (['A', 'B'], ['A', 'B'])
     """
     base = as_rng(setup.seed)
-    wl_rng, clock_rng, net_rng, reloc_rng = (np.random.default_rng(s) for s in base.integers(0, 2**63, size=4))
+    wl_rng, clock_rng, net_rng, reloc_rng = (
+        np.random.default_rng(s) for s in base.integers(0, 2**63, size=4)
+    )
     nodes, n = setup.nodes, setup.n
     offsets, drifts = dict(setup.offsets), dict(setup.drifts)
     if setup.random_offsets:

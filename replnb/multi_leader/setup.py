@@ -246,24 +246,33 @@ def _resolver(resolver: str | Resolve, resolve: Resolve | None, workload: str) -
     if callable(resolver):
         custom, resolver = resolver, "custom"
     if resolve is not None and not callable(resolve):
-        raise ValueError(f"resolve must be a callable resolve(local, incoming) -> value or None, got {resolve!r}")
+        raise ValueError(
+            f"resolve must be a callable resolve(local, incoming) -> value or None, got {resolve!r}"
+        )
     if custom is not None and resolve is not None and resolve is not custom:
         raise ValueError(
             f"resolve must be None when resolver is a callable (give the function once), got {resolve!r}"
         )
     if resolve is not None and resolver not in ("custom", "siblings"):
         raise ValueError(
-            f"resolve must be None for resolver={resolver!r} (it serves 'custom' and 'siblings'), got {resolve!r}"
+            f"resolve must be None for resolver={resolver!r} (it serves 'custom' and 'siblings'), "
+            f"got {resolve!r}"
         )
     custom = custom or resolve
     if resolver == "custom" and custom is None:
-        raise ValueError("resolve must be a callable resolve(local, incoming) -> value for resolver='custom', got None")
+        raise ValueError(
+            "resolve must be a callable resolve(local, incoming) -> value for resolver='custom', got None"
+        )
     if workload == "cart" and resolver in REGISTER_ONLY:
-        raise ValueError(f"resolver must not be one of {list(REGISTER_ONLY)} for workload='cart' "
-                         f"(they merge registers), got {resolver!r}")
+        raise ValueError(
+            f"resolver must not be one of {list(REGISTER_ONLY)} for workload='cart' "
+            f"(they merge registers), got {resolver!r}"
+        )
     if workload == "register" and resolver in CART_ONLY:
-        raise ValueError(f"resolver must not be one of {list(CART_ONLY)} for workload='register' "
-                         f"(it merges carts: use workload='cart'), got {resolver!r}")
+        raise ValueError(
+            f"resolver must not be one of {list(CART_ONLY)} for workload='register' "
+            f"(it merges carts: use workload='cart'), got {resolver!r}"
+        )
     return resolver, custom
 
 
@@ -348,7 +357,9 @@ def _relocation(r: Any, nodes: list[str]) -> Relocation:
     return _TIME.check("relocation time", t), str(key), _node("relocation node", node, nodes)
 
 
-def _check_ops(ops: Sequence[Mapping[str, Any]], nodes: list[str], workload: str, resolver: str) -> list[dict]:
+def _check_ops(
+    ops: Sequence[Mapping[str, Any]], nodes: list[str], workload: str, resolver: str
+) -> list[dict]:
     """The script, each operation checked and completed, sorted by time (stable)."""
     if len(ops) > MAX_OPS:
         raise ValueError(f"ops must hold at most {MAX_OPS} operations, got {len(ops)}")
@@ -367,10 +378,14 @@ def _check_op(
     spec["key"] = str(spec.setdefault("key", "x" if workload == "register" else "cart"))
     kind = spec.setdefault("op", "set" if workload == "register" else "add")
     if kind not in allowed:
-        raise ValueError(f"ops[{i}]['op'] must be one of {list(allowed)} for workload={workload!r}, got {kind!r}")
+        raise ValueError(
+            f"ops[{i}]['op'] must be one of {list(allowed)} for workload={workload!r}, got {kind!r}"
+        )
     node = spec.get("node")
     if node is None and resolver != "avoid":
-        raise ValueError(f"ops[{i}]['node'] must be one of {nodes} (optional under resolver='avoid'), got None")
+        raise ValueError(
+            f"ops[{i}]['node'] must be one of {nodes} (optional under resolver='avoid'), got None"
+        )
     if node is not None:
         _node(f"ops[{i}]['node']", node, nodes)
     if kind != "read":
@@ -379,7 +394,9 @@ def _check_op(
         try:
             hash(spec["value"])  # immutable values only: messages never carry mutable objects
         except TypeError:
-            raise ValueError(f"ops[{i}]['value'] must be immutable (hashable), got {spec['value']!r}") from None
+            raise ValueError(
+                f"ops[{i}]['value'] must be immutable (hashable), got {spec['value']!r}"
+            ) from None
     return spec
 
 
@@ -391,4 +408,3 @@ _DEFAULTS: dict[str, Any] = {
     "failed": None, "crashes": None, "link_failures": None, "partitions": None, "causal": False,
     "tombstones": False, "seed": 0, "keys": 2, "remove_fraction": 0.3,
 }  # fmt: skip
-

@@ -151,8 +151,13 @@ def sweep(
 
 
 def _run_strategy(
-    strategy: str, seed: int, *, strategies: Mapping[str, Mapping[str, Any]], params: Mapping[str, Any], **point: Any
+    strategy: str,
+    seed: int,
+    *,
+    strategies: Mapping[str, Mapping[str, Any]],
+    params: Mapping[str, Any],
+    **point: Any,
 ) -> dict[str, float]:
     """The metrics (as floats) of one run of ``strategy`` at one grid point."""
     run = simulate(**{**params, **strategies[strategy], **point, "seed": seed})
-    return run.metrics.astype(float).to_dict()
+    return {str(k): float(v) for k, v in run.metrics.items()}

@@ -62,7 +62,9 @@ class ConflictExplorer(KeptAxesExplorer):
         Control("strategy", Choice(tuple(STRATEGIES)), "strategy"),
         Control("clock_skew", Int(0, 200, unit="ms"), "clock skew (ms)", step=10),
         Control("leaders", Int(2, 8), "leaders"),
-        Control("write_rate", Real(5, 60, unit="writes per second per leader"), "writes/s per leader", step=5.0),
+        Control(
+            "write_rate", Real(5, 60, unit="writes per second per leader"), "writes/s per leader", step=5.0
+        ),
         Control("relocation_rate", Real(0, 20, unit="per second per key"), "relocations/s per key", step=1.0),
     )
 
@@ -167,8 +169,7 @@ class ConflictExplorer(KeptAxesExplorer):
         return (
             f"<b>Top:</b> {run.extras['strategy']}: space-time diagram of the writes near the first {what}"
             " (their time span is shaded below). <b>Bottom:</b> distinct states across the replicas"
-            " (whole run)."
-            + key_html([*spacetime_key(part), ("▮", "#CC79A7", "time span of the diagram")])
+            " (whole run)." + key_html([*spacetime_key(part), ("▮", "#CC79A7", "time span of the diagram")])
         )
 
     def summarize(self, run: Run) -> pd.DataFrame:
