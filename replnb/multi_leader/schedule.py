@@ -45,8 +45,8 @@ def build(setup: Setup) -> Built:
 
     Examples
     --------
-    >>> from replnb.multi_leader.setup import check_setup, _DEFAULTS
-    >>> built = build(check_setup({**_DEFAULTS, "clock_skew": 50.0}))
+    >>> from replnb.multi_leader.setup import check_setup, DEFAULTS
+    >>> built = build(check_setup({**DEFAULTS, "clock_skew": 50.0}))
     >>> sorted(built.offsets), built.model.nodes
     (['A', 'B'], ['A', 'B'])
     """
@@ -145,8 +145,8 @@ def random_ops(setup: Setup, rng: np.random.Generator) -> list[dict[str, Any]]:
 
     Examples
     --------
-    >>> from replnb.multi_leader.setup import check_setup, _DEFAULTS
-    >>> ops = random_ops(check_setup({**_DEFAULTS, "duration": 100.0}), np.random.default_rng(0))
+    >>> from replnb.multi_leader.setup import check_setup, DEFAULTS
+    >>> ops = random_ops(check_setup({**DEFAULTS, "duration": 100.0}), np.random.default_rng(0))
     >>> sorted(ops[0])
     ['key', 'node', 'op', 'time', 'value']
     """

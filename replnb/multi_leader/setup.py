@@ -25,6 +25,7 @@ from . import graph as topologies
 from .state import CART_ONLY, MAX_LEADERS, REGISTER_KEYS, REGISTER_ONLY, RESOLVERS, WORKLOADS, Resolve
 
 __all__ = [
+    "DEFAULTS",
     "MAX_DURATION",
     "MAX_EVENTS",
     "MAX_OPS",
@@ -39,10 +40,11 @@ __all__ = [
 
 #: The longest random workload (ms).
 MAX_DURATION = 60_000.0
-#: A random workload may expect at most this many writes (``write_rate * leaders * duration``):
-#: about 5 s for the slowest run (ten all-to-all leaders writing one cart).
+#: A random workload may expect at most this many writes (``write_rate * leaders * duration``),
+#: and a script may hold at most this many: about 5 s for the slowest run (ten all-to-all
+#: leaders adding items to one cart, with jitter and a custom merge).
 MAX_WRITES = 600
-#: A script holds at most this many operations.
+#: A script holds at most this many operations (reads included).
 MAX_OPS = 20_000
 #: Each list of faults or relocations holds at most this many entries.
 MAX_EVENTS = 1_000
@@ -182,7 +184,7 @@ def check_setup(values: Mapping[str, Any]) -> Setup:
 
     Examples
     --------
-    >>> setup = check_setup({**_DEFAULTS, "failed": "B"})
+    >>> setup = check_setup({**DEFAULTS, "failed": "B"})
     >>> setup.nodes, setup.failed
     (['A', 'B'], ['B'])
     """
@@ -365,6 +367,9 @@ def _check_ops(
         raise ValueError(f"ops must hold at most {MAX_OPS} operations, got {len(ops)}")
     allowed = ("set", "read") if workload == "register" else ("add", "remove", "read")
     out = [_check_op(i, op, nodes, workload, resolver, allowed) for i, op in enumerate(ops)]
+    writes = sum(1 for op in out if op["op"] != "read")
+    if writes > MAX_WRITES:
+        raise ValueError(f"ops must hold at most {MAX_WRITES} writes (and any number of reads), got {writes}")
     return sorted(out, key=lambda s: s["time"])
 
 
@@ -400,8 +405,8 @@ def _check_op(
     return spec
 
 
-#: The defaults of :func:`simulate`, for the doctests of this module.
-_DEFAULTS: dict[str, Any] = {
+#: The defaults of :func:`replnb.multi_leader.simulate` (a test keeps them equal to its signature).
+DEFAULTS: dict[str, Any] = {
     "leaders": 2, "topology": "all-to-all", "resolver": "lww", "resolve": None, "workload": "register",
     "clock_offsets": None, "clock_skew": 0.0, "clock_drift": 0.0, "ops": None, "write_rate": 20.0,
     "relocation_rate": 0.0, "relocations": None, "duration": 1000.0, "latency": 10.0, "jitter": 0.0,

@@ -63,10 +63,11 @@ def simulate(
         Clock offset per leader in ms (missing leaders: 0). Overrides ``clock_skew``.
     clock_skew : float
         Without ``clock_offsets``: offsets drawn uniformly from an interval of
-        this width (ms) centred on 0.
+        this width (0..60000 ms) centred on 0.
     clock_drift : float or mapping
         Drift rate per leader (a mapping), or the width of a uniform random
-        spread centred on 0 (a float, e.g. ``1e-3`` = up to 0.5 ms per second).
+        spread centred on 0 (a float in [0, 1], e.g. ``1e-3`` = up to 0.5 ms per
+        second); a mapping's rates lie in [-0.5, 0.5].
     ops : list of dict, optional
         A scripted run: ``dict(time=ms, node="A", key="x", value=1)``; for the
         cart workload ``op="add"`` / ``op="remove"`` with ``value=item``; any
@@ -74,20 +75,23 @@ def simulate(
         given, a read that sees several versions writes their merge back).
         Under ``"avoid"``, ``node`` may be left out: the write goes to the
         key's home. Without ``ops``, a random workload runs for ``duration``.
+        At most 600 writes (reads are not counted) and 20000 operations.
     workload : str
         ``"register"`` (a value per key) or ``"cart"`` (a shopping cart per key).
     write_rate : float
-        Random workload: writes per second per leader (Poisson), each to a
-        random key among ``keys`` at a random leader (its home under ``"avoid"``).
+        Random workload: writes per second per leader (Poisson, 0..1000), each
+        to a random key among ``keys`` at a random leader (its home under
+        ``"avoid"``). ``write_rate * leaders * duration`` may expect at most
+        600 writes, so that no run takes more than a few seconds.
     relocation_rate : float
-        Random workload under ``"avoid"``: relocations per second per key; each
-        moves the key's home to another random leader.
+        Random workload under ``"avoid"``: relocations per second per key
+        (0..100); each moves the key's home to another random leader.
     relocations : list of (time, key, node), optional
         Relocations at given times (any resolver; used by ``"avoid"`` routing).
     duration : float
-        Random workload: writes are issued during ``[0, duration)`` ms.
+        Random workload: writes are issued during ``[0, duration)`` ms (at most 60000).
     latency : float
-        Mean one-way link delay (ms).
+        Mean one-way link delay (0..10000 ms).
     jitter : float
         Delays are uniform on ``[latency - jitter, latency + jitter]``
         (``0 <= jitter <= latency``), so messages can overtake each other.
@@ -118,6 +122,12 @@ def simulate(
         Random workload: number of keys (1..8): ``x, y, ...`` or carts ``alice, bob, ...``.
     remove_fraction : float
         Random cart workload: the probability that an operation removes an item.
+
+    Raises
+    ------
+    ValueError
+        For any parameter out of its range, named in the message
+        (``"leaders must be an integer in 2..10, got 11"``).
 
     Returns
     -------

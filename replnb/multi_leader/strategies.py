@@ -87,7 +87,7 @@ def strategy_run(
     Examples
     --------
     >>> run = strategy_run("avoidance", columns=("conflicts",), duration=200.0)
-    >>> run.extras["strategy"], run.extras["comparison"].loc["avoidance", "conflicts"]
+    >>> run.extras["strategy"], int(run.extras["comparison"].loc["avoidance", "conflicts"])
     ('avoidance', 0)
     """
     table, runs = compare_runs(None, columns, params)
