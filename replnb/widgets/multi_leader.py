@@ -27,7 +27,8 @@ class ConflictExplorer(KeptAxesExplorer):
     second per leader) and ``relocation_rate`` (relocations per second per
     key, for avoidance).
 
-    Every strategy runs on the same random workload. The figure shows a
+    Every strategy runs on the same random workload (of :attr:`seed`, a class
+    attribute: the constructor takes exactly the controls). The figure shows a
     space-time diagram of the chosen strategy's run around its first lost
     write (red cross) or first conflict, and the number of distinct states
     across the replicas over time (the caption above the figure says what
