@@ -781,3 +781,60 @@ def test_check_cart_resolver():
 
     with pytest.raises(ValueError, match="runs"):
         check_cart_resolver(union_carts, runs=0)
+
+
+# -- the checked parameters ------------------------------------------------------------------------
+def test_setup_defaults_are_simulates_defaults():
+    import inspect
+
+    from replnb.multi_leader import setup
+
+    signature = inspect.signature(ml.simulate).parameters
+    assert {name: p.default for name, p in signature.items()} == setup.DEFAULTS
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"write_rate": 1e9}, r"^write_rate must be a number in \[0, 1000\]"),
+        ({"duration": 1e9}, r"^duration must be a number in \(0, 60000\] ms"),
+        ({"write_rate": 500.0}, r"^write_rate \* leaders \* duration must stay within 600"),
+        ({"leaders": 10, "duration": 5000.0}, r"write_rate \* leaders \* duration"),
+        ({"latency": "10"}, r"^latency must be a number"),
+        ({"latency": True}, r"^latency must be a number"),
+        ({"clock_skew": "3"}, r"^clock_skew must be a number"),
+        ({"causal": 1}, r"^causal must be True or False"),
+        ({"ops": [dict(time=t, node="A", key="x", value=t) for t in range(601)]}, "at most 600 writes"),
+        ({"crashes": [("A", 1.0, None)] * 1001}, "crashes must hold at most 1000"),
+    ],
+)
+def test_huge_or_mistyped_input_is_refused_at_once(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ml.simulate(**kwargs)
+
+
+def test_a_long_script_of_reads_is_accepted():
+    reads = [dict(time=t, node="A", key="x", op="read") for t in range(700)]
+    run = ml.simulate(ops=[dict(time=0, node="B", key="x", value=1), *reads])
+    assert len(run.ops) == 701
+
+
+def test_graph_functions_and_home_leader_check_their_parameters():
+    with pytest.raises(ValueError, match=r"^topology must be one of"):
+        ml.build("ring", 3)
+    with pytest.raises(ValueError, match=r"^n must be an integer in 2\.\.26, got True"):
+        ml.layout("star", True)
+    with pytest.raises(ValueError, match=r"^sizes must be a list of at least 2"):
+        ml.regions([2, True])
+    with pytest.raises(ValueError, match=r"^key must be a string"):
+        ml.home_leader(3, 2)
+    assert ml.expected_messages(topology="all-to-all", n=4) == 9
+
+
+def test_conflict_explorer_checks_its_controls_like_the_model():
+    from replnb.widgets import ConflictExplorer
+
+    with pytest.raises(ValueError, match=r"^clock_skew must be an integer in 0\.\.200 ms, got '50'"):
+        ConflictExplorer(clock_skew="50")
+    with pytest.raises(TypeError):
+        ConflictExplorer(seed=-1)  # the seed is fixed (ConflictExplorer.seed), not a control

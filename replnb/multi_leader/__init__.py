@@ -52,7 +52,7 @@ write that happened before it has been applied.
 
 from __future__ import annotations
 
-from . import analysis, graph, model, simulation, state, strategies
+from . import analysis, collect, graph, model, schedule, setup, simulation, state, strategies
 from .analysis import clip, divergence, focus
 from .graph import (
     KINDS,
@@ -89,7 +89,7 @@ from .state import (
     union_carts,
     vv_str,
 )
-from .strategies import STRATEGIES, compare_runs, compare_strategies, sweep
+from .strategies import STRATEGIES, SWEEPABLE, compare_runs, compare_strategies, strategy_run, sweep
 
 __all__ = [
     "CART_KEYS",
@@ -101,6 +101,7 @@ __all__ = [
     "REPLICATION_KINDS",
     "RESOLVERS",
     "STRATEGIES",
+    "SWEEPABLE",
     "WORKLOADS",
     "Cart",
     "KeyState",
@@ -111,6 +112,7 @@ __all__ = [
     "analysis",
     "build",
     "clip",
+    "collect",
     "compare_runs",
     "compare_strategies",
     "damage",
@@ -128,11 +130,14 @@ __all__ = [
     "regions",
     "same",
     "same_state",
+    "schedule",
+    "setup",
     "simulate",
     "simulation",
     "state",
     "stranded",
     "strategies",
+    "strategy_run",
     "sweep",
     "union_carts",
     "vv_str",

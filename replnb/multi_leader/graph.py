@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import networkx as nx
 
 from ..engine.network import node_names
+from ..params import Choice, Int, Spec, checked
 
 __all__ = [
     "KINDS",
+    "MAX_NODES",
+    "Sizes",
     "build",
     "damage",
     "expected_messages",
@@ -25,9 +29,39 @@ __all__ = [
 
 #: The topologies of the course.
 KINDS = ("circular", "star", "all-to-all")
+#: The most leaders a graph of this module holds (one per letter).
+MAX_NODES = 26
+#: The specs of a named topology and its size.
+_KIND = Choice(KINDS)
+_SIZE = Int(2, MAX_NODES)
 
 
-def build(kind: str, n: int) -> nx.DiGraph:
+class Sizes(Spec):
+    """Region sizes: a list of at least two integers >= 1 adding up to at most :data:`MAX_NODES`.
+
+    Examples
+    --------
+    >>> Sizes().check("sizes", [3, 5])
+    [3, 5]
+    >>> Sizes().check("sizes", [3])
+    Traceback (most recent call last):
+    ...
+    ValueError: sizes must be a list of at least 2 integers >= 1 adding up to at most 26, got [3]
+    """
+
+    def accept(self, value: Any, context: Mapping[str, Any]) -> tuple[bool, Any]:
+        if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+            return False, None
+        sizes = list(value)
+        ints = all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes)
+        return len(sizes) >= 2 and ints and sum(sizes) <= MAX_NODES, sizes
+
+    def describe(self, context: Mapping[str, Any]) -> str:
+        return f"a list of at least 2 integers >= 1 adding up to at most {MAX_NODES}"
+
+
+@checked(topology=_KIND, n=_SIZE)
+def build(topology: str = "circular", n: int = 5) -> nx.DiGraph:
     """The replication graph of ``n`` leaders named ``"A"``, ``"B"``, ...
 
     ``"circular"`` is a one-way ring A→B→…→A; ``"star"`` has hub A linked both
@@ -42,10 +76,7 @@ def build(kind: str, n: int) -> nx.DiGraph:
     >>> build("all-to-all", 4).number_of_edges()
     12
     """
-    if kind not in KINDS:
-        raise ValueError(f"topology must be one of {list(KINDS)}, got {kind!r}")
-    if not isinstance(n, int) or not 2 <= n <= 26:
-        raise ValueError(f"n must be an integer in 2..26, got {n!r}")
+    kind = topology
     names = node_names(n)
     graph = nx.DiGraph(kind=kind)
     graph.add_nodes_from(names)
@@ -61,13 +92,6 @@ def build(kind: str, n: int) -> nx.DiGraph:
     return graph
 
 
-def _check_kind_n(kind: str, n: int) -> None:
-    if kind not in KINDS:
-        raise ValueError(f"topology must be one of {list(KINDS)}, got {kind!r}")
-    if not isinstance(n, int) or isinstance(n, bool) or not 2 <= n <= 26:
-        raise ValueError(f"n must be an integer in 2..26, got {n!r}")
-
-
 @functools.cache
 def _positions(kind: str, n: int) -> tuple[tuple[str, float, float], ...]:
     names = node_names(n)
@@ -79,7 +103,8 @@ def _positions(kind: str, n: int) -> tuple[tuple[str, float, float], ...]:
     return tuple(out)
 
 
-def layout(kind: str, n: int) -> dict[str, tuple[float, float]]:
+@checked(topology=_KIND, n=_SIZE)
+def layout(topology: str = "circular", n: int = 5) -> dict[str, tuple[float, float]]:
     """Fixed drawing positions of the ``n`` leaders of a topology.
 
     The leaders sit clockwise on the unit circle from the top, starting with
@@ -93,8 +118,7 @@ def layout(kind: str, n: int) -> dict[str, tuple[float, float]]:
     >>> layout("star", 5)["A"]
     (0.0, 0.0)
     """
-    _check_kind_n(kind, n)
-    return {name: (x, y) for name, x, y in _positions(kind, n)}
+    return {name: (x, y) for name, x, y in _positions(topology, n)}
 
 
 def _alive(graph: nx.DiGraph, failed: Iterable[str]) -> nx.DiGraph:
@@ -193,7 +217,8 @@ def damage(graph: nx.DiGraph, failed: Iterable[str] = ()) -> int:
     return sum(len(set(live) - reach(graph, origin, failed)) for origin in live)
 
 
-def regions(sizes: Sequence[int]) -> nx.DiGraph:
+@checked(sizes=Sizes())
+def regions(sizes: Sequence[int] = (3, 5)) -> nx.DiGraph:
     """Leaders grouped in regions: all-to-all inside a region, one gateway pair between regions.
 
     Leaders are named ``"A"``, ``"B"``, ... region after region. The last
@@ -211,11 +236,6 @@ def regions(sizes: Sequence[int]) -> nx.DiGraph:
     >>> g.graph["kind"]
     'regions'
     """
-    sizes = list(sizes)
-    if len(sizes) < 2 or any(not isinstance(s, int) or isinstance(s, bool) or s < 1 for s in sizes):
-        raise ValueError(f"sizes must list at least 2 region sizes, each an integer >= 1, got {sizes!r}")
-    if sum(sizes) > 26:
-        raise ValueError(f"sizes must add up to at most 26 leaders, got {sum(sizes)}")
     names = node_names(sum(sizes))
     graph = nx.DiGraph(kind="regions", sizes=tuple(sizes))
     graph.add_nodes_from(names)
@@ -248,7 +268,8 @@ def _region_positions(sizes: tuple[int, ...]) -> tuple[tuple[str, float, float],
     return tuple(out)
 
 
-def region_layout(sizes: Sequence[int]) -> dict[str, tuple[float, float]]:
+@checked(sizes=Sizes())
+def region_layout(sizes: Sequence[int] = (3, 5)) -> dict[str, tuple[float, float]]:
     """Fixed drawing positions for :func:`regions`: one small circle per region, left to right.
 
     The first region's last leader faces right, towards the next region, and
@@ -260,11 +281,11 @@ def region_layout(sizes: Sequence[int]) -> dict[str, tuple[float, float]]:
     >>> pos["C"][0] < pos["D"][0], pos["C"][1] == pos["D"][1] == 0.0
     (True, True)
     """
-    regions(sizes)  # validates
     return {name: (x, y) for name, x, y in _region_positions(tuple(sizes))}
 
 
-def expected_messages(kind: str, n: int) -> int:
+@checked(topology=_KIND, n=_SIZE)
+def expected_messages(topology: str = "circular", n: int = 5) -> int:
     """Messages per write when every link has the same constant latency.
 
     Each leader forwards a write, on first receipt, to the out-neighbours not
@@ -278,5 +299,4 @@ def expected_messages(kind: str, n: int) -> int:
     >>> [expected_messages(k, 5) for k in KINDS]
     [4, 4, 16]
     """
-    _check_kind_n(kind, n)
-    return (n - 1) ** 2 if kind == "all-to-all" else n - 1
+    return (n - 1) ** 2 if topology == "all-to-all" else n - 1

@@ -12,7 +12,8 @@ from ..engine.clocks import NodeClock, VersionVector
 from ..engine.network import Message, Network
 from ..engine.sim import Simulation
 from ..records import Recorder
-from .state import Cart, KeyState, Leader, Resolve, Write, display, home_leader, same, union_carts, vv_str
+from .resolution import Resolution
+from .state import Cart, KeyState, Leader, Resolve, Write, display, home_leader, vv_str
 
 __all__ = ["Model"]
 
@@ -43,6 +44,7 @@ class Model:
         self.resolver = resolver
         self.resolve = resolve
         self.workload = workload
+        self.resolution = Resolution(resolver, resolve, workload)
         self.tombstones = tombstones
         self.causal = causal
         self.leaders = {n: Leader(i, len(nodes), clocks[n]) for i, n in enumerate(nodes)}
@@ -60,7 +62,7 @@ class Model:
         self.buffers[node].clear()  # the causal buffer is volatile; catch-up refills it
 
     def _recovered(self, node: str) -> None:
-        self._anti_entropy(node, self.inn[node])
+        self.anti_entropy(node, self.inn[node])
 
     # -- client side ------------------------------------------------------------------------------
     def client(self, spec: Mapping[str, Any]) -> None:
@@ -80,41 +82,53 @@ class Model:
         )
         if not self.net.is_up(node):
             return
-        leader = self.leaders[node]
-        state = leader.keys.get(key)
+        state = self.leaders[node].keys.get(key)
         if kind == "read":
-            record["value"] = display(state.value) if state else None
-            record["end"], record["ok"] = self.sim.now, True
-            if state and len(state.siblings) > 1 and self.resolve is not None:
-                fn = self.resolve
-                merged = state.siblings[0].value
-                for sibling in state.siblings[1:]:
-                    merged = fn(merged, sibling.value)
-                self.client({"key": key, "node": node, "op": "merge", "value": merged, "client": client})
+            self._read(record, state, client)
             return
         value: Any
         if self.workload == "cart":
-            cart = state.value if state is not None and isinstance(state.value, Cart) else Cart()
-            item = spec.get("value")
-            if kind == "remove-any":  # random workload: remove one visible item, if any
-                contents = cart.contents
-                if not contents:
-                    kind = "add"
-                    item = spec["fallback"]
-                else:
-                    kind = "remove"
-                    item = contents[min(int(spec["u"] * len(contents)), len(contents) - 1)]
-                record["op"], record["value"] = kind, item
-            if kind == "add":
-                value = cart.add(str(item), int(record["op_id"]))
-            else:
-                value, tags = cart.remove(str(item), tombstone=self.tombstones)
-                self.removed_tags[record["op_id"]] = tags
-                record["removed_tags"] = tuple(sorted(tags))
-            record["label"] = f"{key} {'+' if kind == 'add' else '-'}{item}"
+            value = self._cart_value(record, spec, state)
         else:
             value = spec.get("value")
             record["label"] = f"{key}={value}"
+        self._accept(record, node, state, value)
+
+    def _read(self, record: dict[str, Any], state: KeyState | None, client: str) -> None:
+        """Answer a read; with siblings and a ``resolve``, write their merge back."""
+        record["value"] = display(state.value) if state else None
+        record["end"], record["ok"] = self.sim.now, True
+        if state and len(state.siblings) > 1 and self.resolve is not None:
+            fn = self.resolve
+            merged = state.siblings[0].value
+            for sibling in state.siblings[1:]:
+                merged = fn(merged, sibling.value)
+            spec = {"key": record["key"], "node": record["node"], "op": "merge", "value": merged}
+            self.client({**spec, "client": client})
+
+    def _cart_value(self, record: dict[str, Any], spec: Mapping[str, Any], state: KeyState | None) -> Cart:
+        """The cart after the operation; the random workload's ``remove-any`` picks a visible item."""
+        cart = state.value if state is not None and isinstance(state.value, Cart) else Cart()
+        kind, item = record["op"], spec.get("value")
+        if kind == "remove-any":  # random workload: remove one visible item, if any
+            contents = cart.contents
+            if not contents:
+                kind, item = "add", spec["fallback"]
+            else:
+                kind, item = "remove", contents[min(int(spec["u"] * len(contents)), len(contents) - 1)]
+            record["op"], record["value"] = kind, item
+        if kind == "add":
+            value = cart.add(str(item), int(record["op_id"]))
+        else:
+            value, tags = cart.remove(str(item), tombstone=self.tombstones)
+            self.removed_tags[record["op_id"]] = tags
+            record["removed_tags"] = tuple(sorted(tags))
+        record["label"] = f"{record['key']} {'+' if kind == 'add' else '-'}{item}"
+        return value
+
+    def _accept(self, record: dict[str, Any], node: str, state: KeyState | None, value: Any) -> None:
+        """Make the write, acknowledge it, apply it locally and send it on."""
+        leader = self.leaders[node]
         leader.seq += 1
         leader.past[leader.index] = leader.seq
         base = state.vv if state is not None else VersionVector()
@@ -122,7 +136,7 @@ class Model:
             op_id=record["op_id"],
             origin=node,
             seq=leader.seq,
-            key=key,
+            key=record["key"],
             value=value,
             ts=leader.clock.read(),
             vv=base.increment(node),
@@ -176,15 +190,7 @@ class Model:
             self._drain(node)
 
     def _ready(self, leader: Leader, write: Write) -> bool:
-        origin = self.index[write.origin]
-        prefix = leader.prefix
-        for k, need in enumerate(write.deps):
-            if k == origin:
-                if prefix[k] < need - 1:
-                    return False
-            elif prefix[k] < need:
-                return False
-        return True
+        return leader.ready(self.index[write.origin], write.deps)
 
     def _drain(self, node: str) -> None:
         buffer = self.buffers[node]
@@ -199,7 +205,7 @@ class Model:
                     progress = True
                     break
 
-    def _anti_entropy(self, node: str, sources: Iterable[str]) -> None:
+    def anti_entropy(self, node: str, sources: Iterable[str]) -> None:
         have = frozenset(self.leaders[node].seen)
         for src in sources:
             self.net.send(node, src, "sync", have, label="sync")
@@ -211,87 +217,18 @@ class Model:
         now = self.sim.now
         ooo = remote and not self._ready(leader, write)
         self.delivery.append((write.op_id, node, now, leader.arrived[write.op_id], ooo))
-        # causal bookkeeping
-        k = self.index[write.origin]
-        if write.seq == leader.prefix[k] + 1:
-            leader.prefix[k] = write.seq
-            pending = leader.pending[k]
-            while leader.prefix[k] + 1 in pending:
-                pending.discard(leader.prefix[k] + 1)
-                leader.prefix[k] += 1
-        elif write.seq > leader.prefix[k]:
-            leader.pending[k].add(write.seq)
-        past = leader.past
-        for i, c in enumerate(write.deps):
-            if c > past[i]:
-                past[i] = c
-        # the key's state
+        leader.note_applied(self.index[write.origin], write.seq, write.deps)
         state = leader.keys.get(write.key)
         if state is None:
             state = leader.keys[write.key] = KeyState()
         before = state.value
-        if self._merge(state, write):
+        if self.resolution.merge(state, write):
             event = "conflict"
         after = state.value
         changed = after is not before and (display(after) != display(before))
         if changed or not remote:
             self.rec.version(now, node, write.key, display(after), vv_str(state.vv), write.op_id, event)
 
-    def _merge(self, state: KeyState, write: Write) -> bool:
-        """Fold ``write`` into a key's state; returns whether it was concurrent (a conflict)."""
-        # VersionVector.compare and .merge, on plain dicts (the hot path of every run)
-        mine = dict(state.vv.counts)
-        theirs = dict(write.vv.counts)
-        covered = all(c <= mine.get(n, 0) for n, c in theirs.items())  # write happened before (or is) us
-        covers = all(c <= theirs.get(n, 0) for n, c in mine.items())  # write saw everything we have
-        if not covered:
-            for n, c in theirs.items():
-                if c > mine.get(n, 0):
-                    mine[n] = c
-            state.vv = VersionVector(tuple(sorted(mine.items())))
-        if self.resolver in ("lww", "avoid"):
-            if not state.siblings or write.order > state.siblings[0].order:
-                state.siblings = [write]
-        elif not covered:  # keep the maximal versions: drop those the write supersedes
-            kept = [s for s in state.siblings if not all(c <= theirs.get(n, 0) for n, c in s.vv.counts)]
-            kept.append(write)
-            kept.sort(key=lambda s: s.order)
-            state.siblings = kept
-        state.value, state.contributors = self._fold(state.siblings)
-        return not covered and not covers
-
     def reference(self, op_ids: Iterable[int]) -> dict[str, Any]:
         """The state of a replica that applied exactly these writes (displayed values)."""
-        states: dict[str, KeyState] = {}
-        for op_id in sorted(op_ids):
-            write = self.writes[op_id]
-            self._merge(states.setdefault(write.key, KeyState()), write)
-        return {k: display(s.value) for k, s in states.items()}
-
-    def _fold(self, siblings: list[Write]) -> tuple[Any, frozenset[int]]:
-        """The value of a set of concurrent versions (sorted by ``order``) and who contributed."""
-        first = siblings[0]
-        if len(siblings) == 1:
-            return first.value, frozenset((first.op_id,))
-        everyone = frozenset(s.op_id for s in siblings)
-        kind = self.resolver
-        if kind == "siblings":
-            return tuple(s.value for s in siblings), everyone
-        if kind == "max":
-            top = max(s.value for s in siblings)
-            return top, frozenset(s.op_id for s in siblings if s.value == top)
-        if kind == "concat":
-            return "/".join(str(s.value) for s in siblings), everyone
-        fn: Resolve = union_carts if kind == "union" else self.resolve  # type: ignore[assignment]
-        value, who = first.value, frozenset((first.op_id,))
-        for s in siblings[1:]:
-            out = fn(value, s.value)
-            if self.workload == "cart" and not isinstance(out, Cart):
-                raise ValueError(f"resolve must return a Cart for workload='cart', got {out!r}")
-            same_old, same_new = same(out, value), same(out, s.value)
-            if same_new and not same_old:
-                who = frozenset((s.op_id,))
-            elif not (same_old and not same_new):
-                who = who | {s.op_id}
-            value = out
-        return value, who
+        return self.resolution.reference(self.writes, op_ids)

@@ -10,6 +10,7 @@ from typing import Any
 from ..engine.clocks import NodeClock, VersionVector
 from ..engine.network import node_names
 from ..engine.rng import stable_hash
+from ..params import Int, checked
 
 __all__ = [
     "CART_KEYS",
@@ -152,14 +153,24 @@ class Write:
         return (self.ts, self.origin, self.seq)
 
 
-def home_leader(key: str, leaders: int) -> str:
+@checked(leaders=Int(1, 26))
+def home_leader(key: str | None = None, leaders: int = 2) -> str:
     """The home leader of ``key`` under conflict avoidance: ``crc32(key) % leaders``.
+
+    ``key`` is any string (``None`` is refused; it is a default only so that
+    the leaders can be checked on their own).
 
     Examples
     --------
     >>> home_leader("x", 3), home_leader("alice", 3)
     ('A', 'C')
+    >>> home_leader("x", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: leaders must be an integer in 1..26, got 0
     """
+    if not isinstance(key, str):
+        raise ValueError(f"key must be a string, got {key!r}")
     return node_names(leaders)[stable_hash(key) % leaders]
 
 
@@ -173,6 +184,8 @@ def vv_str(vv: VersionVector) -> str:
 
 # -- replicas -------------------------------------------------------------------------------------
 class KeyState:
+    """One key at one replica: its merged version vector, its concurrent versions and their value."""
+
     __slots__ = ("contributors", "siblings", "value", "vv")
 
     def __init__(self) -> None:
@@ -183,6 +196,8 @@ class KeyState:
 
 
 class Leader:
+    """One leader's replica: its clock, its keys, and what it has seen and applied of every origin."""
+
     __slots__ = ("arrived", "clock", "index", "keys", "past", "pending", "prefix", "seen", "seq")
 
     def __init__(self, index: int, n: int, clock: NodeClock) -> None:
@@ -195,6 +210,41 @@ class Leader:
         self.prefix = [0] * n  # per origin: writes 1..prefix all applied
         self.pending: list[set[int]] = [set() for _ in range(n)]  # applied beyond the prefix
         self.past = [0] * n  # causal past of the next local write
+
+    def ready(self, origin: int, deps: tuple[int, ...]) -> bool:
+        """Whether a write from leader number ``origin`` with causal past ``deps`` can apply here:
+        every write it depends on is applied, and so are its origin's earlier writes.
+
+        Examples
+        --------
+        >>> from replnb.engine.sim import Simulation
+        >>> leader = Leader(0, 2, NodeClock(Simulation(), 0.0, 0.0))
+        >>> leader.ready(1, (0, 1)), leader.ready(1, (1, 1))
+        (True, False)
+        """
+        prefix = self.prefix
+        for k, need in enumerate(deps):
+            if k == origin:
+                if prefix[k] < need - 1:
+                    return False
+            elif prefix[k] < need:
+                return False
+        return True
+
+    def note_applied(self, origin: int, seq: int, deps: tuple[int, ...]) -> None:
+        """Record that write ``seq`` of leader number ``origin`` is applied here, and its causal past."""
+        prefix, pending = self.prefix, self.pending[origin]
+        if seq == prefix[origin] + 1:
+            prefix[origin] = seq
+            while prefix[origin] + 1 in pending:
+                pending.discard(prefix[origin] + 1)
+                prefix[origin] += 1
+        elif seq > prefix[origin]:
+            pending.add(seq)
+        past = self.past
+        for i, c in enumerate(deps):
+            if c > past[i]:
+                past[i] = c
 
 
 def same_state(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:

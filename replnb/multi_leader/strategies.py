@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
+from .. import grid
+from ..params import Choice, Flag, checked
 from ..records import Run
 from .simulation import simulate
 
-__all__ = ['STRATEGIES', 'compare_runs', 'compare_strategies', 'sweep']
+__all__ = ["STRATEGIES", "SWEEPABLE", "compare_runs", "compare_strategies", "strategy_run", "sweep"]
 
 
 #: Named strategies for comparisons: keyword arguments for :func:`simulate`.
@@ -69,6 +73,29 @@ def compare_runs(
     return table.astype(dict.fromkeys(ints, int)), runs
 
 
+@checked(strategy=Choice(tuple(STRATEGIES)))
+def strategy_run(
+    strategy: str = "last-write-wins", *, columns: Sequence[str] = _SUMMARY, **params: Any
+) -> Run:
+    """The run of one of :data:`STRATEGIES`, carrying the comparison of them all on its workload.
+
+    Every strategy runs with the same ``params`` (keyword arguments of
+    :func:`simulate`); the returned run is ``strategy``'s, with two more
+    extras: ``comparison`` (the table of :func:`compare_strategies`, one row
+    per strategy) and ``strategy`` (its name).
+
+    Examples
+    --------
+    >>> run = strategy_run("avoidance", columns=("conflicts",), duration=200.0)
+    >>> run.extras["strategy"], int(run.extras["comparison"].loc["avoidance", "conflicts"])
+    ('avoidance', 0)
+    """
+    table, runs = compare_runs(None, columns, params)
+    run = runs[strategy]
+    run.extras.update(comparison=table, strategy=strategy)
+    return run
+
+
 _INTEGER_METRICS = (
     "writes_acked",
     "writes_failed",
@@ -80,9 +107,14 @@ _INTEGER_METRICS = (
 )
 
 
+#: The parameters of :func:`simulate` that :func:`sweep` can vary (the seeds vary apart).
+SWEEPABLE = tuple(name for name in inspect.signature(simulate).parameters if name != "seed")
+
+
+@checked(param=Choice(SWEEPABLE), aggregate=Flag())
 def sweep(
-    param: str,
-    values: Iterable[Any],
+    param: str = "clock_skew",
+    values: Iterable[Any] = (0.0, 100.0, 200.0),
     *,
     strategies: Mapping[str, Mapping[str, Any]] | None = None,
     seeds: Iterable[int] = range(3),
@@ -90,6 +122,9 @@ def sweep(
     **params: Any,
 ) -> pd.DataFrame:
     """Metrics of :func:`simulate` as ``param`` varies, over several seeds.
+
+    The runs go through the one sweep runner, :func:`replnb.grid.sweep`, one
+    grid point per strategy, value and seed (in that order).
 
     Returns a tidy DataFrame with the columns ``strategy``, ``param`` and
     every metric: with ``aggregate=True`` one row per strategy and value (the
@@ -103,18 +138,26 @@ def sweep(
     >>> df[["strategy", "clock_skew"]].values.tolist()
     [['lww', 0.0], ['lww', 100.0]]
     """
-    rows = []
-    seeds = list(seeds)
-    values = list(values)
-    for name, kwargs in (strategies or {"": {}}).items():
-        for value in values:
-            for s in seeds:
-                run = simulate(**{**params, **kwargs, param: value, "seed": s})
-                rows.append(
-                    {"strategy": name, param: value, "seed": s, **run.metrics.astype(float).to_dict()}
-                )
-    df = pd.DataFrame(rows)
+    strategies = dict(strategies or {"": {}})
+    seeds, values = list(seeds), list(values)
+    points = [
+        {"strategy": name, param: value, "seed": s} for name in strategies for value in values for s in seeds
+    ]
+    run = functools.partial(_run_strategy, strategies=strategies, params=params)
+    df = grid.sweep(run, points)
     if not aggregate:
         return df
-    out = df.drop(columns="seed").groupby(["strategy", param], sort=False).mean().reset_index()
-    return out
+    return df.drop(columns="seed").groupby(["strategy", param], sort=False).mean().reset_index()
+
+
+def _run_strategy(
+    strategy: str,
+    seed: int,
+    *,
+    strategies: Mapping[str, Mapping[str, Any]],
+    params: Mapping[str, Any],
+    **point: Any,
+) -> dict[str, float]:
+    """The metrics (as floats) of one run of ``strategy`` at one grid point."""
+    run = simulate(**{**params, **strategies[strategy], **point, "seed": seed})
+    return {str(k): float(v) for k, v in run.metrics.items()}

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-import ipywidgets as widgets
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..multi_leader import STRATEGIES, clip, compare_runs, focus
+from ..multi_leader import STRATEGIES, clip, focus, strategy_run
+from ..params import Choice, Int, Real
 from ..plots import draw_spacetime, plot_divergence
 from ..records import Run
+from .base import Control, make_controls
 from .captions import key_html, spacetime_key
 from .kept_axes import KeptAxesExplorer
 
@@ -26,7 +27,8 @@ class ConflictExplorer(KeptAxesExplorer):
     second per leader) and ``relocation_rate`` (relocations per second per
     key, for avoidance).
 
-    Every strategy runs on the same random workload. The figure shows a
+    Every strategy runs on the same random workload (of :attr:`seed`, a class
+    attribute: the constructor takes exactly the controls). The figure shows a
     space-time diagram of the chosen strategy's run around its first lost
     write (red cross) or first conflict, and the number of distinct states
     across the replicas over time (the caption above the figure says what
@@ -52,6 +54,21 @@ class ConflictExplorer(KeptAxesExplorer):
     #: At most this many messages in the space-time diagram.
     max_messages = 8
 
+    #: The run's seed (every strategy runs on the same workload).
+    seed: ClassVar[int] = 4
+    #: The metrics of the comparison table.
+    compared: ClassVar[tuple[str, ...]] = ("lost_writes", "conflicts", "resurrections")
+
+    specs: ClassVar[tuple[Control, ...]] = (
+        Control("strategy", Choice(tuple(STRATEGIES)), "strategy"),
+        Control("clock_skew", Int(0, 200, unit="ms"), "clock skew (ms)", step=10),
+        Control("leaders", Int(2, 8), "leaders"),
+        Control(
+            "write_rate", Real(5, 60, unit="writes per second per leader"), "writes/s per leader", step=5.0
+        ),
+        Control("relocation_rate", Real(0, 20, unit="per second per key"), "relocations/s per key", step=1.0),
+    )
+
     def __init__(
         self,
         *,
@@ -60,55 +77,18 @@ class ConflictExplorer(KeptAxesExplorer):
         leaders: int = 2,
         write_rate: float = 30.0,
         relocation_rate: float = 0.0,
-        seed: int = 4,
     ) -> None:
-
-        if strategy not in STRATEGIES:
-            raise ValueError(f"strategy must be one of {list(STRATEGIES)}, got {strategy!r}")
-        if not 0 <= clock_skew <= 200:
-            raise ValueError(f"clock_skew must be in 0..200 ms, got {clock_skew!r}")
-        if isinstance(leaders, bool) or not isinstance(leaders, int) or not 2 <= leaders <= 8:
-            raise ValueError(f"leaders must be an integer in 2..8, got {leaders!r}")
-        if not 5 <= write_rate <= 60:
-            raise ValueError(f"write_rate must be in 5..60 writes per second per leader, got {write_rate!r}")
-        if not 0 <= relocation_rate <= 20:
-            raise ValueError(f"relocation_rate must be in 0..20 per second per key, got {relocation_rate!r}")
-        self.seed = seed
-        controls = {
-            "strategy": widgets.Dropdown(options=list(STRATEGIES), value=strategy, description="strategy"),
-            "clock_skew": widgets.IntSlider(
-                value=int(clock_skew),
-                min=0,
-                max=200,
-                step=10,
-                description="clock skew (ms)",
-                continuous_update=False,
-            ),
-            "leaders": widgets.IntSlider(
-                value=leaders, min=2, max=8, description="leaders", continuous_update=False
-            ),
-            "write_rate": widgets.FloatSlider(
-                value=float(write_rate),
-                min=5.0,
-                max=60.0,
-                step=5.0,
-                description="writes/s per leader",
-                continuous_update=False,
-            ),
-            "relocation_rate": widgets.FloatSlider(
-                value=float(relocation_rate),
-                min=0.0,
-                max=20.0,
-                step=1.0,
-                description="relocations/s per key",
-                continuous_update=False,
-            ),
-        }
-        super().__init__(controls, columns=3)
+        values = dict(
+            strategy=strategy,
+            clock_skew=clock_skew,
+            leaders=leaders,
+            write_rate=write_rate,
+            relocation_rate=relocation_rate,
+        )
+        super().__init__(make_controls(self.specs, values), columns=3)
         self._part: tuple[Run, Run] | None = None  # the last run drawn and its clipped view
 
     def simulate(self, **params: Any) -> Run:
-
         common = {
             "leaders": int(params["leaders"]),
             "clock_skew": float(params["clock_skew"]),
@@ -118,11 +98,7 @@ class ConflictExplorer(KeptAxesExplorer):
             "keys": self.keys,
             "seed": self.seed,
         }
-        table, runs = compare_runs(None, ("lost_writes", "conflicts", "resurrections"), common)
-        run = runs[params["strategy"]]
-        run.extras["comparison"] = table
-        run.extras["strategy"] = params["strategy"]
-        return run
+        return strategy_run(params["strategy"], columns=self.compared, **common)
 
     def window(self, run: Run) -> tuple[float, float]:
         """The time window (ms) of the space-time diagram.
@@ -194,8 +170,7 @@ class ConflictExplorer(KeptAxesExplorer):
         return (
             f"<b>Top:</b> {run.extras['strategy']}: space-time diagram of the writes near the first {what}"
             " (their time span is shaded below). <b>Bottom:</b> distinct states across the replicas"
-            " (whole run)."
-            + key_html([*spacetime_key(part), ("▮", "#CC79A7", "time span of the diagram")])
+            " (whole run)." + key_html([*spacetime_key(part), ("▮", "#CC79A7", "time span of the diagram")])
         )
 
     def summarize(self, run: Run) -> pd.DataFrame:
