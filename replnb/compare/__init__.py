@@ -42,7 +42,16 @@ approximated and how, and what could not be applied. The notebook shows it.
 from __future__ import annotations
 
 from . import results, schemes, workload
-from .results import annotate, compare, rank_schemes, scheme_metrics, scripted_race, sweep, verdicts
+from .results import (
+    Comparison,
+    annotate,
+    compare,
+    rank_schemes,
+    scheme_metrics,
+    scripted_race,
+    sweep,
+    verdicts,
+)
 from .schemes import Faults, coverage, effective_faults, run_scheme, with_faults
 from .workload import (
     ANTI_ENTROPY_MS,
@@ -57,7 +66,6 @@ from .workload import (
     TIMEOUT_MS,
     Op,
     Workload,
-    check_float,
     make_workload,
 )
 
@@ -72,11 +80,11 @@ __all__ = [
     "SCHEMES",
     "SETTLE_MS",
     "TIMEOUT_MS",
+    "Comparison",
     "Faults",
     "Op",
     "Workload",
     "annotate",
-    "check_float",
     "compare",
     "coverage",
     "effective_faults",

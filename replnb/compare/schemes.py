@@ -13,6 +13,7 @@ from .. import leaderless, multi_leader, single_leader
 from ..engine.latency import uniform
 from ..engine.network import node_names
 from ..engine.rng import Seed
+from ..params import Real, Spec, check
 from ..records import Run
 from .workload import (
     ANTI_ENTROPY_MS,
@@ -24,10 +25,19 @@ from .workload import (
     SETTLE_MS,
     TIMEOUT_MS,
     Workload,
-    check_float,
 )
 
 __all__ = ["Faults", "coverage", "effective_faults", "run_scheme", "with_faults"]
+
+
+#: The numeric fields of :class:`Faults`, checked in this order (times in ms of true time).
+_FAULT_SPECS: dict[str, Spec] = {
+    "crash_at": Real(0, 60_000),
+    "recover_at": Real(0, 60_000, none=True),
+    "clock_skew": Real(0, 1000),
+    "partition_at": Real(0, 60_000),
+    "heal_at": Real(0, 60_000),
+}
 
 
 @dataclass(frozen=True)
@@ -63,21 +73,22 @@ class Faults:
     heal_at: float = 750.0
 
     def __post_init__(self) -> None:
+        check(_FAULT_SPECS, {name: getattr(self, name) for name in _FAULT_SPECS})
+        self._check_crash()
+        self._check_partition()
+
+    def _check_crash(self) -> None:
         if self.crash_node is not None and self.crash_node not in node_names(5):
             raise ValueError(f"crash_node must be None or a node name 'A'..'E', got {self.crash_node!r}")
-        check_float("crash_at", self.crash_at, 0.0, 60_000.0)
-        if self.recover_at is not None and not (
-            isinstance(self.recover_at, (int, float)) and self.recover_at > self.crash_at
-        ):
+        if self.recover_at is not None and not self.recover_at > self.crash_at:
             raise ValueError(
                 f"recover_at must be None or a time > crash_at={self.crash_at:g} ms, got {self.recover_at!r}"
             )
-        check_float("clock_skew", self.clock_skew, 0.0, 1000.0)
+
+    def _check_partition(self) -> None:
         part = tuple(self.partition)
         if len(set(part)) != len(part) or any(n not in node_names(5) for n in part):
             raise ValueError(f"partition must be distinct node names 'A'..'E', got {self.partition!r}")
-        check_float("partition_at", self.partition_at, 0.0, 60_000.0)
-        check_float("heal_at", self.heal_at, 0.0, 60_000.0)
         if part and not self.heal_at > self.partition_at:
             raise ValueError(f"heal_at must be > partition_at={self.partition_at:g} ms, got {self.heal_at!r}")
         object.__setattr__(self, "partition", part)
