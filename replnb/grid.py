@@ -33,8 +33,8 @@ __all__ = ["expand_grid", "point_seed", "sweep"]
 
 Grid = Mapping[str, Iterable[Any]] | Sequence[Mapping[str, Any]]
 
-#: The seed of a sweep: any int a 64-bit seed sequence takes (it only feeds a hash).
-SEED = Int(0, 2**63 - 1)
+#: The seed of a sweep (it only feeds a hash; 32 bits are plenty).
+SEED = Int(0, 2**32 - 1)
 
 
 def expand_grid(grid: Grid | None) -> list[dict[str, Any]]:
@@ -124,7 +124,7 @@ def point_seed(point: Mapping[str, Any], seed: int = 0) -> int:
     point : mapping
         Parameter name to value.
     seed : int, default 0
-        The sweep's seed, an int in ``0 .. 2**63 - 1``: change it to draw a fresh,
+        The sweep's seed, an int in ``0 .. 2**32 - 1``: change it to draw a fresh,
         equally reproducible, set of runs.
 
     Returns

@@ -357,21 +357,21 @@ def test_scheme_explorer_updates_and_ranks() -> None:
 
     ex = SchemeExplorer()
     run = ex.update()
-    table, ranking = run.extras["table"], run.extras["ranking"]
+    table, ranking = run.table, run.ranking
     assert list(table.index) == list(SCHEMES)
-    assert run.metrics["best"] == ranking.index[0] and run.metrics["worst"] == ranking.index[-1]
+    assert run.best == ranking.index[0] and run.worst == ranking.index[-1]
     first_png = bytes(ex.image.value)
     assert first_png.startswith(b"\x89PNG")
     ex.update(clock_skew=60)
     assert "clock skew 60 ms" in ex.caption.value  # the caption always names the scenario
     ex.update(crash_ms=0)
     assert bytes(ex.image.value) != first_png  # without the crash, write availability changes
-    bests = {ex.update(priority=p).metrics["best"] for p in SchemeExplorer.priorities}
+    bests = {ex.update(priority=p).best for p in SchemeExplorer.priorities}
     assert len(bests) >= 2  # what matters most changes the winner
     summary = ex.summarize(ex.run)
     assert summary.index.tolist() == [1, 2, 3, 4, 5, 6]
     calm = ex.update(crash_ms=0, partition_ms=0, clock_skew=0)
-    f = calm.extras["faults"]
+    f = calm.faults
     assert (f.crashes, f.clock_skew, f.partition) == (False, 0.0, ())
     with pytest.raises(ValueError, match="unknown parameter"):
         ex.update(followers=3)

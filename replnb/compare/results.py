@@ -33,7 +33,7 @@ __all__ = [
 
 
 #: A seed of :func:`compare` (``None``: fresh runs, never cached).
-SEED = Int(0, 2**63 - 1, none=True)
+SEED = Int(0, 2**32 - 1, none=True)
 
 
 # -- metrics ----------------------------------------------------------------------------------
@@ -261,7 +261,7 @@ def compare(
         A subset of :data:`SCHEMES`.
     seed : int or None
         Seeds the workload and every run (the same seed for each scheme),
-        ``0 .. 2**63 - 1``; ``None`` draws fresh, unrepeatable runs.
+        ``0 .. 2**32 - 1``; ``None`` draws fresh, unrepeatable runs.
     runs : dict, optional
         If given, receives the Run of each scheme (for plots of single runs).
 
@@ -336,7 +336,7 @@ def sweep(
     mixes : list of str
         Distinct names among :data:`MIXES`, at least one.
     seeds : list of int
-        1 to :data:`MAX_SEEDS` seeds, each ``0 .. 2**63 - 1``.
+        1 to :data:`MAX_SEEDS` seeds, each ``0 .. 2**32 - 1``.
     faults : Faults, optional
     schemes : sequence of str
         A subset of :data:`SCHEMES`.
@@ -370,7 +370,7 @@ def _check_seeds(seeds: Any) -> list[int]:
         except ValueError:
             pass
     raise ValueError(
-        f"seeds must be a non-empty list of at most {MAX_SEEDS} ints in 0..{2**63 - 1}, got {seeds!r}"
+        f"seeds must be a non-empty list of at most {MAX_SEEDS} ints in 0..{2**32 - 1}, got {seeds!r}"
     )
 
 
