@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .style import COLORS, PALETTE, new_axes, round_up, styled
+from .sweeps import plot_sweep
 
 __all__ = [
     "FAMILY_COLORS",
@@ -275,22 +276,13 @@ def plot_scheme_sweep(
     heading, xlabel, _ = SCHEME_METRICS[metric]
     schemes = list(dict.fromkeys(df["scheme"].tolist()))
     groups = list(dict.fromkeys(df[by].tolist()))
-    ax = new_axes(ax, (4.0, 0.8 + 0.45 * len(schemes)))
-    scale = 100.0 if metric == "write_availability" else 1.0
-    height = 0.8 / max(len(groups), 1)
     fallback = [PALETTE[(5 + i) % len(PALETTE)] for i in range(len(groups))]
-    for j, group in enumerate(groups):
-        colour = MIX_COLORS.get(str(group), fallback[j])
-        for i, scheme in enumerate(schemes):
-            values = df.loc[(df["scheme"] == scheme) & (df[by] == group), metric].astype(float) * scale
-            finite = values[np.isfinite(values)]
-            y = i - 0.4 + height * (j + 0.5)
-            mean = float(finite.mean()) if len(finite) else 0.0
-            ax.barh(y, mean, height=height * 0.9, color=colour, label=str(group) if i == 0 else None)
-            if len(finite) > 1:
-                ax.plot([finite.min(), finite.max()], [y, y], color="#333333", lw=0.8)
-            if len(finite) < len(values):
-                ax.text(mean, y, f" {len(values) - len(finite)}× never", va="center", fontsize=7)
+    styles = {g: {"color": MIX_COLORS.get(str(g), fallback[j])} for j, g in enumerate(groups)}
+    ax = plot_sweep(
+        df, "scheme", metric, ax, by=by, kind="barh", groups=groups, styles=styles, categories=schemes,
+        scale=100.0 if metric == "write_availability" else 1.0, xlabel=xlabel, legend=False,
+        figsize=(4.0, 0.8 + 0.45 * len(schemes)),
+    )  # fmt: skip
     ax.set_yticks(np.arange(len(schemes)))
     if labels:
         ax.set_yticklabels([str(s) for s in schemes])
@@ -300,7 +292,6 @@ def plot_scheme_sweep(
     if metric == "write_availability":
         ax.set_xlim(0, 105)
     ax.xaxis.set_major_locator(plt.MaxNLocator(3))
-    ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
     if legend:
         ax.legend(title=by, loc="upper left", bbox_to_anchor=(1.0, 1.0))
