@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from .. import grid, metrics
-from ..engine.rng import Seed
 from ..params import Choice, Int, Nodes, checked
 from ..records import Run
 from .schemes import Faults, effective_faults, run_scheme
@@ -243,7 +242,7 @@ def compare(
     faults: Faults | None = None,
     workload: Workload | None = None,
     schemes: Sequence[str] = SCHEMES,
-    seed: Seed = 0,
+    seed: int | None = 0,
     runs: dict[str, Run] | None = None,
 ) -> pd.DataFrame:
     """Run one workload through every scheme under the same faults; one row per scheme.

@@ -54,6 +54,12 @@ def group_order(values: pd.Series, known: Sequence[Any] = ()) -> list[Any]:
     return first + [g for g in unique if g not in first]
 
 
+def _groups(df: pd.DataFrame, by: str | None, groups: Sequence[Any] | None) -> list[Any]:
+    if groups is not None:
+        return list(groups)
+    return list(dict.fromkeys(df[by])) if by is not None else [None]
+
+
 def _default_style(i: int) -> dict[str, Any]:
     return {"color": PALETTE[i % len(PALETTE)]}
 
@@ -225,16 +231,13 @@ def plot_sweep(
     >>> plt.close("all")
     """
     ax = new_axes(ax, figsize)
-    if groups is not None:
-        order = list(groups)
-    else:
-        order = list(dict.fromkeys(df[by])) if by is not None else [None]
+    order = _groups(df, by, groups)
     styles = styles or {g: _default_style(i) for i, g in enumerate(order)}
     subsets = [(g, df if g is None else df[df[by] == g]) for g in order]
     if kind == "line":
         never = _draw_line_series(ax, subsets, x, y, styles, band, _finite_top(df[y]))  # type: ignore[arg-type]
     else:
-        cats = list(categories) if categories is not None else list(dict.fromkeys(df[x]))  # type: ignore[index]
+        cats = list(categories) if categories is not None else list(dict.fromkeys(df[x]))
         for j, (group, rows) in enumerate(subsets):
             label = None if group is None else str(group)
             draw_bars(
