@@ -52,7 +52,7 @@ from .results import (
     sweep,
     verdicts,
 )
-from .schemes import Faults, coverage, effective_faults, run_scheme, with_faults
+from .schemes import MAX_OPS, Faults, check_workload, coverage, effective_faults, run_scheme, with_faults
 from .workload import (
     ANTI_ENTROPY_MS,
     COLUMNS,
@@ -76,6 +76,7 @@ __all__ = [
     "FAMILIES",
     "LINK_HIGH_MS",
     "LINK_LOW_MS",
+    "MAX_OPS",
     "MIXES",
     "SCHEMES",
     "SETTLE_MS",
@@ -85,6 +86,7 @@ __all__ = [
     "Op",
     "Workload",
     "annotate",
+    "check_workload",
     "compare",
     "coverage",
     "effective_faults",

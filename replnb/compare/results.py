@@ -15,7 +15,7 @@ import pandas as pd
 from .. import grid, metrics
 from ..params import Choice, Int, Nodes, checked
 from ..records import Run
-from .schemes import Faults, effective_faults, run_scheme
+from .schemes import Faults, check_workload, effective_faults, run_scheme
 from .workload import COLUMNS, MIXES, SCHEMES, Op, Workload, make_workload
 
 __all__ = [
@@ -255,7 +255,8 @@ def compare(
         Default: :class:`Faults()` (crash of A from 200 to 450 ms, 50 ms of
         clock skew, C cut off from 550 to 750 ms).
     workload : Workload, optional
-        Default: ``make_workload(mix, seed=seed)``.
+        Default: ``make_workload(mix, seed=seed)``; at most
+        :data:`~replnb.compare.schemes.MAX_OPS` operations.
     schemes : sequence of str
         A subset of :data:`SCHEMES`.
     seed : int or None
@@ -277,7 +278,7 @@ def compare(
     >>> int(table.loc["multi-leader union", "lost_writes"])
     0
     """
-    workload = make_workload(mix, seed=seed) if workload is None else workload
+    workload = make_workload(mix, seed=seed) if workload is None else check_workload(workload)
     faults = Faults() if faults is None else faults
     schemes = _check_schemes(schemes)
     for scheme in schemes:  # validate the faults before running anything
@@ -358,7 +359,7 @@ def sweep(
 
 
 #: The most seeds one :func:`sweep` takes (each seed runs every scheme once per mix).
-MAX_SEEDS = 20
+MAX_SEEDS = 5
 
 
 def _check_seeds(seeds: Any) -> list[int]:

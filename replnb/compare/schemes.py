@@ -27,7 +27,28 @@ from .workload import (
     Workload,
 )
 
-__all__ = ["Faults", "coverage", "effective_faults", "run_scheme", "with_faults"]
+__all__ = ["MAX_OPS", "Faults", "check_workload", "coverage", "effective_faults", "run_scheme", "with_faults"]
+
+#: The most operations a workload replayed through the schemes may hold: about 1000
+#: operations take some 4 s through all six schemes (a few hundred is the course's size).
+MAX_OPS = 1000
+
+
+def check_workload(workload: Any) -> Workload:
+    """``workload`` itself, if it is a :class:`Workload` of at most :data:`MAX_OPS` operations.
+
+    Examples
+    --------
+    >>> check_workload("x")
+    Traceback (most recent call last):
+    ...
+    ValueError: workload must be a Workload of at most 1000 operations, got 'x'
+    """
+    if not isinstance(workload, Workload) or len(workload.ops) > MAX_OPS:
+        is_one = isinstance(workload, Workload)
+        shown = f"a workload of {len(workload.ops)} operations" if is_one else repr(workload)
+        raise ValueError(f"workload must be a Workload of at most {MAX_OPS} operations, got {shown}")
+    return workload
 
 
 #: The numeric fields of :class:`Faults`, checked in this order (times in ms of true time).
@@ -302,6 +323,7 @@ def run_scheme(scheme: str, workload: Workload, faults: Faults | None = None, *,
     """
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {list(SCHEMES)}, got {scheme!r}")
+    check_workload(workload)
     faults = Faults() if faults is None else faults
     faults.check(workload.nodes)
     faults = effective_faults(scheme, faults, workload.nodes)
