@@ -348,50 +348,64 @@ def coverage(faults: Faults | None = None) -> pd.DataFrame:
     'approximated'
     """
     f = Faults() if faults is None else faults
-    rows = {}
-    for scheme in SCHEMES:
-        family = FAMILIES[scheme]
-        if family == "single-leader":
-            row = {
-                "workload": "as asked: the scripted operations (writes to the leader, reads to home nodes)",
-                "crash": (
-                    "as asked: the leader A crashes, a follower takes over, A returns fenced"
-                    if f.crash_node in (None, "A")
-                    else f"not applied: the model can crash only the leader A, not {f.crash_node}"
-                ),
-                "clock_skew": "no effect: the leader's log orders the writes, clocks are never read",
-                "partition": "not applied: the model has no partitions",
-            }
-        elif family == "multi-leader":
-            row = {
-                "workload": "as asked: the scripted operations, each at the client's home leader",
-                "crash": "as asked: the node crashes; on recovery it catches up by anti-entropy",
-                "clock_skew": "as asked: the leaders' clocks are offset (last-write-wins reads them)",
-                "partition": "as asked: the cut-off leaders cannot reach the others; on healing all catch up",
-            }
-            if scheme.endswith("union"):
-                row["workload"] = "as asked, as a set: each write adds its own item to the key's set"
-                row["clock_skew"] = "as asked, but the union merge never compares timestamps"
-        else:
-            row = {
-                "workload": "as asked: the scripted operations, coordinated by the client's home node",
-                "crash": "as asked: the node crashes and keeps its data; anti-entropy repairs it",
-                "clock_skew": "not applied: the model's coordinators use perfect clocks",
-                "partition": (
-                    "approximated: the model has no partitions, so the cut-off node is crashed for the "
-                    "same window; its clients' operations fail even where a partial quorum would serve them"
-                ),
-            }
-        if not f.crashes:
-            row["crash"] = "none"
-        if not f.partition:
-            row["partition"] = "none"
-        if f.clock_skew == 0:
-            row["clock_skew"] = "none"
-        rows[scheme] = row
+    rows = {scheme: _absent_faults(_coverage_row(scheme, f), f) for scheme in SCHEMES}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "scheme"
     return table
+
+
+def _coverage_row(scheme: str, f: Faults) -> dict[str, str]:
+    family = FAMILIES[scheme]
+    if family == "single-leader":
+        return _single_leader_coverage(f)
+    if family == "multi-leader":
+        return _multi_leader_coverage(union=scheme.endswith("union"))
+    return {
+        "workload": "as asked: the scripted operations, coordinated by the client's home node",
+        "crash": "as asked: the node crashes and keeps its data; anti-entropy repairs it",
+        "clock_skew": "not applied: the model's coordinators use perfect clocks",
+        "partition": (
+            "approximated: the model has no partitions, so the cut-off node is crashed for the "
+            "same window; its clients' operations fail even where a partial quorum would serve them"
+        ),
+    }
+
+
+def _single_leader_coverage(f: Faults) -> dict[str, str]:
+    return {
+        "workload": "as asked: the scripted operations (writes to the leader, reads to home nodes)",
+        "crash": (
+            "as asked: the leader A crashes, a follower takes over, A returns fenced"
+            if f.crash_node in (None, "A")
+            else f"not applied: the model can crash only the leader A, not {f.crash_node}"
+        ),
+        "clock_skew": "no effect: the leader's log orders the writes, clocks are never read",
+        "partition": "not applied: the model has no partitions",
+    }
+
+
+def _multi_leader_coverage(*, union: bool) -> dict[str, str]:
+    row = {
+        "workload": "as asked: the scripted operations, each at the client's home leader",
+        "crash": "as asked: the node crashes; on recovery it catches up by anti-entropy",
+        "clock_skew": "as asked: the leaders' clocks are offset (last-write-wins reads them)",
+        "partition": "as asked: the cut-off leaders cannot reach the others; on healing all catch up",
+    }
+    if union:
+        row["workload"] = "as asked, as a set: each write adds its own item to the key's set"
+        row["clock_skew"] = "as asked, but the union merge never compares timestamps"
+    return row
+
+
+def _absent_faults(row: dict[str, str], f: Faults) -> dict[str, str]:
+    """``row`` with ``"none"`` for each fault that ``f`` does not inject."""
+    if not f.crashes:
+        row["crash"] = "none"
+    if not f.partition:
+        row["partition"] = "none"
+    if f.clock_skew == 0:
+        row["clock_skew"] = "none"
+    return row
 
 
 def with_faults(faults: Faults, **changes: Any) -> Faults:

@@ -395,7 +395,7 @@ def plot_quorum_sweep(
     ----------
     df : DataFrame
         One row per run, with columns ``n``, ``r``, ``w``, ``y`` and ``by``
-        (as from :func:`replnb.sweep.sweep` over
+        (as from :func:`replnb.grid.sweep` over
         :func:`replnb.leaderless.simulate`).
     ax : Axes, optional
     y : str
