@@ -496,3 +496,38 @@ def test_check_scheme_choice_rejects_bad_input() -> None:
         check_scheme_choice("bank", "multi-leader union")
     with pytest.raises(ValueError, match=r"seeds must be an integer in 1\.\.10"):
         check_scheme_choice("shopping cart", "multi-leader union", seeds=0)
+
+
+def test_sweep_runs_on_any_executor_and_bounds_its_seeds() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    schemes = ["multi-leader union", "leaderless strict"]
+    local = c.sweep(["read-heavy"], seeds=[0, 1], schemes=schemes)
+    with ThreadPoolExecutor(2) as pool:
+        pooled = c.sweep(["read-heavy"], seeds=[0, 1], schemes=schemes, executor=pool)
+    pd.testing.assert_frame_equal(local, pooled)
+    with pytest.raises(ValueError, match="seeds must be a non-empty list of at most 5"):
+        c.sweep(seeds=range(c.results.MAX_SEEDS + 1))
+    with pytest.raises(ValueError, match="seeds must be"):
+        c.sweep(seeds=[0, None])
+
+
+def test_a_workload_too_large_to_replay_is_refused() -> None:
+    big = c.make_workload("write-heavy", clients=8, rate=200.0, duration=10_000.0, seed=0)
+    assert len(big.ops) > c.MAX_OPS
+    with pytest.raises(
+        ValueError, match=r"workload must be a Workload of at most 1000 operations, got a "
+    ):
+        c.compare(workload=big)
+    with pytest.raises(ValueError, match="workload must be a Workload"):
+        c.run_scheme("multi-leader LWW", big)
+
+
+def test_the_explorer_returns_and_keeps_a_comparison() -> None:
+    from replnb.widgets import SchemeExplorer
+
+    ex = SchemeExplorer(mix="read-heavy", seed=2)
+    cmp = ex.update()
+    assert isinstance(cmp, c.Comparison) and ex.comparison is cmp
+    assert cmp.params["mix"] == "read-heavy" and cmp.workload == c.make_workload("read-heavy", seed=2)
+    assert cmp.ranked_table().index[0] == f"1. {cmp.best}"
