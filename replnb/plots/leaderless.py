@@ -15,6 +15,7 @@ from ..leaderless import lagging_replicas
 from ..records import Run
 from .spacetime import down_intervals
 from .style import COLORS, PALETTE, new_axes, styled
+from .sweeps import plot_sweep
 
 __all__ = [
     "plot_availability",
@@ -394,7 +395,7 @@ def plot_quorum_sweep(
     ----------
     df : DataFrame
         One row per run, with columns ``n``, ``r``, ``w``, ``y`` and ``by``
-        (as from :func:`replnb.sweep.sweep` over
+        (as from :func:`replnb.grid.sweep` over
         :func:`replnb.leaderless.simulate`).
     ax : Axes, optional
     y : str
@@ -417,40 +418,23 @@ def plot_quorum_sweep(
     'stale reads (%)'
     >>> plt.close("all")
     """
-    ax = new_axes(ax, (8.0, 3.2))
     if percent is None:
         percent = y.endswith(("fraction", "availability"))
-    scale = 100.0 if percent else 1.0
     cells = sorted({(int(n), int(r), int(w)) for n, r, w in zip(df["n"], df["r"], df["w"], strict=True)})
-    groups = list(dict.fromkeys(df[by])) if by is not None else [None]
-    width = 0.8 / len(groups)
-    xs = np.arange(len(cells))
-    for j, group in enumerate(groups):
-        sub = df if group is None else df[df[by] == group]
-        means = sub.groupby(["n", "r", "w"])[y].mean()
-        values = [scale * float(means.get(cell, np.nan)) for cell in cells]
-        ax.bar(
-            xs - 0.4 + width * (j + 0.5),
-            values,
-            width=width * 0.92,
-            color=PALETTE[j % len(PALETTE)],
-            label=None if group is None else str(group),
-        )
-    multi_n = len({n for n, _, _ in cells}) > 1
-    labels = [(f"N={n}\n" if multi_n else "") + f"R={r}\nW={w}" for n, r, w in cells]
-    ticks = ax.set_xticks(xs, labels, fontsize=8.5)
-    for tick, (n, r, w) in zip(ticks, cells, strict=True):
-        if r + w > n:
-            tick.label1.set_fontweight("bold")
-    ax.grid(axis="x", visible=False)
     default = y.replace("_", " ")
     if percent:
         default = {"stale fraction": "stale reads"}.get(default, default) + " (%)"
     elif y.endswith("_median"):
         default = "median " + default.removesuffix(" median") + " (ms)"
-    ax.set_ylabel(ylabel if ylabel is not None else default)
-    if by is not None:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    if title:
-        ax.set_title(title, loc="left")
+    ax = plot_sweep(
+        df, ["n", "r", "w"], y, ax, by=by, kind="bar", categories=cells, scale=100.0 if percent else 1.0,
+        floor="none", ylabel=ylabel if ylabel is not None else default, title=title,
+    )  # fmt: skip
+    multi_n = len({n for n, _, _ in cells}) > 1
+    labels = [(f"N={n}\n" if multi_n else "") + f"R={r}\nW={w}" for n, r, w in cells]
+    ticks = ax.set_xticks(np.arange(len(cells)), labels, fontsize=8.5)
+    for tick, (n, r, w) in zip(ticks, cells, strict=True):
+        if r + w > n:
+            tick.label1.set_fontweight("bold")
+    ax.grid(axis="x", visible=False)
     return ax

@@ -17,6 +17,7 @@ from .. import topology
 from ..records import Run
 from .spacetime import plot_spacetime
 from .style import COLORS, PALETTE, new_axes, round_up, styled
+from .sweeps import group_order, plot_sweep
 
 __all__ = [
     "EDGE_CMAP",
@@ -377,36 +378,21 @@ def plot_topology_sweep(
     >>> [t.get_text() for t in ax.get_legend().get_texts()]
     ['circular', 'star']
     """
-    ax = new_axes(ax, (6.0, 3.2))
-    values_all = df[y].astype(float)
-    finite = values_all[np.isfinite(values_all)]
-    top = float(finite.max()) if len(finite) else 1.0
-    top = top if top > 0 else 1.0
-    never_seen = False
-    groups = [k for k in topology.KINDS if k in set(df[by])]
-    groups += [g for g in dict.fromkeys(df[by]) if g not in groups]
+    groups = group_order(df[by], topology.KINDS)
     spare = [c for c in PALETTE if c not in TOPOLOGY_COLORS.values()] + PALETTE
-    for i, group in enumerate(groups):
-        rows = df[df[by] == group].sort_values(x)
-        colour = TOPOLOGY_COLORS.get(group, spare[i % len(spare)]) if by == "topology" else PALETTE[i]
-        values = rows[y].astype(float).to_numpy()
-        xs = rows[x].to_numpy()
-        ok = np.isfinite(values)
-        ax.plot(xs[ok], values[ok], marker="o", ms=4, color=colour, label=str(group))
-        if (~ok).any():
-            never_seen = True
-            ax.plot(xs[~ok], [top * 1.1] * int((~ok).sum()), ls="", marker="^", mfc="white", color=colour)
-    handles, labels = ax.get_legend_handles_labels()
-    if never_seen:
-        handles.append(Line2D([], [], ls="", marker="^", mfc="white", color="#555555"))
-        labels.append("never (inf)")
-        ax.set_ylim(top=top * 1.2)
-    ax.set_ylim(bottom=0)
-    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    ax.set_xlabel(xlabel or ("number of leaders n" if x == "n" else x.replace("_", " ")))
-    ax.set_ylabel(ylabel or y.replace("_", " "))
+    styles = {
+        group: {
+            "marker": "o",
+            "ms": 4,
+            "color": TOPOLOGY_COLORS.get(group, spare[i % len(spare)]) if by == "topology" else PALETTE[i],
+        }
+        for i, group in enumerate(groups)
+    }
+    ax = plot_sweep(
+        df, x, y, ax, by=by, groups=groups, styles=styles, band=False, floor="zero", title=title,
+        xlabel=xlabel or ("number of leaders n" if x == "n" else x.replace("_", " ")),
+        ylabel=ylabel or y.replace("_", " "), figsize=(6.0, 3.2),
+    )  # fmt: skip
     if x == "n":
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-    if title:
-        ax.set_title(title, loc="left")
     return ax
