@@ -18,7 +18,7 @@ from .kept_axes import KeptAxesExplorer
 __all__ = ["SchemeExplorer"]
 
 
-class SchemeExplorer(KeptAxesExplorer):
+class SchemeExplorer(KeptAxesExplorer[Comparison]):
     """Six replication schemes, one workload, the same faults: which one wins?
 
     Controls: ``clock_skew`` (ms, 0..200), ``crash_ms`` (how long node A is
@@ -104,7 +104,7 @@ class SchemeExplorer(KeptAxesExplorer):
             heal_at=self.partition_at + max(part, 1),
         )
 
-    def simulate(self, **params: Any) -> Comparison:  # type: ignore[override]
+    def simulate(self, **params: Any) -> Comparison:
         """Compare the six schemes for these control values."""
         faults = self.faults(params)
         workload = make_workload(params["mix"], seed=params["seed"])
@@ -144,18 +144,18 @@ class SchemeExplorer(KeptAxesExplorer):
         """
         return comparison.ranked_table()
 
-    def draw(self, comparison: Comparison, figure: Figure) -> None:  # type: ignore[override]
+    def draw(self, comparison: Comparison, figure: Figure) -> None:
         table = comparison.ranked_table()
         metrics = [m for m in SCHEME_METRICS if m in table.columns]
         for i, (ax, metric) in enumerate(zip(self.axes_for(figure), metrics, strict=True)):
             plot_scheme_metric(table, metric, ax=ax, labels=i == 0)
 
-    def caption_html(self, comparison: Comparison) -> str:  # type: ignore[override]
+    def caption_html(self, comparison: Comparison) -> str:
         key = [("■", colour, family) for family, colour in FAMILY_COLORS.items()]
         key.append(("□", "black", "best (bold)"))
         return f"<b>{self.figure_title(comparison)}</b>" + key_html(key)
 
-    def summarize(self, comparison: Comparison) -> pd.DataFrame:  # type: ignore[override]
+    def summarize(self, comparison: Comparison) -> pd.DataFrame:
         ranking = comparison.ranking
         table = comparison.table.loc[ranking.index]
         return pd.DataFrame(
