@@ -126,6 +126,16 @@ class Cluster:
             net.register(name, self._dispatch)
             net.on_crash(name, partial(self._abort, name))
 
+    def counters(self) -> dict[str, int]:
+        """What the background machinery did: hints written and handed off, repairs."""
+        return {
+            "hinted_writes": self.hinted_writes,
+            "hints_handed_off": self.handed_off,
+            "pending_hints": sum(len(v) for hs in self.hints.values() for v in hs.values()),
+            "read_repairs": self.read_repairs,
+            "anti_entropy_repairs": self.ae_repairs,
+        }
+
     # -- plumbing -------------------------------------------------------------
     def _send(self, src: str, dst: str, kind: str, body: Any, label: str = "") -> None:
         self.net.send(src, dst, kind, body, label, delay=self.delay[kind]())
