@@ -10,12 +10,20 @@ import pandas as pd
 
 from ..engine.latency import PRESETS
 from ..engine.rng import Seed, as_rng
+from ..params import Int, checked
 from ..pbs import stale_read_probability, t_visibility
 from ..records import Run
-from ..params import Int, checked
 from .simulation import MAX_WORK, simulate
 
-__all__ = ["MAX_CASES", "MAX_CASE_N", "MAX_READS", "closed_form_check", "expected_stale_reads", "lagging_replicas", "read_ages"]
+__all__ = [
+    "MAX_CASES",
+    "MAX_CASE_N",
+    "MAX_READS",
+    "closed_form_check",
+    "expected_stale_reads",
+    "lagging_replicas",
+    "read_ages",
+]
 
 
 def lagging_replicas(run: Run) -> pd.DataFrame:

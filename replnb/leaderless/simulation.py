@@ -231,38 +231,41 @@ def simulate(
     clients : int, default 3
         Clients issuing the operations, 1..100 (named ``"c0"``, ``"c1"``, ...).
     write_rate, read_rate : float
-        Writes and reads per second over the whole cluster, >= 0.
+        Writes and reads per second over the whole cluster, in [0, 5000].
     duration : float, default 1000
-        How long clients issue operations, in ms (> 0).
+        How long clients issue operations, in ms, in (0, 10000].
     writes_until : float, optional
         Writes stop at this time (ms, in ``(0, duration]``; default
         ``duration``), so that what happens after the last write can be watched.
     settle : float, optional
-        Extra time simulated after ``duration``, in ms (default ``timeout``).
+        Extra time simulated after ``duration``, in ms, in [0, 10000]
+        (default ``timeout``).
     timeout : float, default 1000
-        A coordinator gives up on an operation after this many ms (> 0).
+        A coordinator gives up on an operation after this many ms, in (0, 10000].
     read_repair : bool, default True
         Push the newest version to responders that answered with an older one.
     anti_entropy_interval : float or None
         Every this many ms each node syncs with one peer by Merkle digest
-        (``None``: no anti-entropy).
+        (10..10000 ms; ``None``: no anti-entropy).
     sloppy : bool, default False
         Sloppy quorum with hinted handoff.
     hint_interval : float, default 100
-        Fallbacks try to hand hints off this often, in ms (> 0).
+        Fallbacks try to hand hints off this often, in ms, in [10, 10000].
     propagate : bool, default True
         ``False``: writes go to only ``w`` random home replicas
         (non-expanding quorums, the PBS closed form).
     failures : sequence of (node, at, recover_at or None)
-        Crash ``node`` at ``at`` ms and bring it back at ``recover_at``.
+        Crash ``node`` at ``at`` ms and bring it back at ``recover_at``
+        (at most 100 failures; times in [0, 100000] ms).
     latency : str, float, Distribution or mapping, default "LNKD-DISK"
-        A PBS preset name, a mean delay in ms (exponential), one
+        A PBS preset name, a mean delay in ms (exponential, in (0, 10000]), one
         distribution for every message, or a mapping of the WARS legs.
     script : sequence of (time, kind, key, node), optional
         A scripted workload instead of the random one: at ``time`` ms, a
         ``"write"`` or ``"read"`` of ``key`` arrives at coordinator ``node``
         (it fails if that node is down). Writes write their op id as the
-        value. ``keys``, ``clients`` and the rates are then ignored.
+        value. ``keys``, ``clients`` and the rates are then ignored. At
+        most 50000 operations, times in [0, 100000] ms.
     seed : int, numpy.random.Generator or None, default 0
         Same seed, same run.
 
@@ -279,7 +282,11 @@ def simulate(
     ------
     ValueError
         For a parameter outside its range (for example ``r > n``), an
-        unknown latency preset or a bad failure.
+        unknown latency preset or a bad failure; and for a run whose
+        expected work (about ``3 n`` messages per operation, plus the
+        anti-entropy digests) is above :data:`MAX_WORK`, so that no run
+        takes more than a few seconds: the message names the duration, the
+        anti-entropy interval or the script length that would fit.
 
     Examples
     --------
@@ -292,7 +299,7 @@ def simulate(
     >>> simulate(n=3, r=4)
     Traceback (most recent call last):
     ...
-    ValueError: r must be an integer in 1..n=3, got 4
+    ValueError: r must be an integer in 1..3, got 4
     """
     plan = _plan(locals())
     rng = as_rng(seed)
