@@ -648,3 +648,50 @@ def test_check_quorum_choice_explains_what_is_wrong() -> None:
     assert "between 1 and N = 5" in check_quorum_choice(0, 3).message
     assert not check_quorum_choice(3.0, 3)  # type: ignore[arg-type]
     assert "single failed node stops reads" in check_quorum_choice(5, 1).message
+
+
+# -- bounds: no accepted input runs for long ----------------------------------------
+
+
+def test_a_huge_duration_is_refused_at_once() -> None:
+    with pytest.raises(
+        ValueError, match=r"^duration must be a number in \(0, 10000\] ms, got 1000000000\.0$"
+    ):
+        simulate(duration=1e9)
+
+
+def test_the_work_budget_names_what_to_lower() -> None:
+    big = {"n": 26, "nodes": 26, "write_rate": 5000, "read_rate": 5000, "duration": 10_000}
+    with pytest.raises(ValueError, match=r"^duration must be a number in \(0, \d+\] ms at these rates"):
+        simulate(**big)
+    digests = {"n": 26, "nodes": 26, "keys": 1000, "anti_entropy_interval": 10, "duration": 10_000}
+    with pytest.raises(ValueError, match=r"^anti_entropy_interval must be a number in \[\d+, 10000\] ms"):
+        simulate(**digests)
+    script = [(float(i), "read", "k", "A") for i in range(4000)]
+    with pytest.raises(ValueError, match=r"^script must be a sequence of at most \d+ operations for n=26"):
+        simulate(n=26, nodes=26, script=script, duration=10_000)
+
+
+def test_closed_form_check_bounds_its_cases_and_reads() -> None:
+    with pytest.raises(ValueError, match=r"^cases\[0\] n must be an integer in 1\.\.9, got 10$"):
+        closed_form_check([(10, 1, 1)])
+    with pytest.raises(ValueError, match=r"^cases\[1\] r must be an integer in 1\.\.3, got 4$"):
+        closed_form_check([(3, 1, 1), (3, 4, 1)])
+    with pytest.raises(
+        ValueError, match=r"^reads must be an integer in 1\.\.\d+ for these cases, got 10000$"
+    ):
+        closed_form_check([(9, 1, 1)] * 12, reads=10_000)
+
+
+def test_explorer_refuses_a_bool_n_with_its_range() -> None:
+    with pytest.raises(ValueError, match=r"^n must be an integer in 1\.\.9, got True$"):
+        QuorumExplorer(n=True)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^failed must be an integer in 0\.\.3, got 4$"):
+        QuorumExplorer(failed=4)
+
+
+def test_explorer_levels_given_to_the_constructor_set_the_sizes() -> None:
+    c = QuorumExplorer(n=5, r_level="QUORUM", w_level="ALL").controls
+    assert (c["r"].value, c["w"].value) == (3, 5)
+    c = QuorumExplorer(n=5, r=2).controls
+    assert (c["r_level"].value, c["w_level"].value) == ("custom", "custom")
