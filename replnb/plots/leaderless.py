@@ -125,6 +125,37 @@ def plot_visibility(
     return ax
 
 
+def _annotate_cells(ax: Axes, grid: pd.DataFrame, values: np.ndarray, size: float) -> None:
+    """Write each non-zero probability in its cell."""
+    for i, row in enumerate(grid.index):
+        for j, col in enumerate(grid.columns):
+            v = values[i, j]
+            if v == 0:
+                continue
+            ax.text(
+                float(col),
+                float(row),
+                f"{v:.2f}",
+                ha="center",
+                va="center",
+                fontsize=size,
+                color="white" if v > 0.6 else "#222222",
+            )
+
+
+#: Where the quorum grid's legend goes: its anchor for each ``legend`` choice.
+_GRID_LEGEND_ANCHOR = {"below": (0.0, -0.2), "right": (1.02, 1.0)}
+
+
+def _grid_legend(ax: Axes, legend: str | None) -> None:
+    if legend is None:
+        return
+    anchor = _GRID_LEGEND_ANCHOR.get(legend) if isinstance(legend, str) else None
+    if anchor is None:
+        raise ValueError(f"legend must be 'below', 'right' or None, got {legend!r}")
+    ax.legend(loc="upper left", bbox_to_anchor=anchor, handlelength=2.0, borderaxespad=0.0)
+
+
 @styled
 def plot_quorum_grid(
     grid: pd.DataFrame,
@@ -173,21 +204,7 @@ def plot_quorum_grid(
     if annotate is None:
         annotate = n <= 7
     if annotate:
-        size = 8.5 if n <= 4 else 7.0
-        for i, row in enumerate(grid.index):
-            for j, col in enumerate(grid.columns):
-                v = values[i, j]
-                if v == 0:
-                    continue
-                ax.text(
-                    float(col),
-                    float(row),
-                    f"{v:.2f}",
-                    ha="center",
-                    va="center",
-                    fontsize=size,
-                    color="white" if v > 0.6 else "#222222",
-                )
+        _annotate_cells(ax, grid, values, 8.5 if n <= 4 else 7.0)
     line = np.array([0.5, n + 1.5])
     ax.plot(line, n + 1 - line, ls="--", color="#333333", lw=1.2, label="R + W = N + 1")
     if highlight is not None:
@@ -203,12 +220,7 @@ def plot_quorum_grid(
     ax.grid(False)
     ax.set_xlabel("W (write quorum)")
     ax.set_ylabel("R (read quorum)")
-    if legend == "below":
-        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.2), handlelength=2.0, borderaxespad=0.0)
-    elif legend == "right":
-        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), handlelength=2.0, borderaxespad=0.0)
-    elif legend is not None:
-        raise ValueError(f"legend must be 'below', 'right' or None, got {legend!r}")
+    _grid_legend(ax, legend)
     if colorbar:
         bar = ax.figure.colorbar(image, ax=ax, shrink=0.85, pad=0.02, ticks=[0.0, 0.5, 1.0])
         bar.set_label("P(stale read)")
