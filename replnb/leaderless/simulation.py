@@ -38,7 +38,7 @@ MAX_TIME = 100_000.0
 #: A run's work in units of one message to one replica (about 7 us each on the course
 #: machine, 20 us when it is busy): a run that would need more is refused, so that none
 #: takes more than about 5 s.
-MAX_WORK = 250_000.0
+MAX_WORK = 300_000.0
 #: Work units of one anti-entropy key compared (measured) and of one node's hint-interval check.
 _AE_KEY_WORK, _TICK_WORK = 1 / 10, 1 / 20
 
