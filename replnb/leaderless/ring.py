@@ -46,6 +46,12 @@ def level_size(level: str = "QUORUM", n: int = 3) -> int:
 
     ``ONE`` is 1, ``QUORUM`` a majority (``n // 2 + 1``) and ``ALL`` is ``n``.
 
+    Parameters
+    ----------
+    level : {"ONE", "QUORUM", "ALL"}, default "QUORUM"
+    n : int, default 3
+        Replicas, 1..26.
+
     Examples
     --------
     >>> [level_size(level, 5) for level in CONSISTENCY_LEVELS]

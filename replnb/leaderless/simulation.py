@@ -22,7 +22,7 @@ from ..records import OP_COLUMNS, Recorder, Run, frame
 from .cluster import Cluster
 from .ring import MAX_NODES, NODES, Stamp
 
-__all__ = ["MAX_DURATION", "MAX_RATE", "MAX_WORK", "LeaderlessRun", "simulate"]
+__all__ = ["MAX_DURATION", "MAX_RATE", "MAX_WORK", "SPECS", "LeaderlessRun", "simulate"]
 
 #: The longest a run's clients issue operations, its settle time and its timeout, in ms.
 MAX_DURATION = 10_000.0
