@@ -12,6 +12,9 @@ NOTEBOOK_FILES := $(sort $(wildcard notebooks/*.ipynb))
 # Every install takes its versions from this file (see `make lock`), so a new
 # upstream release cannot change what `make test` (and CI) runs.
 CONSTRAINTS := constraints.txt
+# The pins were resolved on Python 3.11 (their header says so); numpy and pandas
+# at those versions need it. On Python 3.10 the installs resolve afresh instead.
+PIN := $(shell $(PYTHON) -c 'import sys; print("-c $(CONSTRAINTS)" if sys.version_info >= (3, 11) else "")' 2>/dev/null)
 # `make lock` installs these on top of the extras (e.g. a requirement not yet in pyproject).
 LOCK_EXTRA ?=
 
@@ -33,11 +36,11 @@ $(PY):
 
 # Stamp files: a re-run skips pip unless pyproject.toml or the constraints changed.
 $(VENV)/.stamp-lab: pyproject.toml $(CONSTRAINTS) | $(PY)
-	$(PY) -m pip install -c $(CONSTRAINTS) -e '.[lab]'
+	$(PY) -m pip install $(PIN) -e '.[lab]'
 	touch $@
 
 $(VENV)/.stamp-test: pyproject.toml $(CONSTRAINTS) | $(PY)
-	$(PY) -m pip install -c $(CONSTRAINTS) -e '.[test,lab,bench]'
+	$(PY) -m pip install $(PIN) -e '.[test,lab,bench]'
 	touch $@
 
 # Resolve every extra afresh in a throwaway venv (pip's cache makes it quick)
