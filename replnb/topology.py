@@ -57,11 +57,13 @@ from .params import Choice, Flag, Int, Nodes, Real, Spec, check, checked, specs_
 from .records import Run
 
 __all__ = [
+    "CART_WEIGHT",
     "CAUSALITY_SEED",
     "DELIVERY",
     "KINDS",
     "MAX_WORK",
     "RUN_WORK",
+    "WRITE_WORK",
     "Topology",
     "Values",
     "build",
@@ -318,13 +320,16 @@ _KINDS = Nodes(KINDS)
 _SEEDS = Values(Int(0, 2**63 - 1))
 _LATENCY = Real(0, 10_000, unit="ms")
 
-#: The most work the runs of one sweep may expect together, in link-writes: for
-#: each run, its expected writes times (leaders + links), plus :data:`RUN_WORK`.
-#: A cart workload counts three times. Measured on this machine, the slowest
-#: sweeps within it take about 5 s (see :func:`sweep_work`).
-MAX_WORK = 500_000
-#: The fixed cost of one run, in link-writes.
-RUN_WORK = 50
+#: The most work the runs of one sweep may expect together, in the units of
+#: :func:`run_work` (one unit is about 6.5 µs of CPU on the course's machine):
+#: the slowest sweeps within it take about 5 s.
+MAX_WORK = 750_000
+#: The work of one write: this many units, plus one per leader and one per link.
+WRITE_WORK = 10
+#: The work of one run besides its writes (building it, its metrics).
+RUN_WORK = 400
+#: How many times a write of a cart workload counts (a union merge grows with the cart).
+CART_WEIGHT = 5
 _DEFAULTS = {
     name: p.default for name, p in inspect.signature(multi_leader.simulate).parameters.items()
 }
@@ -340,39 +345,40 @@ def _passed(params: Mapping[str, Any], taken: Iterable[str]) -> dict[str, Any]:
 
 
 def run_work(graph: nx.DiGraph, params: Mapping[str, Any]) -> float:
-    """The expected work of one run of :func:`replnb.multi_leader.simulate` on ``graph``, in link-writes.
+    """The expected work of one run of :func:`replnb.multi_leader.simulate` on ``graph``.
 
     The expected writes (a script's length, or ``write_rate * leaders *
-    duration``) times the leaders plus the links, plus :data:`RUN_WORK`;
-    three times that for a cart workload.
+    duration``) times :data:`WRITE_WORK` plus the leaders plus the links,
+    :data:`CART_WEIGHT` times that for a cart workload; plus :data:`RUN_WORK`.
+    ``params`` are the other arguments of the run (its defaults fill in).
 
     Examples
     --------
-    >>> run_work(build("circular", 4), {"duration": 1000.0})   # 80 writes x (4 + 4)
-    690.0
+    >>> run_work(build("circular", 4), {"duration": 1000.0})   # 80 writes x (10 + 4 + 4) + 400
+    1840.0
     """
     n = graph.number_of_nodes()
     values = {**_DEFAULTS, **params}
     ops = values["ops"]
     writes = len(ops) if ops is not None else values["write_rate"] * n * values["duration"] / 1000.0
-    weight = 3.0 if values["workload"] == "cart" else 1.0
-    return weight * (float(writes) * (n + graph.number_of_edges()) + RUN_WORK)
+    weight = CART_WEIGHT if values["workload"] == "cart" else 1
+    return float(writes) * weight * (WRITE_WORK + n + graph.number_of_edges()) + RUN_WORK
 
 
 def check_work(work: float) -> None:
-    """Refuse a sweep whose runs expect more than :data:`MAX_WORK` link-writes together.
+    """Refuse a sweep whose runs expect more than :data:`MAX_WORK` units of work together.
 
     Examples
     --------
-    >>> check_work(6e5)
+    >>> check_work(8e5)
     Traceback (most recent call last):
     ...
-    ValueError: the sweep's runs must expect at most 500,000 link-writes together (fewer ns, kinds or seeds, \
-or a shorter duration), got 600,000
+    ValueError: the work of the sweep's runs must be at most 750,000 units (fewer ns, kinds or seeds, \
+or a shorter duration), got 800,000
     """
     if work > MAX_WORK:
         raise ValueError(
-            f"the sweep's runs must expect at most {MAX_WORK:,} link-writes together "
+            f"the work of the sweep's runs must be at most {MAX_WORK:,} units "
             f"(fewer ns, kinds or seeds, or a shorter duration), got {work:,.0f}"
         )
 
@@ -498,7 +504,7 @@ def sweep(
     :func:`replnb.grid.sweep`; returns one row per topology and ``n`` with the
     means over seeds (``convergence_time`` is ``inf`` when a seed never
     converged) and :func:`expected_messages`. The runs together may expect
-    at most :data:`MAX_WORK` link-writes (:func:`run_work`).
+    at most :data:`MAX_WORK` units of work (:func:`run_work`).
 
     Examples
     --------
@@ -551,7 +557,7 @@ def failure_sweep(
         ``len(stranded(...)) / (n - 1)`` from the graph alone; it equals
         ``missing_writes`` whenever every live leader accepted a write.
 
-    The runs together may expect at most :data:`MAX_WORK` link-writes
+    The runs together may expect at most :data:`MAX_WORK` units of work
     (:func:`run_work`).
 
     Examples
@@ -640,7 +646,7 @@ def causality_sweep(
     means over seeds of ``out_of_order``, ``causal_delay_ms`` (the mean wait
     of a remote write in the causal buffer), ``max_wait_ms`` (the longest
     such wait in the run) and ``convergence_time``. The runs together may
-    expect at most :data:`MAX_WORK` link-writes (:func:`run_work`).
+    expect at most :data:`MAX_WORK` units of work (:func:`run_work`).
 
     Examples
     --------
