@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
@@ -53,7 +51,8 @@ from .multi_leader.graph import (
     regions,
     stranded,
 )
-from .params import Choice, Flag, Int, Nodes, Real, Spec, check, checked, specs_of
+from .multi_leader.setup import Topology
+from .params import Flag, Int, Nodes, Real, Values, check, checked, specs_of
 from .records import Run
 
 __all__ = [
@@ -251,67 +250,6 @@ def message_counts(run: Run) -> dict[tuple[str, str], int]:
 
 
 # -- the specs of the experiments ----------------------------------------------------------------
-
-
-class Topology(Choice):
-    """One of the topology names, or a :class:`networkx.DiGraph` (the simulator checks its shape).
-
-    Examples
-    --------
-    >>> Topology(KINDS).check("topology", "ring")
-    Traceback (most recent call last):
-    ...
-    ValueError: topology must be one of ['circular', 'star', 'all-to-all'] or a networkx.DiGraph, got 'ring'
-    """
-
-    def accept(self, value: Any, context: Mapping[str, Any]) -> tuple[bool, Any]:
-        if isinstance(value, nx.DiGraph):
-            return True, value
-        return super().accept(value, context)
-
-    def describe(self, context: Mapping[str, Any]) -> str:
-        return super().describe(context) + " or a networkx.DiGraph"
-
-
-@dataclass(frozen=True)
-class Values(Spec):
-    """A non-empty list of at most ``most`` values, each allowed by the spec ``item``.
-
-    Any iterable but a string or a mapping is accepted, and returned as a list
-    of the item spec's normalised values; with ``distinct``, no value twice.
-
-    Examples
-    --------
-    >>> Values(Int(2, 10)).check("ns", range(3, 6))
-    [3, 4, 5]
-    >>> Values(Int(2, 10)).check("ns", [3, 12])
-    Traceback (most recent call last):
-    ...
-    ValueError: ns must be a non-empty list of at most 1000 values, each an integer in 2..10, got [3, 12]
-    """
-
-    item: Spec
-    most: int = 1000
-    distinct: bool = False
-    none: bool = False
-
-    def accept(self, value: Any, context: Mapping[str, Any]) -> tuple[bool, Any]:
-        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-            return False, None
-        items = list(itertools.islice(value, self.most + 1))
-        if not 1 <= len(items) <= self.most:
-            return False, None
-        out = []
-        for item in items:
-            ok, normalised = self.item.accept(item, context)
-            if not ok:
-                return False, None
-            out.append(normalised)
-        return not self.distinct or len(set(out)) == len(out), out
-
-    def describe(self, context: Mapping[str, Any]) -> str:
-        distinct = "distinct " if self.distinct else ""
-        return f"a non-empty list of at most {self.most} {distinct}values, each {self.item.describe(context)}"
 
 
 _LEADERS = Int(2, multi_leader.MAX_LEADERS)
