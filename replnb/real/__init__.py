@@ -1,0 +1,1 @@
+"""Real database servers for the course: PostgreSQL and MariaDB on loopback."""
