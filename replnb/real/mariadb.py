@@ -58,9 +58,11 @@ class MariaServer:
         self.server, self.install = mariadb_binaries()
         self.process: ServerProcess | None = None
         self.pids: list[int] = []
+        self.tmpdir = workspace.root
 
     def install_db(self) -> None:
         """Create the data directory with ``mariadb-install-db``."""
+        self.tmpdir = self.workspace.mkdir(f"{self.name}-tmp")
         self.workspace.run(
             [
                 self.install,
@@ -69,6 +71,7 @@ class MariaServer:
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
                 "--skip-name-resolve",
+                f"--tmpdir={self.tmpdir}",
             ]
         )
 
@@ -81,6 +84,7 @@ class MariaServer:
             f"--datadir={self.datadir}",
             f"--port={self.port}",
             "--bind-address=127.0.0.1",
+            f"--tmpdir={self.tmpdir}",
             f"--socket={root / (self.name + '.sock')}",
             f"--pid-file={root / (self.name + '.pid')}",
             f"--server-id={self.server_id}",

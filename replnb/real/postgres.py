@@ -78,6 +78,7 @@ class PgServer:
         self.datadir = workspace.root / name
         self.bindir = postgres_bindir()
         self.process: ServerProcess | None = None
+        self.pids: list[int] = []
 
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
@@ -86,6 +87,7 @@ class PgServer:
         for key, value in settings.items():
             argv += ["-c", f"{key}={value}"]
         self.process = ServerProcess(self.workspace, self.name, argv)
+        self.pids.append(self.process.pid)
         wait_until(self._ready, _START_TIMEOUT, f"PostgreSQL {self.name} on port {self.port}")
 
     def _ready(self) -> bool:
@@ -363,7 +365,7 @@ class PgCluster:
 
     def pids(self) -> list[int]:
         """The process ids of every server started (running or not)."""
-        return [s.process.pid for s in self.servers() if s.process is not None]
+        return [pid for s in self.servers() for pid in s.pids]
 
     def close(self) -> None:
         """Stop every server and proxy, reap them and remove the directory."""

@@ -1,0 +1,180 @@
+"""Every real-server lesson of replnb.real, run against real PostgreSQL and MariaDB servers.
+
+Skipped with the reason when the server binaries (or a user to run them as)
+are missing, unless ``REPLNB_REQUIRE_SERVERS=1``: then that is a failure.
+The servers are started once per module where a lesson leaves them usable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from replnb.real import maria_scenarios, pg_scenarios
+from replnb.real.mariadb import MariaGroup
+from replnb.real.postgres import PgCluster
+from replnb.real.servers import missing
+
+pytestmark = pytest.mark.real
+
+MISSING = missing()
+REQUIRED = os.environ.get("REPLNB_REQUIRE_SERVERS") == "1"
+WORKSPACE_MARKS = ("/replnb-pg-", "/replnb-maria-")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _servers_available() -> None:
+    if MISSING is None:
+        return
+    if REQUIRED:
+        pytest.fail(f"REPLNB_REQUIRE_SERVERS=1 but real servers cannot run: {MISSING}")
+    pytest.skip(f"real database servers not available ({MISSING}); set REPLNB_REQUIRE_SERVERS=1 to fail")
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[PgCluster]:
+    with PgCluster(standbys=1) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def pair() -> Iterator[MariaGroup]:
+    with MariaGroup(servers=2) as group:
+        yield group
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _server_processes() -> list[str]:
+    """Command lines of running processes that use one of our temporary workspaces."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if any(mark in cmd for mark in WORKSPACE_MARKS):
+                found.append(cmd)
+    return found
+
+
+def test_async_failover_loses_exactly_the_rows_committed_while_cut_off() -> None:
+    result = pg_scenarios.async_failover(rows=20, before=5)
+    assert result["committed"] == 25
+    assert result["on_new_primary"] == 5
+    assert result["lost_rows"] == 20
+    assert result["lost_are_the_cut_rows"]
+    assert result["bytes_dropped_by_proxy"] > 0
+    assert result["wal_bytes_not_received"] > 0
+
+
+def test_sync_failover_loses_nothing() -> None:
+    result = pg_scenarios.sync_failover(rows=20, before=5)
+    assert result["committed"] == result["on_new_primary"] == 25
+    assert result["lost_rows"] == 0
+    assert result["wal_bytes_not_received"] == 0
+
+
+def test_sync_commit_blocks_while_the_standby_is_down(pg: PgCluster) -> None:
+    result = pg_scenarios.sync_commit_blocks(wait=0.5, cluster=pg)
+    assert result["blocked"]
+    assert result["wait_event"] == "SyncRep"
+    assert not result["visible_to_others_while_blocked"]
+    assert result["completed_after_standby_returned"]
+    assert result["error"] is None
+    assert result["visible_after"] == 1
+    assert result["commit_seconds"] >= 0.5
+
+
+def test_standby_read_is_stale_and_remote_apply_fixes_it(pg: PgCluster) -> None:
+    table = pg_scenarios.stale_read(reads=5, delay=0.05, cluster=pg).set_index("synchronous_commit")
+    assert table.loc["local", "stale_reads"] == 5
+    assert table.loc["remote_apply", "stale_reads"] == 0
+    assert table.loc["remote_apply", "commit_ms_mean"] >= 50
+
+
+def test_lag_follows_the_proxy_delay(pg: PgCluster) -> None:
+    table = pg_scenarios.replication_lag(delays=(0.0, 0.2), writes=3, cluster=pg)
+    assert list(table["proxy_delay_ms"]) == [0.0, 200.0]
+    lag = table["visible_lag_ms"].to_list()
+    assert lag[0] < 150
+    assert 195 <= lag[1] < 600
+    assert table["max_bytes_behind"].min() >= 0
+
+
+def test_master_master_diverges_after_concurrent_updates(pair: MariaGroup) -> None:
+    result = maria_scenarios.divergence(rows=3, group=pair)
+    assert result["diverged_rows"] == 3
+    assert result["each_has_the_others_value"]
+    assert (result["m1_value"], result["m2_value"]) == ("set on m2", "set on m1")
+    assert result["sql_errors"] == [0, 0]
+
+
+def test_duplicate_key_halts_replication(pair: MariaGroup) -> None:
+    result = maria_scenarios.duplicate_key_halt(group=pair)
+    assert result["halted"]
+    assert result["errno"] == 1062
+    assert list(result["status"]["Slave_SQL_Running"]) == ["No", "No"]
+    assert not result["later_write_reached_m2"]
+    assert result["later_write_after_repair"]
+    assert result["row_differs_after_repair"]
+    assert {s["Slave_SQL_Running"] for s in (m.slave_status() for m in pair.servers)} == {"Yes"}
+
+
+def test_auto_increment_offsets_avoid_the_conflict(pair: MariaGroup) -> None:
+    result = maria_scenarios.auto_increment(rows=4, group=pair)
+    assert result["rows_on_m1"] == result["rows_on_m2"] == 8
+    assert result["identical"]
+    assert result["sql_errors"] == [0, 0]
+    assert result["m1_ids"] == [1, 3, 5, 7]
+    assert result["m2_ids"] == [2, 4, 6, 8]
+
+
+def test_ring_is_cut_by_a_stopped_server() -> None:
+    table = maria_scenarios.ring_cut(stop="m2").set_index("written_at")
+    assert table.loc["m1", "reached_while_down"] == "m1"
+    assert table.loc["m3", "reached_while_down"] == "m1, m3"
+    assert set(table["reached_after_restart"]) == {"m1, m2, m3"}
+
+
+def test_a_failing_block_leaves_no_server_behind() -> None:
+    with pytest.raises(ZeroDivisionError), PgCluster(standbys=1) as cluster:
+        assert cluster.workspace is not None
+        pids, root = cluster.pids(), cluster.workspace.root
+        assert all(_alive(pid) for pid in pids)
+        _ = 1 / 0
+    assert not any(_alive(pid) for pid in pids)
+    assert not root.exists()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: pg_scenarios.async_failover(rows=True), "rows must be an integer in 1..1000, got True"),
+        (lambda: pg_scenarios.stale_read(delay=-1), "delay must be a number of seconds in 0..1, got -1"),
+        (lambda: pg_scenarios.replication_lag(delays="0.1"), "delays must be a sequence"),  # type: ignore[arg-type]
+        (lambda: maria_scenarios.ring_cut(stop="m4"), "stop must be one of"),
+        (lambda: MariaGroup(servers=4), "servers must be an integer in 2..3, got 4"),
+    ],
+)
+def test_bad_arguments_raise_value_error(call: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace(".", r"\.")):
+        call()  # type: ignore[operator]
+
+
+def test_no_server_process_is_left_behind(pg: PgCluster, pair: MariaGroup) -> None:
+    """Last in the module: only the two module fixtures' servers are still running."""
+    assert pg.workspace is not None and pair.workspace is not None
+    mine = (str(pg.workspace.root), str(pair.workspace.root))
+    others = [cmd for cmd in _server_processes() if not any(root in cmd for root in mine)]
+    assert others == []
