@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from replnb.real import maria_scenarios, pg_scenarios
+from replnb.real import lessons, maria_scenarios, pg_scenarios
 from replnb.real.mariadb import MariaGroup
 from replnb.real.postgres import PgCluster
 from replnb.real.servers import missing
@@ -25,8 +25,7 @@ REQUIRED = os.environ.get("REPLNB_REQUIRE_SERVERS") == "1"
 WORKSPACE_MARKS = ("/replnb-pg-", "/replnb-maria-")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _servers_available() -> None:
+def _require_servers() -> None:
     if MISSING is None:
         return
     if REQUIRED:
@@ -34,14 +33,22 @@ def _servers_available() -> None:
     pytest.skip(f"real database servers not available ({MISSING}); set REPLNB_REQUIRE_SERVERS=1 to fail")
 
 
+@pytest.fixture(autouse=True)
+def _servers_available(request: pytest.FixtureRequest) -> None:
+    if "without_servers" not in request.node.name:
+        _require_servers()
+
+
 @pytest.fixture(scope="module")
 def pg() -> Iterator[PgCluster]:
+    _require_servers()
     with PgCluster(standbys=1) as cluster:
         yield cluster
 
 
 @pytest.fixture(scope="module")
 def pair() -> Iterator[MariaGroup]:
+    _require_servers()
     with MariaGroup(servers=2) as group:
         yield group
 
@@ -178,3 +185,28 @@ def test_no_server_process_is_left_behind(pg: PgCluster, pair: MariaGroup) -> No
     mine = (str(pg.workspace.root), str(pair.workspace.root))
     others = [cmd for cmd in _server_processes() if not any(root in cmd for root in mine)]
     assert others == []
+
+
+def test_lessons_without_servers_say_how_to_get_them(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Runs everywhere: where servers are missing, notebook 06's cells show the simulator and a hint."""
+    monkeypatch.setattr(lessons, "missing", lambda: "PostgreSQL server binaries not found")
+    for table in (
+        lessons.failover(rows=20, before=5),
+        lessons.blocked_commit(wait=1.0),
+        lessons.stale_reads(reads=5, delay=0.1),
+        lessons.divergence(rows=3),
+        lessons.duplicate_key(),
+        lessons.auto_increment(rows=5),
+    ):
+        assert set(table["measured"]) == {lessons.NOT_RUN}
+        assert "apt install postgresql mariadb-server" in table.attrs["note"]
+    assert lessons.failover(rows=20, before=5)["simulated"].to_list() == [25, 20, 25, 0]
+    assert lessons.stale_reads(reads=5)["simulated"].to_list()[:2] == [5, 0]
+    assert lessons.divergence(rows=3).loc["rows that differ between the servers", "simulated"] == 0
+    ring = lessons.ring_cut(stop="m2")
+    assert ring.loc["m3", "simulated: reached while down"] == "m1, m3"
+    assert set(ring["measured: reached while down"]) == {lessons.NOT_RUN}
+    assert set(lessons.lag(delays=(0.1,), writes=2)["measured >= delay"]) == {lessons.NOT_RUN}
+    assert "sudo apt install postgresql mariadb-server" in capsys.readouterr().out

@@ -18,11 +18,15 @@ inspected with ``SHOW SLAVE STATUS`` (:meth:`MariaServer.slave_status`).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import os
+import shutil
 import signal
+import subprocess
+import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +40,36 @@ CREATE USER IF NOT EXISTS '{_USER}'@'127.0.0.1' IDENTIFIED BY '{_PASSWORD}';
 GRANT ALL PRIVILEGES ON *.* TO '{_USER}'@'127.0.0.1' WITH GRANT OPTION;
 """
 _START_TIMEOUT = 60.0
+_TEMPLATES: dict[str, Path] = {}
+_TEMPLATE_LOCK = threading.Lock()
+
+
+def _template(install: Path) -> Path:
+    """A data directory made once per process by ``mariadb-install-db``, copied for every server.
+
+    It lives in a temporary directory of its own (owned by the server user),
+    removed at interpreter exit.
+    """
+    with _TEMPLATE_LOCK:
+        if str(install) not in _TEMPLATES:
+            ws = Workspace.create("replnb-mariadb-template-")
+            atexit.register(shutil.rmtree, ws.root, True)
+            tmp = ws.mkdir("tmp")
+            datadir = ws.root / "data"
+            ws.run(
+                [
+                    install,
+                    "--no-defaults",
+                    f"--datadir={datadir}",
+                    "--auth-root-authentication-method=normal",
+                    "--skip-test-db",
+                    "--skip-name-resolve",
+                    f"--tmpdir={tmp}",
+                    "--innodb-log-file-size=4M",
+                ]
+            )
+            _TEMPLATES[str(install)] = datadir
+        return _TEMPLATES[str(install)]
 
 
 class MariaServer:
@@ -61,19 +95,21 @@ class MariaServer:
         self.tmpdir = workspace.root
 
     def install_db(self) -> None:
-        """Create the data directory with ``mariadb-install-db``."""
+        """Create the data directory: a copy of this process's ``mariadb-install-db`` template."""
         self.tmpdir = self.workspace.mkdir(f"{self.name}-tmp")
-        self.workspace.run(
-            [
-                self.install,
-                "--no-defaults",
-                f"--datadir={self.datadir}",
-                "--auth-root-authentication-method=normal",
-                "--skip-test-db",
-                "--skip-name-resolve",
-                f"--tmpdir={self.tmpdir}",
-            ]
-        )
+        template = _template(self.install)
+        subprocess.run(["cp", "-a", str(template), str(self.datadir)], check=True, timeout=120)
+        if os.geteuid() == 0:
+            subprocess.run(
+                [
+                    "chown",
+                    "-R",
+                    f"{self.workspace.user.pw_uid}:{self.workspace.user.pw_gid}",
+                    str(self.datadir),
+                ],
+                check=True,
+                timeout=120,
+            )
 
     def start(self) -> None:
         """Start (or restart) the server and wait until it accepts connections."""
@@ -95,6 +131,7 @@ class MariaServer:
             "--skip-name-resolve",
             f"--init-file={root / 'init.sql'}",
             "--innodb-buffer-pool-size=16M",
+            "--innodb-log-file-size=4M",
             "--innodb-flush-log-at-trx-commit=2",
             "--sync-binlog=0",
             "--performance-schema=OFF",
@@ -112,27 +149,36 @@ class MariaServer:
         import pymysql
 
         try:
-            self.query("SELECT 1")
+            with self.connect(retries=1) as conn, conn.cursor() as cur:
+                cur.execute("SELECT 1")
         except pymysql.err.OperationalError:
             return False
         return True
 
-    def connect(self, **session: int) -> Any:
+    def connect(self, retries: int = 3, **session: int) -> Any:
         """A new autocommit PyMySQL connection (dict rows); close it (use ``with``).
 
-        Keyword arguments set session variables, e.g. ``auto_increment_offset=2``.
+        A refused connect is retried ``retries - 1`` times. Keyword arguments
+        set session variables, e.g. ``auto_increment_offset=2``.
         """
         import pymysql
 
-        conn = pymysql.connect(
-            host="127.0.0.1",
-            port=self.port,
-            user=_USER,
-            password=_PASSWORD,
-            autocommit=True,
-            connect_timeout=5,
-            cursorclass=pymysql.cursors.DictCursor,
-        )
+        for attempt in range(retries):  # a refused connect sent nothing: safe to retry
+            try:
+                conn = pymysql.connect(
+                    host="127.0.0.1",
+                    port=self.port,
+                    user=_USER,
+                    password=_PASSWORD,
+                    autocommit=True,
+                    connect_timeout=10,
+                    cursorclass=pymysql.cursors.DictCursor,
+                )
+                break
+            except pymysql.err.OperationalError as exc:
+                if exc.args[0] != 2003 or attempt == retries - 1 or not self.running():
+                    raise
+                time.sleep(0.2)
         if session:
             with conn.cursor() as cur:
                 cur.execute("SET " + ", ".join(f"SESSION {k} = {int(v)}" for k, v in session.items()))
@@ -238,8 +284,8 @@ class MariaGroup:
         init.write_text(_INIT_SQL)
         init.chmod(0o644)
         self.servers = [MariaServer(ws, f"m{i}", server_id=i) for i in range(1, self.n + 1)]
-        with ThreadPoolExecutor(self.n) as pool:
-            list(pool.map(MariaServer.install_db, self.servers))
+        for server in self.servers:
+            server.install_db()
         for server in self.servers:
             server.start()
         for i, server in enumerate(self.servers):
@@ -270,6 +316,9 @@ class MariaGroup:
 
     def close(self) -> None:
         """Shut every server down, reap them and remove the directory."""
+        for server in self.servers:  # all at once, then wait for each
+            if server.process is not None:
+                server.process.send(signal.SIGTERM)
         for server in self.servers:
             with contextlib.suppress(Exception):
                 server.stop()

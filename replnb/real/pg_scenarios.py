@@ -46,6 +46,9 @@ def _fresh_table(cluster: PgCluster, table: str, columns: str = "id int PRIMARY 
     assert cluster.primary is not None
     cluster.primary.query(f"DROP TABLE IF EXISTS {table}")
     cluster.primary.query(f"CREATE TABLE {table} ({columns})")
+    for standby in cluster.standbys:
+        if standby.running() and not cluster.proxy(standby.name).paused:
+            cluster.wait_caught_up(standby.name)
 
 
 def _insert_rows(cluster: PgCluster, table: str, ids: range, note: str, level: str = "on") -> list[float]:
@@ -307,8 +310,8 @@ def _visible_lag(cluster: PgCluster, key: int) -> tuple[float, float | None, int
     """Insert one row; (ms until the standby shows it, replay_lag ms, bytes behind just after commit)."""
     assert cluster.primary is not None
     with cluster.primary.connect() as w, cluster.standby().connect() as r:
-        w.execute("INSERT INTO ticks VALUES (%s, 'tick')", (key,))
         t0 = time.perf_counter()
+        w.execute("INSERT INTO ticks VALUES (%s, 'tick')", (key,))
         behind = cluster.replication()[0]["replay_behind_bytes"] or 0
         wait_until(
             lambda: r.execute("SELECT 1 FROM ticks WHERE id = %s", (key,)).fetchone(), 30.0, "the tick"
@@ -336,8 +339,9 @@ def replication_lag(
     -------
     pandas.DataFrame
         One row per delay: ``proxy_delay_ms``, ``writes``, ``visible_lag_ms``
-        (mean time until the standby shows a committed row, measured by
-        polling it), ``replay_lag_ms`` (``pg_stat_replication``, mean) and
+        (mean time from sending the commit until the standby shows the row,
+        measured by polling it, so never less than the delay),
+        ``replay_lag_ms`` (``pg_stat_replication``, mean) and
         ``max_bytes_behind`` (``pg_wal_lsn_diff`` right after a commit).
     """
     delays = seconds_list("delays", delays, 0, 2)

@@ -168,9 +168,18 @@ def missing() -> str | None:
         postgres_bindir()
         mariadb_binaries()
         server_user()
+        _clients()
     except ServersUnavailable as exc:
         return str(exc)
     return None
+
+
+def _clients() -> None:
+    import importlib.util
+
+    absent = [name for name in ("psycopg", "pymysql") if importlib.util.find_spec(name) is None]
+    if absent:
+        raise ServersUnavailable(f"client libraries {absent} missing: pip install 'psycopg[binary]' PyMySQL")
 
 
 def free_port() -> int:
