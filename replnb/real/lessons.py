@@ -217,10 +217,12 @@ def blocked_commit(wait: float = 1.0) -> pd.DataFrame:
         ),
         "commit time": (ms(end), ms(None if real is None else real["commit_seconds"] * 1000)),
     }
-    frame = _table(table, real is not None)
-    if real is not None:
-        frame.attrs["wait_event"] = real["wait_event"]
-    return frame
+    table["wait event of the waiting backend"] = ("not modelled", _get(real, "wait_event"))
+    table["its row visible to other sessions meanwhile"] = (
+        "not modelled",
+        _get(real, "visible_to_others_while_blocked"),
+    )
+    return _table(table, real is not None)
 
 
 def _sim_reads(mode: str, reads: int, delay_ms: float) -> tuple[int, float]:
@@ -364,7 +366,7 @@ def divergence(rows: int = 3) -> pd.DataFrame:
     run = _paused_run([(n, k, f"set on {SIM_NAMES[n]}") for k in keys for n in "AB"], initial=keys)
     table = {
         "rows updated on both": (rows, _get(real, "rows_updated_on_both")),
-        "conflicts detected (simulator) / reported (SQL errors)": (
+        "conflicts noticed": (
             int(run.metrics["conflicts"]),
             _errors(real),
         ),
@@ -435,7 +437,7 @@ def auto_increment(rows: int = 5) -> pd.DataFrame:
             f"{int(state.loc['A'].notna().sum())} / {int(state.loc['B'].notna().sum())}",
             None if real is None else f"{real['rows_on_m1']} / {real['rows_on_m2']}",
         ),
-        "conflicts detected (simulator) / reported (SQL errors)": (
+        "conflicts noticed": (
             int(run.metrics["conflicts"]),
             _errors(real),
         ),
