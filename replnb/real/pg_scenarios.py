@@ -193,6 +193,22 @@ def _commit_in_thread(cluster: PgCluster, result: dict[str, Any]) -> threading.T
     return thread
 
 
+def _wait_event(cluster: PgCluster, result: dict[str, Any], thread: threading.Thread) -> str | None:
+    """The wait event of the committing backend, once it waits for the standby (at most 10 s)."""
+    assert cluster.primary is not None
+    primary = cluster.primary
+
+    def event() -> str | None:
+        if "pid" not in result:
+            return None
+        found = primary.scalar("SELECT wait_event FROM pg_stat_activity WHERE pid = %s", (result["pid"],))
+        return None if found is None else str(found)
+
+    with contextlib.suppress(TimeoutError):
+        wait_until(lambda: not thread.is_alive() or event() == "SyncRep", 10.0, "the commit to wait")
+    return event()
+
+
 def sync_commit_blocks(wait: float = 1.0, cluster: PgCluster | None = None) -> dict[str, Any]:
     """A commit with a synchronous standby down waits; it completes when the standby returns.
 
@@ -223,10 +239,8 @@ def sync_commit_blocks(wait: float = 1.0, cluster: PgCluster | None = None) -> d
         result: dict[str, Any] = {}
         thread = _commit_in_thread(c, result)
         thread.join(wait)
+        event = _wait_event(c, result, thread)
         blocked = thread.is_alive()
-        event = c.primary.scalar(
-            "SELECT wait_event FROM pg_stat_activity WHERE pid = %s", (result.get("pid"),)
-        )
         seen = c.primary.scalar("SELECT count(*) FROM payments")
         c.standby().start()
         thread.join(60.0)
