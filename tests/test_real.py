@@ -8,6 +8,8 @@ The servers are started once per module where a lesson leaves them usable.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pytest
 from replnb.real import lessons, maria_scenarios, pg_scenarios
 from replnb.real.mariadb import MariaGroup
 from replnb.real.postgres import PgCluster
-from replnb.real.servers import missing
+from replnb.real.servers import missing, reap_orphans, wait_until
 
 pytestmark = pytest.mark.real
 
@@ -54,11 +56,12 @@ def pair() -> Iterator[MariaGroup]:
 
 
 def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped by its new parent, does not)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
         return False
-    return True
+    return "\nState:\tZ" not in status
 
 
 def _server_processes() -> list[str]:
@@ -210,3 +213,38 @@ def test_lessons_without_servers_say_how_to_get_them(
     assert set(ring["measured: reached while down"]) == {lessons.NOT_RUN}
     assert set(lessons.lag(delays=(0.1,), writes=2)["measured >= delay"]) == {lessons.NOT_RUN}
     assert "sudo apt install postgresql mariadb-server" in capsys.readouterr().out
+
+
+ORPHAN_SCRIPT = """
+import sys, time
+from replnb.real.postgres import PgServer, postgres_bindir
+from replnb.real.servers import Workspace, free_port
+ws = Workspace.create("replnb-pg-")
+server = PgServer(ws, "primary", free_port())
+ws.run([postgres_bindir() / "initdb", "-D", server.datadir, "-U", "replnb", "--auth=trust", "--no-sync"])
+server.start()
+print(server.process.pid, ws.root, flush=True)
+time.sleep(600)
+"""
+
+
+def test_servers_of_a_killed_process_are_reaped_next_time() -> None:
+    """A process killed with SIGKILL (say, a notebook kernel) cannot clean up; the next workspace does."""
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(
+            [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]
+        ),
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", ORPHAN_SCRIPT], stdout=subprocess.PIPE, text=True, env=env
+    ) as proc:
+        assert proc.stdout is not None
+        pid_text, root_text = proc.stdout.readline().split()
+        proc.kill()
+        proc.wait(30)
+    pid, root = int(pid_text), Path(root_text)
+    assert _alive(pid) and root.exists()
+    assert pid in reap_orphans("replnb-pg-")
+    wait_until(lambda: not _alive(pid), 30.0, "the orphaned server to die")
+    assert not root.exists()

@@ -24,7 +24,6 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -45,37 +44,16 @@ _TEMPLATES: dict[str, Path] = {}
 _TEMPLATE_LOCK = threading.Lock()
 
 
-_TEMPLATE_PREFIX = "replnb-mariadb-template-"
-
-
-def _remove_orphan_templates() -> None:
-    for path in Path(tempfile.gettempdir()).glob(f"{_TEMPLATE_PREFIX}*-*"):
-        pid = path.name[len(_TEMPLATE_PREFIX) :].split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's live process
-        return True
-    return True
-
-
 def _template(install: Path) -> Path:
     """A data directory made once per process by ``mariadb-install-db``, copied for every server.
 
     It lives in a temporary directory of its own (owned by the server user),
-    removed at interpreter exit; the directory name carries the process id, so
-    that templates of processes that were killed are removed the next time.
+    removed at interpreter exit (or, if this process is killed, by the next
+    :meth:`~replnb.real.servers.Workspace.create` of that name).
     """
     with _TEMPLATE_LOCK:
         if str(install) not in _TEMPLATES:
-            _remove_orphan_templates()
-            ws = Workspace.create(f"{_TEMPLATE_PREFIX}{os.getpid()}-")
+            ws = Workspace.create("replnb-mariadb-template-")
             atexit.register(shutil.rmtree, ws.root, True)
             tmp = ws.mkdir("tmp")
             datadir = ws.root / "data"

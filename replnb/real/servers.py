@@ -44,6 +44,7 @@ __all__ = [
     "mariadb_binaries",
     "missing",
     "postgres_bindir",
+    "reap_orphans",
     "server_user",
     "wait_until",
 ]
@@ -218,6 +219,48 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, interval: fl
         time.sleep(interval)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _server_pids(root: Path) -> list[int]:
+    """Server processes started in ``root`` (from their pid files) that still run there."""
+    pids = []
+    for pidfile in [*root.glob("*/postmaster.pid"), *root.glob("*.pid")]:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pid = int(pidfile.read_text().split()[0])
+            if str(root) in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+                pids.append(pid)
+    return pids
+
+
+def reap_orphans(prefix: str) -> list[int]:
+    """Kill the servers of workspaces ``prefix<pid>-*`` whose process is gone; remove them.
+
+    Returns
+    -------
+    list of int
+        The server process ids that were killed.
+    """
+    killed = []
+    for root in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
+        owner = root.name[len(prefix) :].split("-")[0]
+        if not owner.isdigit() or _pid_alive(int(owner)):
+            continue
+        for pid in _server_pids(root):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+        shutil.rmtree(root, ignore_errors=True)
+    return killed
+
+
 @dataclass
 class Workspace:
     """A temporary directory owned by the server user; removed by :meth:`close`."""
@@ -227,9 +270,15 @@ class Workspace:
 
     @classmethod
     def create(cls, prefix: str = "replnb-") -> Workspace:
-        """Make the directory (mode 0700, owned by :func:`server_user`)."""
+        """Make the directory (mode 0700, owned by :func:`server_user`).
+
+        Its name carries this process's id. Workspaces of processes that died
+        without cleaning up (a killed notebook kernel) are reaped first: their
+        servers are killed and their directories removed.
+        """
         user = server_user()
-        root = Path(tempfile.mkdtemp(prefix=prefix))
+        reap_orphans(prefix)
+        root = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
         os.chown(root, user.pw_uid, user.pw_gid)
         return cls(root, user)
 
