@@ -158,10 +158,15 @@ def test_ring_is_cut_by_a_stopped_server() -> None:
 
 
 def test_a_failing_block_leaves_no_server_behind() -> None:
-    with pytest.raises(ZeroDivisionError), PgCluster(standbys=1) as cluster:
+    """A primary with two standbys, and an exception inside the block."""
+    with pytest.raises(ZeroDivisionError), PgCluster(standbys=2) as cluster:
         assert cluster.workspace is not None
         pids, root = cluster.pids(), cluster.workspace.root
-        assert all(_alive(pid) for pid in pids)
+        assert len(pids) == 3 and all(_alive(pid) for pid in pids)
+        assert [(r["standby"], r["state"]) for r in cluster.replication()] == [
+            ("s1", "streaming"),
+            ("s2", "streaming"),
+        ]
         _ = 1 / 0
     assert not any(_alive(pid) for pid in pids)
     assert not root.exists()
