@@ -22,7 +22,9 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from .. import multi_leader, single_leader, topology
-from ._checks import integer, seconds, seconds_list
+from ..params import Choice, Int, Real, Values, checked
+from . import maria_scenarios as maria
+from . import pg_scenarios as pg
 from .servers import INSTALL_HINT, ServersUnavailable, missing
 
 __all__ = [
@@ -137,6 +139,7 @@ def _sim_failover(mode: str, rows: int, before: int) -> dict[str, int]:
     return {k: int(run.metrics[k]) for k in ("writes_acked", "lost_writes", "acked_missing")}
 
 
+@checked(rows=Int(1, 100), before=Int(0, 100))
 def failover(rows: int = 20, before: int = 5) -> pd.DataFrame:
     """Leader crash and promotion, asynchronous (standby cut off) and synchronous, simulated and real.
 
@@ -156,8 +159,6 @@ def failover(rows: int = 20, before: int = 5) -> pd.DataFrame:
     pandas.DataFrame
         Rows ``async: committed``, ``async: lost``, ``sync: committed``, ``sync: lost``.
     """
-    rows, before = integer("rows", rows, 1, 100), integer("before", before, 0, 100)
-    from . import pg_scenarios as pg
 
     real = _real(
         lambda: (pg.async_failover(rows=rows, before=before), pg.sync_failover(rows=rows, before=before))
@@ -173,6 +174,7 @@ def failover(rows: int = 20, before: int = 5) -> pd.DataFrame:
     return _table(table, real is not None)
 
 
+@checked(wait=Real(0.1, 10, unit="s"))
 def blocked_commit(wait: float = 1.0) -> pd.DataFrame:
     """A commit while the synchronous standby is unreachable: it waits, simulated and real.
 
@@ -191,8 +193,6 @@ def blocked_commit(wait: float = 1.0) -> pd.DataFrame:
         Whether the commit was acknowledged while the standby was away and
         after it came back, and the commit's duration.
     """
-    wait = seconds("wait", wait, 0.1, 10)
-    from . import pg_scenarios as pg
 
     real = _real(lambda: pg.sync_commit_blocks(wait=wait))
     script = [dict(time=0, client="c1", kind="write", key="x", value=1)]
@@ -244,6 +244,7 @@ def _sim_reads(mode: str, reads: int, delay_ms: float) -> tuple[int, float]:
     return int(run.metrics["stale_reads"]), float(run.metrics["write_latency_p50_ms"])
 
 
+@checked(reads=Int(1, 50), delay=Real(0.01, 1, unit="s"))
 def stale_reads(reads: int = 5, delay: float = 0.1) -> pd.DataFrame:
     """Read the standby right after each commit: ``local`` (async) versus ``remote_apply`` (sync).
 
@@ -263,8 +264,6 @@ def stale_reads(reads: int = 5, delay: float = 0.1) -> pd.DataFrame:
     pandas.DataFrame
         Stale reads per level and the mean commit time.
     """
-    reads, delay = integer("reads", reads, 1, 50), seconds("delay", delay, 0.01, 1)
-    from . import pg_scenarios as pg
 
     real = _real(lambda: pg.stale_read(reads=reads, delay=delay).set_index("synchronous_commit"))
 
@@ -281,6 +280,7 @@ def stale_reads(reads: int = 5, delay: float = 0.1) -> pd.DataFrame:
     return _table(table, real is not None)
 
 
+@checked(delays=Values(Real(0.01, 2, unit="s")), writes=Int(1, 50))
 def lag(delays: Sequence[float] = (0.05, 0.1, 0.3), writes: int = 5) -> pd.DataFrame:
     """Replication lag of an asynchronous standby against the proxy's delay, simulated and real.
 
@@ -298,8 +298,6 @@ def lag(delays: Sequence[float] = (0.05, 0.1, 0.3), writes: int = 5) -> pd.DataF
         the standby shows a row, ``pg_stat_replication.replay_lag``, and
         whether the measured lag is at least the delay.
     """
-    delays, writes = seconds_list("delays", delays, 0.01, 2), integer("writes", writes, 1, 50)
-    from . import pg_scenarios as pg
 
     real = _real(lambda: pg.replication_lag(delays=delays, writes=writes))
     out = []
@@ -341,6 +339,7 @@ def _sim_diverged(run: Any) -> int:
     return int(sum(state[c].nunique(dropna=False) > 1 for c in state.columns))
 
 
+@checked(rows=Int(1, 20))
 def divergence(rows: int = 3) -> pd.DataFrame:
     """Both servers update the same rows while replication is paused: simulated (LWW) and MariaDB.
 
@@ -358,8 +357,6 @@ def divergence(rows: int = 3) -> pd.DataFrame:
     pandas.DataFrame
         Conflicts detected, diverged rows and replication errors.
     """
-    rows = integer("rows", rows, 1, 20)
-    from . import maria_scenarios as maria
 
     real = _real(lambda: maria.divergence(rows=rows))
     keys = [f"r{i}" for i in range(1, rows + 1)]
@@ -388,7 +385,6 @@ def duplicate_key() -> pd.DataFrame:
         Whether replication stopped, the error number, and whether a later
         write still reached the other server.
     """
-    from . import maria_scenarios as maria
 
     real = _real(maria.duplicate_key_halt)
     run = _paused_run([("A", "id1", "inserted on m1"), ("B", "id1", "inserted on m2")])
@@ -405,6 +401,7 @@ def duplicate_key() -> pd.DataFrame:
     return _table(table, real is not None)
 
 
+@checked(rows=Int(1, 20))
 def auto_increment(rows: int = 5) -> pd.DataFrame:
     """Inserts on both servers while paused, with disjoint ids: no conflict, simulated and real.
 
@@ -422,8 +419,6 @@ def auto_increment(rows: int = 5) -> pd.DataFrame:
     pandas.DataFrame
         Rows on each server afterwards, conflicts and replication errors.
     """
-    rows = integer("rows", rows, 1, 20)
-    from . import maria_scenarios as maria
 
     real = _real(lambda: maria.auto_increment(rows=rows))
     writes = [
@@ -445,6 +440,7 @@ def auto_increment(rows: int = 5) -> pd.DataFrame:
     return _table(table, real is not None)
 
 
+@checked(stop=Choice(("m1", "m2", "m3")))
 def ring_cut(stop: str = "m2") -> pd.DataFrame:
     """Stop one server of the ring m1 → m2 → m3 → m1 and write at the others: simulated and real.
 
@@ -464,9 +460,6 @@ def ring_cut(stop: str = "m2") -> pd.DataFrame:
         after it was back, in the simulator and on the real servers.
     """
     real_names = {v: k for k, v in SIM_NAMES.items()}
-    if stop not in real_names:
-        raise ValueError(f"stop must be one of 'm1', 'm2', 'm3', got {stop!r}")
-    from . import maria_scenarios as maria
 
     real = _real(lambda: maria.ring_cut(stop=stop).set_index("written_at"))
     graph, down = topology.build("circular", 3), real_names[stop]

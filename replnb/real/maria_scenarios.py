@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._checks import integer, seconds
+from ..params import Choice, Int, Real, checked
 from .mariadb import MariaGroup, MariaServer
 from .servers import wait_until
 
@@ -74,6 +74,7 @@ def _sql_state(server: MariaServer) -> dict[str, Any]:
     }
 
 
+@checked(rows=Int(1, 1000))
 def divergence(rows: int = 3, group: MariaGroup | None = None) -> dict[str, Any]:
     """Update the same rows on both servers while replication is paused: they swap values for good.
 
@@ -101,7 +102,6 @@ def divergence(rows: int = 3, group: MariaGroup | None = None) -> dict[str, Any]
     ...
     ValueError: rows must be an integer in 1..1000, got 0
     """
-    rows = integer("rows", rows, 1, 1000)
     db = "lesson_divergence"
     with _group(group, 2) as g:
         m1, m2 = g.servers
@@ -130,6 +130,7 @@ def _wait_sql_stopped(server: MariaServer, timeout: float) -> None:
     )
 
 
+@checked(timeout=Real(1, 120, unit="s"))
 def duplicate_key_halt(timeout: float = 20.0, group: MariaGroup | None = None) -> dict[str, Any]:
     """Insert one primary key on both servers while paused: replication halts with error 1062.
 
@@ -152,7 +153,6 @@ def duplicate_key_halt(timeout: float = 20.0, group: MariaGroup | None = None) -
         ``halted``, ``errno``, ``later_write_reached_m2`` (during the halt),
         ``later_write_after_repair`` and ``row_differs_after_repair``.
     """
-    timeout = seconds("timeout", timeout, 1, 120)
     db = "lesson_dupkey"
     with _group(group, 2) as g:
         m1, m2 = g.servers
@@ -182,6 +182,7 @@ def duplicate_key_halt(timeout: float = 20.0, group: MariaGroup | None = None) -
     }
 
 
+@checked(rows=Int(1, 1000))
 def auto_increment(rows: int = 5, group: MariaGroup | None = None) -> dict[str, Any]:
     """Give each server its own ids (increment 2, offsets 1 and 2): paused inserts merge cleanly.
 
@@ -198,7 +199,6 @@ def auto_increment(rows: int = 5, group: MariaGroup | None = None) -> dict[str, 
         ``rows_inserted`` (both servers together), ``rows_on_m1``,
         ``rows_on_m2``, ``identical``, ``sql_errors``, ``m1_ids`` (odd) and ``m2_ids`` (even).
     """
-    rows = integer("rows", rows, 1, 1000)
     db = "lesson_autoinc"
     with _group(group, 2) as g:
         m1, m2 = g.servers
@@ -231,6 +231,7 @@ def _holders(group: MariaGroup, db: str, key: int) -> str:
     return ", ".join(have)
 
 
+@checked(stop=Choice(("m1", "m2", "m3")))
 def ring_cut(stop: str = "m2", group: MariaGroup | None = None) -> pd.DataFrame:
     """Stop one server of a three-server ring and write at every other one.
 
@@ -251,8 +252,6 @@ def ring_cut(stop: str = "m2", group: MariaGroup | None = None) -> pd.DataFrame:
         One row per write: ``written_at``, ``reached_while_down`` and
         ``reached_after_restart`` (server names).
     """
-    if stop not in ("m1", "m2", "m3"):
-        raise ValueError(f"stop must be one of 'm1', 'm2', 'm3', got {stop!r}")
     db = "lesson_ring"
     with _group(group, 3) as g:
         _fresh_db(g, db)

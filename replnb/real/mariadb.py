@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..params import Int, checked
 from .servers import ServerProcess, Workspace, free_port, mariadb_binaries, wait_until
 
 __all__ = ["MariaGroup", "MariaServer"]
@@ -258,9 +259,8 @@ class MariaGroup:
     ValueError: servers must be an integer in 2..3, got True
     """
 
+    @checked(servers=Int(2, 3))
     def __init__(self, servers: int = 2) -> None:
-        if isinstance(servers, bool) or not isinstance(servers, int) or not 2 <= servers <= 3:
-            raise ValueError(f"servers must be an integer in 2..3, got {servers!r}")
         self.n = servers
         self.workspace: Workspace | None = None
         self.servers: list[MariaServer] = []

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._checks import integer, seconds, seconds_list
+from ..params import Int, Real, Values, checked
 from .postgres import PgCluster, lsn_bytes
 from .servers import wait_until
 
@@ -86,6 +86,7 @@ def _crash_and_promote(cluster: PgCluster) -> dict[str, Any]:
     }
 
 
+@checked(rows=Int(1, 1000), before=Int(0, 1000))
 def async_failover(rows: int = 20, before: int = 5) -> dict[str, Any]:
     """Fail over an asynchronous standby that was cut off: the rows committed meanwhile are lost.
 
@@ -115,7 +116,6 @@ def async_failover(rows: int = 20, before: int = 5) -> dict[str, Any]:
     ...
     ValueError: rows must be an integer in 1..1000, got True
     """
-    rows, before = integer("rows", rows, 1, 1000), integer("before", before, 0, 1000)
     with PgCluster(standbys=1) as cluster:
         _fresh_table(cluster, "orders")
         _insert_rows(cluster, "orders", range(1, before + 1), "before the cut")
@@ -138,6 +138,7 @@ def async_failover(rows: int = 20, before: int = 5) -> dict[str, Any]:
     }
 
 
+@checked(rows=Int(1, 1000), before=Int(0, 1000), delay=Real(0, 1, unit="s"))
 def sync_failover(rows: int = 20, before: int = 5, delay: float = 0.01) -> dict[str, Any]:
     """Fail over a synchronous standby (``synchronous_standby_names = 's1'``): nothing is lost.
 
@@ -158,8 +159,6 @@ def sync_failover(rows: int = 20, before: int = 5, delay: float = 0.01) -> dict[
     dict
         As :func:`async_failover`, plus ``commit_ms_mean``.
     """
-    rows, before = integer("rows", rows, 1, 1000), integer("before", before, 0, 1000)
-    delay = seconds("delay", delay, 0, 1)
     with PgCluster(standbys=1, delay=delay, sync=True) as cluster:
         _fresh_table(cluster, "orders")
         times = _insert_rows(cluster, "orders", range(1, before + rows + 1), "synchronous")
@@ -209,6 +208,7 @@ def _wait_event(cluster: PgCluster, result: dict[str, Any], thread: threading.Th
     return event()
 
 
+@checked(wait=Real(0.1, 30, unit="s"))
 def sync_commit_blocks(wait: float = 1.0, cluster: PgCluster | None = None) -> dict[str, Any]:
     """A commit with a synchronous standby down waits; it completes when the standby returns.
 
@@ -231,7 +231,6 @@ def sync_commit_blocks(wait: float = 1.0, cluster: PgCluster | None = None) -> d
         ``visible_to_others_while_blocked``, ``completed_after_standby_returned``,
         ``visible_after`` and ``commit_seconds``.
     """
-    wait = seconds("wait", wait, 0.1, 30)
     with _cluster(cluster, sync=True) as c:
         assert c.primary is not None
         _fresh_table(c, "payments")
@@ -275,6 +274,7 @@ def _write_then_read(cluster: PgCluster, level: str, value: int, pause: bool) ->
     return (row is None or int(row[0]) != value), commit_ms
 
 
+@checked(reads=Int(1, 100), delay=Real(0, 1, unit="s"))
 def stale_read(reads: int = 5, delay: float = 0.1, cluster: PgCluster | None = None) -> pd.DataFrame:
     """Read from the hot standby right after each commit: stale with ``local``, fresh with ``remote_apply``.
 
@@ -299,7 +299,6 @@ def stale_read(reads: int = 5, delay: float = 0.1, cluster: PgCluster | None = N
     pandas.DataFrame
         One row per level: ``synchronous_commit``, ``reads``, ``stale_reads``, ``commit_ms_mean``.
     """
-    reads, delay = integer("reads", reads, 1, 100), seconds("delay", delay, 0, 1)
     rows: list[dict[str, Any]] = []
     with _cluster(cluster, sync=True, delay=delay) as c:
         assert c.primary is not None
@@ -335,6 +334,7 @@ def _visible_lag(cluster: PgCluster, key: int) -> tuple[float, float | None, int
     return lag, replay, int(behind)
 
 
+@checked(delays=Values(Real(0, 2, unit="s")), writes=Int(1, 50))
 def replication_lag(
     delays: Sequence[float] = (0.0, 0.1, 0.3), writes: int = 5, cluster: PgCluster | None = None
 ) -> pd.DataFrame:
@@ -358,8 +358,6 @@ def replication_lag(
         ``replay_lag_ms`` (``pg_stat_replication``, mean) and
         ``max_bytes_behind`` (``pg_wal_lsn_diff`` right after a commit).
     """
-    delays = seconds_list("delays", delays, 0, 2)
-    writes = integer("writes", writes, 1, 50)
     out = []
     with _cluster(cluster, sync=False) as c:
         _fresh_table(c, "ticks")
