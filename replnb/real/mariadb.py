@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..params import Int, checked
-from .servers import ServerProcess, Workspace, free_port, mariadb_binaries, wait_until
+from .servers import ServerGroup, ServerProcess, Workspace, free_port, mariadb_binaries, wait_until
 
 __all__ = ["MariaGroup", "MariaServer"]
 
@@ -243,7 +243,7 @@ class MariaServer:
             self.process.stop(signal.SIGTERM, timeout=30.0)
 
 
-class MariaGroup:
+class MariaGroup(ServerGroup):
     """``servers`` MariaDB servers replicating in a ring (two: master-master).
 
     Parameters
@@ -265,19 +265,6 @@ class MariaGroup:
         self.workspace: Workspace | None = None
         self.servers: list[MariaServer] = []
         self.setup_seconds = 0.0
-
-    def __enter__(self) -> MariaGroup:
-        t0 = time.monotonic()
-        try:
-            self._start()
-        except BaseException:
-            self.close()
-            raise
-        self.setup_seconds = time.monotonic() - t0
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _start(self) -> None:
         self.workspace = ws = Workspace.create("replnb-maria-")

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .proxy import DelayProxy
-from .servers import ServerProcess, Workspace, free_port, postgres_bindir, wait_until
+from .servers import ServerGroup, ServerProcess, Workspace, free_port, postgres_bindir, wait_until
 
 __all__ = ["SYNC_LEVELS", "PgCluster", "PgServer", "lsn_bytes"]
 
@@ -175,7 +175,7 @@ class PgServer:
         return bool(self.scalar("SELECT pg_is_in_recovery()"))
 
 
-class PgCluster:
+class PgCluster(ServerGroup):
     """A primary and ``standbys`` streaming standbys, each behind a :class:`DelayProxy`.
 
     Parameters
@@ -204,19 +204,6 @@ class PgCluster:
         self.standbys: list[PgServer] = []
         self.proxies: list[DelayProxy] = []
         self.setup_seconds = 0.0
-
-    def __enter__(self) -> PgCluster:
-        t0 = time.monotonic()
-        try:
-            self._start()
-        except BaseException:
-            self.close()
-            raise
-        self.setup_seconds = time.monotonic() - t0
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _start(self) -> None:
         self.workspace = ws = Workspace.create("replnb-pg-")

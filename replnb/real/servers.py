@@ -33,10 +33,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 __all__ = [
     "INSTALL_HINT",
+    "ServerGroup",
     "ServerProcess",
     "ServersUnavailable",
     "Workspace",
@@ -379,6 +380,39 @@ class ServerProcess:
         """Ask the server to stop with ``sig`` and wait for it."""
         self.send(sig)
         return self.wait(timeout)
+
+
+_G = TypeVar("_G", bound="ServerGroup")
+
+
+class ServerGroup:
+    """A context manager that starts a group of servers and always closes them.
+
+    Subclasses define ``_start`` (start every server; on any failure the
+    group is closed before the error propagates) and ``close`` (stop what is
+    running; safe to call twice). ``setup_seconds`` is how long the start took.
+    """
+
+    setup_seconds = 0.0
+
+    def _start(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _G) -> _G:
+        t0 = time.monotonic()
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+        self.setup_seconds = time.monotonic() - t0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @atexit.register
