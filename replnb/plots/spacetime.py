@@ -34,6 +34,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
+from ..check import CheckResult
 from ..records import Run
 from .style import COLORS, new_axes, styled
 
@@ -49,6 +50,7 @@ __all__ = [
     "draw_messages",
     "draw_reads",
     "draw_spacetime",
+    "draw_witness",
     "draw_write_labels",
     "draw_writes",
     "plot_spacetime",
@@ -300,7 +302,10 @@ def draw_messages(diagram: SpaceTime, ax: Axes, *, labels: bool = True) -> None:
 
 
 def draw_dropped(diagram: SpaceTime, ax: Axes) -> None:
-    """A dotted red stub per dropped message, ending in an ``x`` half-way to its destination."""
+    """A dotted red stub per dropped message, ending in a hollow square half-way to its destination.
+
+    The square is not a cross, so that a dropped message never looks like a lost write.
+    """
     dead = diagram.stubs
     if not len(dead):
         return
@@ -308,7 +313,7 @@ def draw_dropped(diagram: SpaceTime, ax: Axes) -> None:
     xs = np.column_stack([dead[:, 0], dead[:, 2], gaps]).ravel()
     ys = np.column_stack([dead[:, 1], dead[:, 3], gaps]).ravel()
     ax.plot(xs, ys, color=COLORS["dropped"], lw=0.9, ls=":", zorder=2)
-    ax.plot(dead[:, 2], dead[:, 3], ls="", marker="x", ms=5, color=COLORS["dropped"], zorder=2)
+    ax.plot(dead[:, 2], dead[:, 3], ls="", marker="s", ms=4, mfc="white", color=COLORS["dropped"], zorder=2)
 
 
 def _write_marks(diagram: SpaceTime, ax: Axes, kind: str) -> None:
@@ -368,6 +373,39 @@ def draw_reads(diagram: SpaceTime, ax: Axes) -> None:
     ax.scatter(diagram.start[rows], ys, marker="^", s=30, facecolors=faces, edgecolors=colors, zorder=4)
 
 
+def draw_witness(diagram: SpaceTime, ax: Axes, result: CheckResult) -> None:
+    """Ring the operations of the checker's witnesses and draw the real-time order among them.
+
+    For every key that :func:`replnb.check.check` found not linearizable,
+    the witness operations (a set with no legal order) get a magenta ring,
+    and a dashed magenta arrow runs from the end of ``a`` to the start of
+    ``b`` for each pair where ``a`` completed before ``b`` began: the
+    real-time order that every linearization must respect, and that the
+    values read contradict.
+    """
+    ops = diagram.ops
+    if "op_id" not in ops or not result.failures:
+        return
+    index = {op: i for i, op in enumerate(ops["op_id"].to_numpy())}
+    end = _floats(ops["end"]) if "end" in ops else np.full(len(ops), np.nan)
+    color = COLORS["highlight"]
+    for failure in result.failures:
+        rows = [index[op] for op in failure.witness if op in index]
+        ys = [diagram.y[diagram.op_nodes[i]] for i in rows]
+        xs = diagram.start[rows]
+        ax.scatter(xs, ys, marker="o", s=170, facecolors="none", edgecolors=color, lw=1.6, zorder=5)
+        for a, b in failure.precedes:
+            if a in index and b in index and np.isfinite(end[index[a]]):
+                ia, ib = index[a], index[b]
+                ax.annotate(
+                    "",
+                    xy=(diagram.start[ib], diagram.y[diagram.op_nodes[ib]]),
+                    xytext=(end[ia], diagram.y[diagram.op_nodes[ia]]),
+                    arrowprops={"arrowstyle": "->", "color": color, "ls": "--", "lw": 1.2},
+                    zorder=5,
+                )
+
+
 def draw_axes(diagram: SpaceTime, ax: Axes) -> None:
     """Node names as y ticks, true time on x, limited to the window."""
     nodes = diagram.nodes
@@ -380,8 +418,8 @@ def draw_axes(diagram: SpaceTime, ax: Axes) -> None:
     ax.set_xlim(left=min(0.0, ax.get_xlim()[0]) if diagram.since is None else diagram.since)
 
 
-def draw_legend(diagram: SpaceTime, ax: Axes) -> None:
-    """The legend of the symbols, right of the axes (reads only when the window holds some)."""
+def draw_legend(diagram: SpaceTime, ax: Axes, result: CheckResult | None = None) -> None:
+    """The legend of the symbols, right of the axes (each kind only when the window holds some)."""
     handles = [
         Line2D([], [], marker="o", ls="", color=COLORS["write"], label="acknowledged write"),
         Line2D([], [], marker="X", ls="", color=COLORS["lost"], label="lost write"),
@@ -391,6 +429,14 @@ def draw_legend(diagram: SpaceTime, ax: Axes) -> None:
         handles.append(Line2D([], [], marker="^", ls="", color=COLORS["read"], label="read"))
         if "stale" in diagram.ops:
             handles.append(Line2D([], [], marker="^", ls="", color=COLORS["stale"], label="stale read"))
+    if len(diagram.stubs):
+        handles.append(
+            Line2D([], [], marker="s", mfc="white", ls=":", color=COLORS["dropped"], label="dropped message")
+        )
+    if result is not None and result.failures:
+        handles.append(
+            Line2D([], [], marker="o", mfc="none", ls="--", color=COLORS["highlight"], label="no legal order")
+        )
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
 
@@ -404,6 +450,7 @@ def draw_spacetime(
     title: str | None = "Space-time diagram",
     since: float | None = None,
     legend: bool = True,
+    check: CheckResult | None = None,
 ) -> Axes:
     """:func:`plot_spacetime`, drawn in the caller's matplotlib style.
 
@@ -424,9 +471,11 @@ def draw_spacetime(
     if labels:
         draw_write_labels(diagram, ax)
     draw_reads(diagram, ax)
+    if check is not None:
+        draw_witness(diagram, ax, check)
     draw_axes(diagram, ax)
     if legend:
-        draw_legend(diagram, ax)
+        draw_legend(diagram, ax, check)
     if title:
         ax.set_title(title, loc="left")
     return ax
@@ -443,6 +492,7 @@ def plot_spacetime(
     title: str | None = "Space-time diagram",
     since: float | None = None,
     legend: bool = True,
+    check: CheckResult | None = None,
 ) -> Axes:
     """A space-time diagram: one line per node, an arrow per message.
 
@@ -451,7 +501,7 @@ def plot_spacetime(
     are red crosses; reads are green triangles (orange when stale, if the
     ``ops`` has a ``stale`` column; hollow when the read failed). Writes are
     labelled ``key=value``, or by an ``ops`` column ``label`` where it holds a
-    non-empty string. Dropped messages end in a red ``x`` half-way. Crashed
+    non-empty string. Dropped messages end in a hollow red square half-way. Crashed
     intervals are shaded grey.
 
     Parameters
@@ -469,6 +519,10 @@ def plot_spacetime(
     title : str or None
     legend : bool
         Draw the legend (right of the axes); building one costs a few ms.
+    check : CheckResult, optional
+        A verdict of :func:`replnb.check.check` on this run's ``ops``: the
+        witnesses of the keys that are not linearizable are marked, with
+        the real-time order that forbids them (:func:`draw_witness`).
 
     Examples
     --------
@@ -481,5 +535,5 @@ def plot_spacetime(
     >>> plt.close(ax.figure)
     """
     return draw_spacetime(
-        run, ax, until=until, kinds=kinds, labels=labels, title=title, since=since, legend=legend
+        run, ax, until=until, kinds=kinds, labels=labels, title=title, since=since, legend=legend, check=check
     )
