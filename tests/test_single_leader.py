@@ -135,7 +135,7 @@ def test_scripted_async_failover_loses_the_acknowledged_write():
     run = sl.simulate(**SCRIPTED)
     ops = run.ops.set_index("op_id")
     assert bool(ops.loc[1, "ok"]) and bool(ops.loc[1, "lost"])  # x=2: acknowledged, then lost
-    assert ops.loc[1, "lost_cause"] == "failover"
+    assert ops.loc[1, "lost_cause"] == "failover" and ops.loc[0, "lost_cause"] is None
     assert not ops.loc[0, "lost"] and not ops.loc[4, "lost"]
     # The new leader serves x=1. Not stale: the write it misses (x=2) is lost, and a stale read
     # misses a write that is not lost (the old true-time count called it stale).

@@ -150,6 +150,10 @@ def add_verdicts(
     )
     core = ops[_CORE]  # the metric functions filter rows: a narrow frame is cheaper to copy
     verdicts = m.causal_verdicts(core, final, discarded)
+    causes = [c if isinstance(c, str) else None for c in verdicts["lost_cause"]]
     for column in VERDICTS:
-        ops[column] = verdicts[column].to_numpy(dtype=object if column == "lost_cause" else bool)
+        if column == "lost_cause":  # None, not NaN, when not lost
+            ops[column] = pd.Series(causes, index=ops.index, dtype=object)
+        else:
+            ops[column] = verdicts[column].to_numpy(dtype=bool)
     return m.causal_figures(core, verdicts)
