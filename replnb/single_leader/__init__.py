@@ -22,11 +22,8 @@ also drops the replication messages it had in flight. After
 ``detection_timeout`` ms, the most up-to-date live follower is promoted, with
 a new **epoch** number; the other followers follow it and catch up from its
 log. Writes are unavailable from the crash to the promotion. Acknowledged
-writes the new leader never received are gone: ``run.metrics["acked_missing"]``
-counts them, and ``run.metrics["lost_writes"]`` counts the acknowledged
-writes that are lost by the course's register definition (see
-:func:`replnb.metrics.lost_writes`; a write that the same client later
-overwrote is not lost).
+writes the new leader never received are gone, whatever is written after
+them: ``run.metrics["lost_writes"]`` counts them (cause ``failover``).
 
 **Split brain.** With ``old_leader_returns_at`` the old leader comes back
 with its log intact. The first ``stale_clients`` clients never heard of the
@@ -39,17 +36,35 @@ returns, steps down, discards the log entries the new leader does not have
 
 Workload: ``clients`` closed-loop clients ``"c1"``, ``"c2"``, ... each run one
 operation at a time and think for an exponential time (mean ``think_time``)
-in between. Each key belongs to one client, which is the only one to write
-it (like a user's own profile), so two writes to one key never overlap and
-a write can only be lost through a failover. Reads pick any key. Instead of
-the random workload, ``ops`` gives a scripted list of client operations.
+in between. By default each key belongs to one client, which is the only one
+to write it (like a user's own profile); with ``shared_keys`` every client
+writes any key, so writes to one key come from several clients at once.
+Reads pick any key. Instead of the random workload, ``ops`` gives a
+scripted list of client operations.
+
+**The causal record.** The leader's log orders every write it accepts.
+Each write row of ``run.ops`` records its ``dot`` (``("e<epoch>", its
+position among that epoch's entries)``) and ``vv`` (how many entries of each
+epoch the leader's log held, up to and including it): the stamps of
+:func:`replnb.metrics.log_stamps`, so happens-before follows the log along
+the chain of leaders that the failovers kept. Each read records
+``returned``, the op id of the entry it read (``()`` for none); each row of
+``run.versions`` records ``held``. The final state of a key is its last
+entry in the final leader's log (``run.extras["final"]``); the writes a
+leader accepted that this log never had are ``run.extras["discarded"]``
+(lost in a failover, accepted by a deposed leader, rolled back by fencing).
+The verdicts and the standard figures (``lost_writes`` and its causes,
+``stale_reads``, ``ryw_violations``, ``monotonic_violations``,
+``conflicts``, ``convergence_time``) come from :mod:`replnb.metrics`.
 
 Every record is in the returned :class:`~replnb.records.Run`. ``run.ops``
 has, besides the standard columns, ``error`` (why an operation failed),
 ``epoch`` and ``role`` of the node that served it, ``split_brain`` (the
-write was acknowledged by a deposed leader), and the verdicts ``lost``,
-``stale``, ``ryw_violation`` and ``monotonic_violation``. ``run.extras["lag"]``
-is the replication lag of every entry a follower applied.
+write was acknowledged by a deposed leader), the causal record ``dot``,
+``vv`` and ``returned``, and the verdicts ``lost``, ``lost_cause``,
+``stale``, ``ryw_violation`` and ``monotonic_violation``.
+``run.extras["lag"]`` is the replication lag of every entry a follower
+applied.
 
 Modules: :mod:`.model` (the nodes, the log, clients and failover),
 :mod:`.simulation` (:func:`simulate`: check, build, run, collect),
@@ -61,9 +76,9 @@ from __future__ import annotations
 
 from . import analysis, model, simulation, verdicts
 from .analysis import replication_lag, sweep
-from .model import DISTRIBUTIONS, KEYS, MODES, OP_FIELDS, READ_FROM, Entry, SingleLeader
+from .model import DISTRIBUTIONS, KEYS, MODES, OP_FIELDS, READ_FROM, Entry, SingleLeader, epoch_name
 from .simulation import simulate
-from .verdicts import METRICS
+from .verdicts import METRICS, VERDICTS
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -72,9 +87,11 @@ __all__ = [
     "MODES",
     "OP_FIELDS",
     "READ_FROM",
+    "VERDICTS",
     "Entry",
     "SingleLeader",
     "analysis",
+    "epoch_name",
     "model",
     "replication_lag",
     "simulate",

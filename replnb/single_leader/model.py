@@ -18,7 +18,7 @@ from ..engine.sim import Simulation
 from ..records import Recorder, Run
 from .verdicts import annotate
 
-__all__ = ["DISTRIBUTIONS", "KEYS", "MODES", "OP_FIELDS", "READ_FROM", "Entry", "SingleLeader"]
+__all__ = ["DISTRIBUTIONS", "KEYS", "MODES", "OP_FIELDS", "READ_FROM", "Entry", "SingleLeader", "epoch_name"]
 
 #: Replication modes: when the leader acknowledges a write.
 MODES = ("sync", "semi-sync", "async")
@@ -30,7 +30,6 @@ DISTRIBUTIONS = ("uniform", "exponential", "constant")
 KEYS = tuple("xyzwvutsrqponmlkjihgfedcba")
 
 OP_FIELDS = {"time", "client", "kind", "key", "value", "node"}
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +64,7 @@ class _Append:
 class _Node:
     __slots__ = (
         "buffer",
+        "counts",
         "epoch",
         "followers",
         "leader",
@@ -83,6 +83,7 @@ class _Node:
         self.epoch = 1
         self.leader = leader
         self.log: list[Entry] = []
+        self.counts: dict[str, int] = {}  # entries of each leader epoch in the log (its version vector)
         self.state: dict[str, Entry] = {}
         self.buffer: dict[int, Entry] = {}
         self.followers = followers
@@ -106,6 +107,32 @@ class _Client:
         self.sticky: str | None = None
         self.work = np.random.default_rng(seeds[0])
         self.route = np.random.default_rng(seeds[1])
+
+
+def epoch_name(epoch: int) -> str:
+    """The name of a leader epoch in dots and version vectors: ``"e1"``, ``"e2"``, ...
+
+    Examples
+    --------
+    >>> epoch_name(2)
+    'e2'
+    """
+    return f"e{epoch}"
+
+
+def _counts(log: Sequence[Entry]) -> dict[str, int]:
+    """How many entries of each leader epoch ``log`` holds (the log's version vector)."""
+    counts: dict[str, int] = {}
+    for entry in log:
+        name = epoch_name(entry.epoch)
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _append(node: _Node, entry: Entry) -> None:
+    node.log.append(entry)
+    name = epoch_name(entry.epoch)
+    node.counts[name] = node.counts.get(name, 0) + 1
 
 
 def _delay(shape: str, mean: float) -> Distribution:
@@ -201,7 +228,8 @@ class SingleLeader:
         if script is None:
             keys = KEYS[: self.p["keys"]]
             for c in self.clients.values():
-                c.keys = tuple(k for j, k in enumerate(keys) if j % len(names) == c.index)
+                owned = (k for j, k in enumerate(keys) if j % len(names) == c.index)
+                c.keys = keys if self.p["shared_keys"] else tuple(owned)
             self.keys = keys
 
     @staticmethod
@@ -285,6 +313,9 @@ class SingleLeader:
             epoch=math.nan,
             role="",
             split_brain=False,
+            dot=None,
+            vv=None,
+            returned=() if kind == "read" else None,
         )
         self.sim.schedule(self.client_latency, self._arrive, client, record, want_leader)
 
@@ -301,9 +332,10 @@ class SingleLeader:
         if record["kind"] == "read":
             entry = node.state.get(record["key"])
             if entry is None:
-                record["value"], record["version"] = None, 0
+                record["value"], record["version"], record["returned"] = None, 0, ()
             else:
                 record["value"], record["version"] = entry.value, entry.version
+                record["returned"] = (entry.op_id,)
             self._reply(node, client, record, True)
             return
         self._accept(node, client, record)
@@ -334,10 +366,12 @@ class SingleLeader:
         key, value, op_id = record["key"], record["value"], record["op_id"]
         version = self.versions[key] = self.versions.get(key, 0) + 1
         entry = Entry(len(node.log) + 1, node.epoch, key, value, version, op_id)
-        node.log.append(entry)
+        _append(node, entry)
+        name = epoch_name(node.epoch)
+        record["dot"], record["vv"] = (name, node.counts[name]), dict(node.counts)
         node.state[key] = entry
         now = self.sim.now
-        self.rec.version(now, node.name, key, value, version, op_id, "write")
+        self._record_version(node.name, key, entry, "write")
         self.accepted_at[op_id] = now
         record["version"] = version
         body, label = _Append(node.epoch, entry), f"{key}={value}"
@@ -428,10 +462,10 @@ class SingleLeader:
             self.net.send(node.name, msg.src, "ack", (node.epoch, len(node.log)), "ack")
 
     def _apply(self, node: _Node, entry: Entry) -> None:
-        node.log.append(entry)
+        _append(node, entry)
         node.state[entry.key] = entry
         now = self.sim.now
-        self.rec.version(now, node.name, entry.key, entry.value, entry.version, entry.op_id, "apply")
+        self._record_version(node.name, entry.key, entry, "apply")
         self.lag.append((now, node.name, now - self.accepted_at[entry.op_id], entry.op_id))
 
     def _on_new_leader(self, node: _Node, msg: Message) -> None:
@@ -454,18 +488,24 @@ class SingleLeader:
             return
         dropped = node.log[length:]
         del node.log[length:]
+        node.counts = _counts(node.log)
         node.buffer.clear()
         self.rec.event(self.sim.now, node.name, "rollback", f"{len(dropped)} log entries discarded")
         for key in sorted({e.key for e in dropped}):
             last = next((e for e in reversed(node.log) if e.key == key), None)
             if last is None:
                 node.state.pop(key, None)
-                self.rec.version(self.sim.now, node.name, key, None, 0, None, "rollback")
             else:
                 node.state[key] = last
-                self.rec.version(
-                    self.sim.now, node.name, key, last.value, last.version, last.op_id, "rollback"
-                )
+            self._record_version(node.name, key, last, "rollback")
+
+    def _record_version(self, node: str, key: str, entry: Entry | None, event: str) -> None:
+        """A replica's state of ``key`` is now ``entry`` (``None``: no write): a ``versions`` row."""
+        if entry is None:
+            self.rec.version(self.sim.now, node, key, None, 0, None, event)
+        else:
+            self.rec.version(self.sim.now, node, key, entry.value, entry.version, entry.op_id, event)
+        self.rec.versions[-1]["held"] = () if entry is None else (entry.op_id,)
 
     # -- failures ---------------------------------------------------------------
     def _on_crash(self, name: str) -> None:
@@ -537,7 +577,13 @@ class SingleLeader:
             "epoch": self.epoch,
             "promoted": self.promoted,
             "logs": {n: tuple(e.op_id for e in self.nodes[n].log) for n in self.names},
+            # the final state: the last entry of each key in the final leader's log
+            "final": {e.key: (e.op_id,) for e in leader.log},
         }
+        kept = set(extras["logs"][self.leader])
+        extras["discarded"] = tuple(
+            r["op_id"] for r in self.rec.ops if r["dot"] is not None and r["op_id"] not in kept
+        )
         computed: dict[str, Any] = {}
         run = Run(
             model="single_leader",
@@ -549,10 +595,7 @@ class SingleLeader:
             end_time=self.end,
             extras=extras,
         )
-        survivors: dict[Hashable, Hashable | None] = {k: e.op_id for k, e in leader.state.items()}
         live = [n for n in self.names if self.net.is_up(n)]
-        computed.update(
-            annotate(run, survivors, set(extras["logs"][self.leader]), live, self.net.last_fault_end)
-        )
+        computed.update(annotate(run, extras["final"], extras["discarded"], live, self.net.last_fault_end))
         computed["write_unavailable_ms"] = self.unavailable_ms
         return run

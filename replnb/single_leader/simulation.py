@@ -86,7 +86,8 @@ def _clients_of(script: list[dict[str, Any]] | None, clients: int) -> int:
     duration=Real(0, 10_000, unit="ms", low_open=True),
     failover_at=Real(0, "duration", unit="ms", none=True),
     clients=Int(1, 8),
-    keys=Int("clients", len(KEYS)),
+    keys=Int(1, len(KEYS)),  # at least the number of clients unless shared_keys, checked below
+    shared_keys=Flag(),
     think_time=Real(10, 10_000, unit="ms"),
     write_fraction=Real(0, 1),
     delay_distribution=Choice(DISTRIBUTIONS),
@@ -109,6 +110,7 @@ def simulate(
     seed: Seed = 0,
     clients: int = 3,
     keys: int = 6,
+    shared_keys: bool = False,
     think_time: float = 10.0,
     write_fraction: float = 0.5,
     delay_distribution: str = "uniform",
@@ -144,7 +146,12 @@ def simulate(
     clients : int
         Number of closed-loop clients ``"c1"``, ..., 1..8 (ignored with ``ops``).
     keys : int
-        Number of keys, ``clients``..26; key ``j`` belongs to client ``j mod clients``.
+        Number of keys, ``clients``..26 (1..26 with ``shared_keys``).
+    shared_keys : bool
+        The workload's keys. ``False``: each key belongs to one client, key
+        ``j`` to client ``j mod clients``, which alone writes it. ``True``:
+        every client writes any key, so several clients write the same keys
+        concurrently (the leader's log puts their writes in one order).
     think_time : float
         Mean pause (exponential) between a client's operations, in ms, [10, 10000].
     write_fraction : float
@@ -180,13 +187,19 @@ def simulate(
     Returns
     -------
     Run
-        With ``run.metrics``: ``writes``, ``writes_acked``, ``writes_failed``,
-        ``reads``, ``reads_failed``, ``lost_writes``, ``acked_missing``,
-        ``split_brain_writes``, ``stale_reads``, ``ryw_violations``,
-        ``monotonic_violations``, ``follower_read_fraction``,
+        With ``run.metrics`` (:data:`~replnb.single_leader.METRICS`):
+        ``writes``, ``writes_acked``, ``writes_failed``, ``reads``,
+        ``reads_failed``; the standard figures of :mod:`replnb.metrics`,
+        ``lost_writes`` (the acknowledged writes missing from the final
+        leader's log, whatever was written after them) and its causes
+        ``lost_failover``, ``lost_older_write_won``, ``lost_concurrent``
+        (always 0 here: one log orders every write), ``stale_reads``,
+        ``ryw_violations``, ``monotonic_violations``, ``conflicts`` (pairs
+        of concurrent writes to one key: only a failover or a deposed
+        leader makes them), ``convergence_time`` (ms, ``inf`` when never);
+        and ``split_brain_writes``, ``follower_read_fraction``,
         ``lag_mean_ms``, ``lag_max_ms``, ``write_latency_p50_ms``,
-        ``write_latency_p99_ms``, ``convergence_ms`` and
-        ``write_unavailable_ms``.
+        ``write_latency_p99_ms``, ``write_unavailable_ms``.
 
     Examples
     --------
@@ -208,6 +221,7 @@ def simulate(
         failover_at=failover_at,
         clients=clients,
         keys=keys,
+        shared_keys=shared_keys,
         think_time=think_time,
         write_fraction=write_fraction,
         delay_distribution=delay_distribution,
@@ -219,6 +233,8 @@ def simulate(
         fencing=fencing,
     )
     _check_failure(failover_at, old_leader_returns_at, duration)
+    if not shared_keys and ops is None:  # each client owns at least one key
+        Int("clients", len(KEYS)).check("keys", keys, {"clients": clients})
     script = None if ops is None else _check_script(ops, node_names(followers + 1), duration)
     p["stale_clients"] = Int(0, _clients_of(script, clients)).check("stale_clients", stale_clients)
     model = SingleLeader(p, script, seed)

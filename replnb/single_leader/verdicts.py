@@ -1,23 +1,28 @@
 """The verdicts and metrics of a single-leader run: lost writes, stale reads, lag, latency.
 
 The verdicts come from :mod:`replnb.metrics`, the course's one definition
-of each; this module adds them to ``run.ops`` as columns and counts them,
-with the other figures of ``run.metrics``.
+of each, applied to the causal record of the run: every write the leader
+accepted has its place in a leader's log (its ``dot`` and ``vv``, see
+:func:`replnb.metrics.log_stamps`), every read names the write it returned.
+The final state of a key is its last entry in the final leader's log; the
+acknowledged writes that log never had are lost, with cause ``failover``,
+whatever is written after them. This module adds the verdicts to
+``run.ops`` as columns and counts them, with the other figures of
+``run.metrics``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping
+from collections.abc import Collection, Hashable, Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .. import metrics as m
 from ..records import Run
 
-__all__ = ["METRICS", "add_verdicts", "annotate"]
+__all__ = ["METRICS", "VERDICTS", "add_verdicts", "annotate"]
 
 #: The metrics of a run, in the order of ``run.metrics``.
 METRICS = (
@@ -27,44 +32,53 @@ METRICS = (
     "reads",
     "reads_failed",
     "lost_writes",
-    "acked_missing",
+    "lost_failover",
+    "lost_older_write_won",
+    "lost_concurrent",
     "split_brain_writes",
     "stale_reads",
     "ryw_violations",
     "monotonic_violations",
+    "conflicts",
     "follower_read_fraction",
     "lag_mean_ms",
     "lag_max_ms",
     "write_latency_p50_ms",
     "write_latency_p99_ms",
-    "convergence_ms",
+    "convergence_time",
     "write_unavailable_ms",
 )
 
-_CORE = ["op_id", "client", "kind", "key", "start", "end", "ok", "version"]
+#: The verdict columns that :func:`add_verdicts` gives ``run.ops``.
+VERDICTS = ("lost", "lost_cause", "stale", "ryw_violation", "monotonic_violation")
+
+_LOST = ("lost_writes", "lost_failover", "lost_older_write_won", "lost_concurrent")
+_READS_AND_CONFLICTS = ("stale_reads", "ryw_violations", "monotonic_violations", "conflicts")
+_CORE = ["op_id", "client", "kind", "key", "start", "end", "ok", "dot", "vv", "returned"]
 
 
 def annotate(
     run: Run,
-    survivors: Mapping[Hashable, Hashable | None],
-    leader_log: set[int],
+    final: Mapping[Hashable, tuple[Hashable, ...]],
+    discarded: Collection[Hashable],
     live: list[str],
     last_fault_end: float,
 ) -> dict[str, Any]:
     """Add the verdict columns to ``run.ops`` and compute the metrics.
 
-    The verdicts come from :mod:`replnb.metrics` (one definition everywhere);
-    the counting is done on the plain records, which is much faster than
-    pandas for a few hundred operations.
-
     Parameters
     ----------
     run : Run
-        A run whose ``extras["lag"]`` holds the replication lag.
-    survivors : mapping
-        Key to the op id of the write that survives on the final leader.
-    leader_log : set of int
-        The op ids in the final leader's log.
+        A run whose ``extras["lag"]`` holds the replication lag, and whose
+        ``ops`` and ``versions`` carry the causal record (``dot``, ``vv``,
+        ``returned``, ``held``).
+    final : mapping
+        Key to the op ids surviving in the final state: the last entry of
+        the key in the final leader's log.
+    discarded : collection
+        The op ids of the writes a leader accepted that the final leader's
+        log does not hold (lost in a failover, accepted by a deposed leader,
+        or rolled back).
     live : list of str
         The replicas up at the end.
     last_fault_end : float
@@ -79,10 +93,11 @@ def annotate(
     --------
     >>> from replnb.single_leader import simulate
     >>> run = simulate(duration=100, seed=0)
-    >>> sorted(annotate(run, {}, set(), list(run.nodes), 0.0)) == sorted(METRICS[:-1])
+    >>> figures = annotate(run, run.extras["final"], run.extras["discarded"], list(run.nodes), 0.0)
+    >>> sorted(figures) == sorted(METRICS[:-1])
     True
     """
-    counts = add_verdicts(run, survivors)
+    figures = add_verdicts(run, final, discarded)
     records = run.recorder.ops
     writes = [r for r in records if r["kind"] == "write"]
     reads = [r for r in records if r["kind"] == "read"]
@@ -90,19 +105,16 @@ def annotate(
     ok_reads = [r for r in reads if r["ok"]]
     latency = [r["end"] - r["start"] for r in acked]
     lag = run.extras["lag"]["lag_ms"]
-    since = max(max((r["end"] for r in acked), default=0.0), last_fault_end)
+    last_ack = max((r["end"] for r in acked), default=math.nan)
     return {
         "writes": len(writes),
         "writes_acked": len(acked),
         "writes_failed": len(writes) - len(acked),
         "reads": len(reads),
         "reads_failed": len(reads) - len(ok_reads),
-        "lost_writes": counts["lost"],
-        "acked_missing": sum(r["op_id"] not in leader_log for r in acked),
+        **{k: figures[k] for k in _LOST},
         "split_brain_writes": sum(bool(r["split_brain"]) for r in acked),
-        "stale_reads": counts["stale"],
-        "ryw_violations": counts["ryw_violation"],
-        "monotonic_violations": counts["monotonic_violation"],
+        **{k: figures[k] for k in _READS_AND_CONFLICTS},
         "follower_read_fraction": (
             sum(r["role"] == "follower" for r in ok_reads) / len(ok_reads) if ok_reads else math.nan
         ),
@@ -110,19 +122,23 @@ def annotate(
         "lag_max_ms": float(lag.max()) if len(lag) else math.nan,
         "write_latency_p50_ms": m.percentile(latency, 50),
         "write_latency_p99_ms": m.percentile(latency, 99),
-        "convergence_ms": m.convergence_time(run.versions, run.final_state, live, since),
+        "convergence_time": m.convergence_time_by_identity(run.versions, live, last_ack, last_fault_end),
     }
 
 
-def add_verdicts(run: Run, survivors: Mapping[Hashable, Hashable | None]) -> dict[str, int]:
-    """Give ``run.ops`` its verdict columns (``lost``, ``stale``, ...); the count of each.
+def add_verdicts(
+    run: Run, final: Mapping[Hashable, tuple[Hashable, ...]], discarded: Collection[Hashable] = ()
+) -> dict[str, int]:
+    """Give ``run.ops`` its verdict columns (:data:`VERDICTS`); the standard figures.
+
+    The figures are those of :func:`replnb.metrics.causal_figures`.
 
     Examples
     --------
     >>> from replnb.single_leader import simulate
     >>> run = simulate(duration=100, seed=0)
-    >>> sorted(add_verdicts(run, {}))
-    ['lost', 'monotonic_violation', 'ryw_violation', 'stale']
+    >>> add_verdicts(run, run.extras["final"])["lost_writes"]
+    0
     """
     ops = run.ops
     ops["ok"] = ops["ok"].astype(bool)
@@ -133,15 +149,11 @@ def add_verdicts(run: Run, survivors: Mapping[Hashable, Hashable | None]) -> dic
         [r["value"] for r in run.recorder.versions], index=versions.index, dtype=object
     )
     core = ops[_CORE]  # the metric functions filter rows: a narrow frame is cheaper to copy
-    counts = {}
-    for column, series in [
-        ("lost", m.lost_writes(core, survivors)),
-        ("stale", m.stale_reads(core)),
-        ("ryw_violation", m.ryw_violations(core)),
-        ("monotonic_violation", m.monotonic_violations(core)),
-    ]:
-        flags = np.zeros(len(ops), dtype=bool)
-        flags[series.index.to_numpy(dtype=int)] = series.to_numpy(dtype=bool)
-        ops[column] = flags
-        counts[column] = int(flags.sum())
-    return counts
+    verdicts = m.causal_verdicts(core, final, discarded)
+    causes = [c if isinstance(c, str) else None for c in verdicts["lost_cause"]]
+    for column in VERDICTS:
+        if column == "lost_cause":  # None, not NaN, when not lost
+            ops[column] = pd.Series(causes, index=ops.index, dtype=object)
+        else:
+            ops[column] = verdicts[column].to_numpy(dtype=bool)
+    return m.causal_figures(core, verdicts)
