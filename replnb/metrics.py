@@ -815,11 +815,13 @@ def causal_monotonic_violations(ops: pd.DataFrame) -> pd.Series:
     for _, group in ordered.groupby(["client", "key"], sort=False, dropna=False):
         seen = list(dict.fromkeys(w for ids in group["returned"] for w in ids))
         held = ~_missed(writes.loc[seen], group)  # [write, read]: in the read's causal history
-        returned = np.zeros((len(group), len(seen)), dtype=np.int64)
+        # Counted in float32 so that numpy hands the product to BLAS (integer products are
+        # not): the counts stay far below 2**24, where float32 is exact.
+        returned = np.zeros((len(group), len(seen)), dtype=np.float32)
         column = {w: k for k, w in enumerate(seen)}
         for i, ids in enumerate(group["returned"]):
             returned[i, [column[w] for w in ids]] = 1
-        within = (returned @ (~held).astype(np.int64)) == 0  # within[i, j]: history(i) ⊆ history(j)
+        within = (returned @ (~held).astype(np.float32)) == 0  # within[i, j]: history(i) ⊆ history(j)
         older = within & ~within.T & np.tri(len(group), k=-1, dtype=bool)
         flags[group.index] = older.any(axis=1)
     return flags
