@@ -23,7 +23,7 @@ from replnb import metrics as m
 from replnb import single_leader as sl
 from replnb.exercises import SINGLE_LEADER_EXERCISE, check_single_leader
 from replnb.plots import COLORS, plot_failover, plot_mode_comparison, plot_mode_sweep, plot_replication_lag
-from replnb.plots.single_leader import DROPPED_MARKER
+from replnb.plots.spacetime import DROPPED_MARKER
 from replnb.records import Recorder, Run
 from replnb.widgets import SingleLeaderExplorer
 

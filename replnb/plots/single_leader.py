@@ -17,7 +17,6 @@ from .style import COLORS, PALETTE, new_axes, styled
 from .sweeps import plot_sweep
 
 __all__ = [
-    "DROPPED_MARKER",
     "MODE_COLORS",
     "plot_failover",
     "plot_mode_comparison",
@@ -29,9 +28,6 @@ __all__ = [
 MODE_COLORS = {"sync": PALETTE[0], "semi-sync": PALETTE[2], "async": PALETTE[3]}
 #: Marker and line style per mode, so that overlapping lines stay visible.
 _MODE_LINES = {"sync": ("o", "-"), "semi-sync": ("s", "--"), "async": ("^", "-")}
-
-#: How :func:`plot_failover` ends a dropped message's dotted stub: a grey bar, unlike a lost write's cross.
-DROPPED_MARKER = "|"
 
 _ROLE_EVENTS = {
     "detect": "detected",
@@ -45,25 +41,6 @@ _ROLE_EVENTS = {
 def _group_colors(groups: Sequence[Any]) -> dict[Any, str]:
     spare = iter(c for c in PALETTE if c not in MODE_COLORS.values())
     return {g: MODE_COLORS.get(str(g)) or next(spare, "#444444") for g in groups}
-
-
-def _restyle_dropped(ax: Axes) -> bool:
-    """Draw the dropped messages' stubs grey, ending in :data:`DROPPED_MARKER`; were there any?
-
-    The space-time diagram ends them in a small cross of the lost-write colour,
-    which a learner looking for lost writes takes for one.
-    """
-    found = False
-    for line in ax.get_lines():
-        if line.get_color() != COLORS["dropped"]:
-            continue
-        found = True
-        line.set_color(COLORS["message"])
-        if line.get_marker() not in (None, "None", "", " "):
-            line.set_marker(DROPPED_MARKER)
-            line.set_markersize(8)
-            line.set_markeredgewidth(1.4)
-    return found
 
 
 def _role_events(run: Run, since: float | None, until: float | None) -> pd.DataFrame:
@@ -96,7 +73,7 @@ def plot_failover(
     the failure was detected, where a follower was promoted (with its new
     epoch), and where an old leader resumed, stepped down or rolled back.
     A message lost with a crashed node is a grey dotted stub ending in a bar
-    (:data:`DROPPED_MARKER`), so that only lost writes are crosses.
+    (:data:`replnb.plots.spacetime.DROPPED_MARKER`), so that only lost writes are crosses.
 
     Parameters
     ----------
@@ -122,7 +99,6 @@ def plot_failover(
     >>> plt.close(ax.figure)
     """
     ax = draw_spacetime(run, ax, since=since, until=until, labels=labels, title=title, legend=legend)
-    dropped = _restyle_dropped(ax)
     nodes = list(run.nodes)
     y = {n: len(nodes) - 1 - i for i, n in enumerate(nodes)}
     events = _role_events(run, since, until)
@@ -148,13 +124,9 @@ def plot_failover(
             va="top",
             zorder=6,
         )
-    if legend and (len(events) or dropped):
+    if legend and len(events):
         old = ax.get_legend()
         handles: list[Any] = [h for h in old.legend_handles if h is not None] if old is not None else []
-        if dropped:
-            stub = Line2D([], [], color=COLORS["message"], ls=":", marker=DROPPED_MARKER, ms=8, mew=1.4)
-            stub.set_label("dropped message")
-            handles.insert(min(3, len(handles)), stub)
         if len(events):
             handles.append(
                 Line2D([], [], marker="D", ls="", color=COLORS["highlight"], label="leadership change")

@@ -39,6 +39,7 @@ from ..records import Run
 from .style import COLORS, new_axes, styled
 
 __all__ = [
+    "DROPPED_MARKER",
     "SpaceTime",
     "down_intervals",
     "draw_axes",
@@ -56,6 +57,9 @@ __all__ = [
     "plot_spacetime",
     "select",
 ]
+
+#: How a dropped message's dotted stub ends: a bar, never a lost write's cross.
+DROPPED_MARKER = "|"
 
 #: Write markers, by kind: (marker, face colour, edge colour, size).
 WRITE_MARKERS = {
@@ -302,9 +306,9 @@ def draw_messages(diagram: SpaceTime, ax: Axes, *, labels: bool = True) -> None:
 
 
 def draw_dropped(diagram: SpaceTime, ax: Axes) -> None:
-    """A dotted red stub per dropped message, ending in a hollow square half-way to its destination.
+    """A dotted grey stub per dropped message, ending in a bar half-way to its destination.
 
-    The square is not a cross, so that a dropped message never looks like a lost write.
+    Grey and a bar, not red and a cross, so that a dropped message never looks like a lost write.
     """
     dead = diagram.stubs
     if not len(dead):
@@ -313,7 +317,8 @@ def draw_dropped(diagram: SpaceTime, ax: Axes) -> None:
     xs = np.column_stack([dead[:, 0], dead[:, 2], gaps]).ravel()
     ys = np.column_stack([dead[:, 1], dead[:, 3], gaps]).ravel()
     ax.plot(xs, ys, color=COLORS["dropped"], lw=0.9, ls=":", zorder=2)
-    ax.plot(dead[:, 2], dead[:, 3], ls="", marker="s", ms=4, mfc="white", color=COLORS["dropped"], zorder=2)
+    color = COLORS["dropped"]
+    ax.plot(dead[:, 2], dead[:, 3], ls="", marker=DROPPED_MARKER, ms=8, mew=1.4, color=color, zorder=2)
 
 
 def _write_marks(diagram: SpaceTime, ax: Axes, kind: str) -> None:
@@ -431,7 +436,7 @@ def draw_legend(diagram: SpaceTime, ax: Axes, result: CheckResult | None = None)
             handles.append(Line2D([], [], marker="^", ls="", color=COLORS["stale"], label="stale read"))
     if len(diagram.stubs):
         handles.append(
-            Line2D([], [], marker="s", mfc="white", ls=":", color=COLORS["dropped"], label="dropped message")
+            Line2D([], [], marker=DROPPED_MARKER, ls=":", color=COLORS["dropped"], label="dropped message")
         )
     if result is not None and result.failures:
         handles.append(
@@ -501,7 +506,7 @@ def plot_spacetime(
     are red crosses; reads are green triangles (orange when stale, if the
     ``ops`` has a ``stale`` column; hollow when the read failed). Writes are
     labelled ``key=value``, or by an ``ops`` column ``label`` where it holds a
-    non-empty string. Dropped messages end in a hollow red square half-way. Crashed
+    non-empty string. Dropped messages are grey dotted stubs ending in a bar half-way. Crashed
     intervals are shaded grey.
 
     Parameters

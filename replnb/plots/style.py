@@ -22,7 +22,7 @@ COLORS = {
     "lost": "#D55E00",
     "stale": "#E69F00",
     "message": "#7F7F7F",
-    "dropped": "#D55E00",
+    "dropped": "#7F7F7F",  # grey like a message: only a lost write is red
     "down": "#BBBBBB",
     "highlight": "#CC79A7",
 }

@@ -20,7 +20,7 @@ def spacetime_key(run: Run) -> list[tuple[str, str, str]]:
         key.append(("✖", COLORS["lost"], "lost write"))
     key.append(("→", COLORS["message"], "message"))
     if len(msgs) and msgs["delivered"].isna().any():
-        key.append(("┈×", COLORS["dropped"], "dropped message"))
+        key.append(("┈|", COLORS["dropped"], "dropped message"))
     if "read" in kinds:
         key.append(("▲", COLORS["read"], "read"))
         if "stale" in ops:

@@ -151,11 +151,7 @@ class SingleLeaderExplorer(KeptAxesExplorer):
         since, until = self.window(run)
         followers = sorted(run.extras["lag"]["follower"].unique())  # plot_replication_lag's colours
         lag_key = [("━", PALETTE[i % len(PALETTE)], f"lag of {f}") for i, f in enumerate(followers)]
-        # plot_failover draws a dropped message grey, ending in a bar: only lost writes are crosses
-        key = [
-            ("┈|", COLORS["message"], meaning) if meaning == "dropped message" else (symbol, color, meaning)
-            for symbol, color, meaning in spacetime_key(run)
-        ]
+        key = spacetime_key(run)
         lost = ("✖", COLORS["lost"], "lost write")
         if lost not in key:  # the lesson asks whether writes are lost: always say how one looks
             key.insert(1, lost)
