@@ -670,8 +670,10 @@ def test_model_table_is_deterministic() -> None:
 
 
 def _three_writers_every_2_ms() -> Workload:
-    ops = tuple(Op(2.0 * i, f"c{i % 3 + 1}", "write", "x", i + 1) for i in range(30))
-    return _workload(*ops, duration=100.0)
+    burst, calm = c.scripted_burst()
+    assert calm == CALM and [op.time for op in burst.ops] == [2.0 * i for i in range(30)]
+    assert {op.client for op in burst.ops} == {"c1", "c2", "c3"} and {op.key for op in burst.ops} == {"x"}
+    return burst
 
 
 @pytest.mark.xfail(strict=True, reason="needs the causal models")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import grid, metrics
-from ..params import Choice, Int, Nodes, checked
+from ..params import Choice, Int, Nodes, Real, checked
 from ..records import Run
 from .schemes import Faults, check_workload, effective_faults, run_scheme
 from .workload import COLUMNS, MIXES, SCHEMES, Op, Workload, make_workload
@@ -28,6 +28,7 @@ __all__ = [
     "model_table",
     "rank_schemes",
     "scheme_metrics",
+    "scripted_burst",
     "scripted_race",
     "sweep",
     "verdicts",
@@ -224,6 +225,29 @@ def scripted_race() -> tuple[Workload, Faults]:
     )
     race = Workload("balanced", ops, ("c1", "c2", "c3"), ("x",), ("A", "B", "C"), 100.0, ("A", "B", "C"))
     return race, Faults(crash_node=None, clock_skew=50.0, partition=())
+
+
+@checked(writers=Int(1, 3), writes=Int(1, 300), every=Real(0, 100, low_open=True))
+def scripted_burst(writers: int = 3, writes: int = 30, every: float = 2.0) -> tuple[Workload, Faults]:
+    """Many clients write one key at a steady beat, with no fault at all.
+
+    Client ``c(i mod writers + 1)`` writes ``x=i+1`` at ``i * every`` ms for
+    ``i`` in ``0 .. writes-1`` (clients ``c1``, ``c2``, ... next to ``A``,
+    ``B``, ...). With the default 2 ms beat, most writes are in flight
+    together in real time; whether two of them are *concurrent* is for the
+    scheme to say (a single leader's log orders them all).
+
+    Examples
+    --------
+    >>> burst, calm = scripted_burst()
+    >>> len(burst.ops), burst.ops[4], calm.crashes
+    (30, Op(time=8.0, client='c2', kind='write', key='x', value=5), False)
+    """
+    clients = tuple(f"c{i + 1}" for i in range(writers))
+    ops = tuple(Op(round(i * every, 6), clients[i % writers], "write", "x", i + 1) for i in range(writes))
+    nodes = ("A", "B", "C")
+    burst = Workload("write-heavy", ops, clients, ("x",), nodes, writes * every + 1.0, nodes[:writers])
+    return burst, Faults(crash_node=None, clock_skew=0.0, partition=())
 
 
 @checked(mix=Choice(tuple(MIXES)), seed=SEED)
