@@ -471,7 +471,9 @@ def check_scheme_choice(application: str, answer: Any, *, seeds: int = 5) -> Fee
     The checker replays the application's workload mix through the chosen
     scheme of :data:`replnb.compare.SCHEMES` under the default faults of
     :class:`replnb.compare.Faults` (seeds ``0 .. seeds-1``) and checks every
-    requirement against the worst run.
+    requirement against the worst run. No answer is stored: the schemes it
+    accepts are those whose simulated figures meet the requirements
+    (:func:`accepted_schemes`), as the models judge them.
 
     Parameters
     ----------
