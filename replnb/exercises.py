@@ -425,7 +425,7 @@ def check_quorum_choice(r: int, w: int, *, n: int = 5, failures: int = 2) -> Fee
 
 
 # ---- chapter 5: choosing a scheme --------------------------------------------
-__all__ += ["APPLICATIONS", "check_scheme_choice"]
+__all__ += ["APPLICATIONS", "accepted_schemes", "check_scheme_choice"]
 
 #: Chapter 5's applications: the workload mix and the requirements a scheme must meet,
 #: each as (column of replnb.compare.compare, "max" or "min" over the runs, bound, wording).
@@ -470,7 +470,9 @@ def check_scheme_choice(application: str, answer: Any, *, seeds: int = 5) -> Fee
     The checker replays the application's workload mix through the chosen
     scheme of :data:`replnb.compare.SCHEMES` under the default faults of
     :class:`replnb.compare.Faults` (seeds ``0 .. seeds-1``) and checks every
-    requirement against the worst run.
+    requirement against the worst run. No answer is stored: the schemes it
+    accepts are those whose simulated figures meet the requirements
+    (:func:`accepted_schemes`), as the models judge them.
 
     Parameters
     ----------
@@ -501,21 +503,61 @@ def check_scheme_choice(application: str, answer: Any, *, seeds: int = 5) -> Fee
         )
     if answer not in SCHEMES:
         return Feedback(False, f"{answer!r} is not one of {list(SCHEMES)}.", hint="Check the spelling.")
+    broken = _broken_requirement(application, answer, seeds)
+    if broken is not None:
+        wording, column, worst = broken
+        if _not_reported(worst):
+            shown = "not reported by its model"
+        else:
+            shown = f"{worst:.0%}" if column == "write_availability" else f"{worst:g}"
+        return Feedback(
+            False,
+            f"{answer} breaks the requirement '{wording}': in the worst of {seeds} runs "
+            f"{column.replace('_', ' ')} was {shown}.",
+            hint=str(APPLICATIONS[application]["hint"]),
+        )
+    met = "; ".join(wording for _, _, _, wording in APPLICATIONS[application]["requirements"])
+    return Feedback(True, f"{answer} meets every requirement of the {application} in {seeds} runs: {met}.")
+
+
+def _not_reported(value: float) -> bool:
+    """Whether a figure is NaN (the one float unequal to itself): its model does not report it."""
+    return value != value
+
+
+def _broken_requirement(application: str, scheme: str, seeds: int) -> tuple[str, str, float] | None:
+    """The first requirement ``scheme`` breaks in the simulated runs: (wording, column, worst value).
+
+    Each requirement is checked against the worst of the runs (seeds
+    ``0 .. seeds-1``); a figure the model does not report (NaN) breaks it.
+    """
     app = APPLICATIONS[application]
-    tables = [compare(app["mix"], schemes=[answer], seed=seed) for seed in range(seeds)]
+    tables = [compare(app["mix"], schemes=[scheme], seed=seed) for seed in range(seeds)]
     for column, how, bound, wording in app["requirements"]:
-        values = [float(t.loc[answer, column]) for t in tables]
+        values = [float(t.loc[scheme, column]) for t in tables]
+        if any(_not_reported(v) for v in values):
+            return str(wording), str(column), float("nan")
         worst = min(values) if how == "min" else max(values)
         if (worst < bound) if how == "min" else (worst > bound):
-            shown = f"{worst:.0%}" if column == "write_availability" else f"{worst:g}"
-            return Feedback(
-                False,
-                f"{answer} breaks the requirement '{wording}': in the worst of {seeds} runs "
-                f"{column.replace('_', ' ')} was {shown}.",
-                hint=str(app["hint"]),
-            )
-    met = "; ".join(wording for _, _, _, wording in app["requirements"])
-    return Feedback(True, f"{answer} meets every requirement of the {application} in {seeds} runs: {met}.")
+            return str(wording), str(column), worst
+    return None
+
+
+def accepted_schemes(application: str, *, seeds: int = 5) -> list[str]:
+    """The schemes :func:`check_scheme_choice` accepts, found by simulating every scheme.
+
+    The answers are not stored anywhere: they are the schemes whose
+    simulated figures meet every requirement of the application in the
+    worst of ``seeds`` runs, so they follow the models.
+
+    Examples
+    --------
+    >>> "multi-leader union" in accepted_schemes("shopping cart")
+    True
+    """
+    if application not in APPLICATIONS:
+        raise ValueError(f"application must be one of {list(APPLICATIONS)}, got {application!r}")
+    return [s for s in SCHEMES if _broken_requirement(application, s, seeds) is None]
 
 
 # ---- end of chapter 5 ----------------------------------------------------------

@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from replnb import compare as c
+from replnb import metrics
 from replnb.compare import COLUMNS, SCHEMES, Faults, Op, Workload
 
 REPO = Path(__file__).resolve().parent.parent
@@ -155,40 +156,67 @@ def test_effective_faults_say_what_each_model_gets() -> None:
 # --- hand-written scenarios with known answers ------------------------------------------------
 
 
-def test_lww_with_skew_loses_the_later_write_and_union_keeps_both() -> None:
-    # c1 writes at A (clock +25 ms), then c2 writes at B (clock 0) 10 ms later: LWW keeps
-    # the earlier write, so the later one is lost and a later read of it is stale.
-    wl = _workload(
+def _skewed_pair() -> Workload:
+    # c1 writes at A (clock +25 ms), then c2 writes at B (clock 0) 10 ms later; c3 reads late.
+    return _workload(
         Op(0.0, "c1", "write", "x", 1), Op(10.0, "c2", "write", "x", 2), Op(100.0, "c3", "read", "x")
     )
+
+
+def test_lww_with_skew_loses_the_later_write_and_union_keeps_both() -> None:
+    # LWW keeps the earlier write (its timestamp is ahead), so the later one is lost.
     skewed = Faults(crash_node=None, clock_skew=50.0, partition=())
-    lww = c.scheme_metrics(c.run_scheme("multi-leader LWW", wl, skewed), skewed)
-    union = c.scheme_metrics(c.run_scheme("multi-leader union", wl, skewed), skewed)
-    assert (lww["lost_writes"], lww["stale_reads"]) == (1, 1)
-    assert (union["lost_writes"], union["stale_reads"]) == (0, 0)
-    fair = c.scheme_metrics(c.run_scheme("multi-leader LWW", wl, CALM), CALM)
-    assert (fair["lost_writes"], fair["stale_reads"]) == (0, 0)  # without skew the later write wins
+    lww_run = c.run_scheme("multi-leader LWW", _skewed_pair(), skewed)
+    lww = c.scheme_metrics(lww_run)
+    union = c.scheme_metrics(c.run_scheme("multi-leader union", _skewed_pair(), skewed))
+    assert lww["lost_writes"] == 1 and union["lost_writes"] == 0
+    assert c.verdicts(lww_run)["lost"].tolist() == [False, True, False]  # the later write
     assert lww["write_latency_p99_ms"] == 0.0 and lww["write_availability"] == 1.0  # local acks
+    # (The old test also said "without skew LWW loses nothing": that counted a write as lost
+    # only if one that began after it was acknowledged survived. Whether it loses a write
+    # without skew depends on whether B had seen x=1 when it accepted x=2: see
+    # test_lww_loses_concurrent_writes_even_with_good_clocks.)
+
+
+@pytest.mark.xfail(strict=True, reason="needs the causal models")
+def test_a_read_that_misses_only_a_lost_write_is_not_stale() -> None:
+    skewed = Faults(crash_node=None, clock_skew=50.0, partition=())
+    lww = c.model_figures(c.run_scheme("multi-leader LWW", _skewed_pair(), skewed))
+    union = c.model_figures(c.run_scheme("multi-leader union", _skewed_pair(), skewed))
+    # the read at 100 ms returns x=1, the survivor: missing the lost x=2 is a loss, not staleness
+    assert (lww["lost_writes"], lww["stale_reads"]) == (1, 0)
+    assert lww["lost_older_write_won"] + lww["lost_concurrent"] == 1
+    assert (union["lost_writes"], union["stale_reads"]) == (0, 0)
 
 
 def test_sync_write_latency_is_a_follower_round_trip() -> None:
     wl = _workload(*(Op(40.0 * i, "c1", "write", "x", i + 1) for i in range(5)))
-    figures = c.scheme_metrics(c.run_scheme("single-leader sync", wl, CALM), CALM)
+    figures = c.scheme_metrics(c.run_scheme("single-leader sync", wl, CALM))
     # the slowest of two followers: out and back, each way uniform on [5, 15] ms
     assert 2 * c.LINK_LOW_MS <= figures["write_latency_p99_ms"] <= 2 * c.LINK_HIGH_MS
-    asynchronous = c.scheme_metrics(c.run_scheme("single-leader async", wl, CALM), CALM)
+    asynchronous = c.scheme_metrics(c.run_scheme("single-leader async", wl, CALM))
     assert asynchronous["write_latency_p99_ms"] == 0.0
     assert asynchronous["lost_writes"] == figures["lost_writes"] == 0  # one writer, no faults
 
 
-def test_reads_during_a_partition_of_a_multi_leader_node_are_stale() -> None:
+def _cut_off_read() -> tuple[Workload, Faults]:
     wl = _workload(Op(560.0, "c1", "write", "x", 1), Op(700.0, "c3", "read", "x"), duration=800.0)
-    cut = Faults(crash_node=None, clock_skew=0.0, partition=("C",), partition_at=550.0, heal_at=750.0)
-    figures = c.scheme_metrics(c.run_scheme("multi-leader LWW", wl, cut), cut)
-    assert figures["stale_reads"] == 1
+    return wl, Faults(crash_node=None, clock_skew=0.0, partition=("C",), partition_at=550.0, heal_at=750.0)
+
+
+def test_a_multi_leader_node_catches_up_after_a_partition() -> None:
+    wl, cut = _cut_off_read()
+    figures = c.scheme_metrics(c.run_scheme("multi-leader LWW", wl, cut))
     assert math.isfinite(figures["convergence_time_ms"])  # C catches up after healing
     healed = c.run_scheme("multi-leader LWW", wl, cut)
     assert healed.final_state["x"].tolist() == [1, 1, 1]
+    assert figures["lost_writes"] == 0
+
+
+@pytest.mark.xfail(strict=True, reason="needs the causal models")
+def test_reads_during_a_partition_of_a_multi_leader_node_are_stale() -> None:
+    wl, cut = _cut_off_read()
+    assert c.scheme_metrics(c.run_scheme("multi-leader LWW", wl, cut))["stale_reads"] == 1
 
 
 def test_writes_to_the_crashed_single_leader_fail_until_failover() -> None:
@@ -197,8 +225,8 @@ def test_writes_to_the_crashed_single_leader_fail_until_failover() -> None:
     crash = Faults(crash_node="A", crash_at=200.0, recover_at=450.0, clock_skew=0.0, partition=())
     run = c.run_scheme("single-leader async", wl, crash)
     assert run.ops["ok"].astype(bool).tolist() == [False, False, True]
-    assert c.scheme_metrics(run, crash)["write_availability"] == pytest.approx(1 / 3)
-    multi = c.scheme_metrics(c.run_scheme("multi-leader LWW", wl, crash), crash)
+    assert c.scheme_metrics(run)["write_availability"] == pytest.approx(1 / 3)
+    multi = c.scheme_metrics(c.run_scheme("multi-leader LWW", wl, crash))
     assert multi["write_availability"] == 1.0  # c2's home B never went down
 
 
@@ -214,7 +242,7 @@ def test_writes_to_the_crashed_single_leader_fail_until_failover() -> None:
 def test_union_merge_never_loses_a_write(seed: int, mix: str, skew: float) -> None:
     faults = Faults(clock_skew=skew)
     wl = c.make_workload(mix, rate=30.0, seed=seed)
-    figures = c.scheme_metrics(c.run_scheme("multi-leader union", wl, faults, seed=seed), faults)
+    figures = c.scheme_metrics(c.run_scheme("multi-leader union", wl, faults, seed=seed))
     assert figures["lost_writes"] == 0
     assert math.isfinite(figures["convergence_time_ms"])
 
@@ -233,11 +261,12 @@ def test_figures_stay_in_range_under_faults(seed: int, mix: str) -> None:
     table = c.compare(mix, seed=seed)
     assert list(table.index) == list(SCHEMES) and list(table.columns) == list(COLUMNS)
     assert ((table["write_availability"] >= 0) & (table["write_availability"] <= 1)).all()
-    assert (table["lost_writes"] >= 0).all() and (table["stale_reads"] >= 0).all()
+    reported = table["stale_reads"].notna()  # every model reports it once they are causal
+    assert (table["lost_writes"] >= 0).all() and (table["stale_reads"][reported] >= 0).all()
     assert (table["write_latency_p99_ms"] >= 0).all()
     assert (table["convergence_time_ms"] >= 0).all()
     wl = c.make_workload(mix, seed=seed)
-    assert (table["lost_writes"] <= wl.writes).all() and (table["stale_reads"] <= wl.reads).all()
+    assert (table["lost_writes"] <= wl.writes).all() and (table["stale_reads"][reported] <= wl.reads).all()
     # local acknowledgements: no write waits for the network
     for scheme in ("single-leader async", "multi-leader LWW", "multi-leader union"):
         assert table.loc[scheme, "write_latency_p99_ms"] == 0.0
@@ -266,8 +295,7 @@ def test_compare_table_shape_and_runs() -> None:
     again = c.compare("read-heavy", seed=3)  # the cached path gives the same figures
     pd.testing.assert_frame_equal(table, again)
     for scheme, run in runs.items():
-        effective = c.effective_faults(scheme, Faults())
-        assert c.scheme_metrics(run, effective) == pytest.approx(dict(table.loc[scheme]))
+        assert c.scheme_metrics(run) == pytest.approx(dict(table.loc[scheme]), nan_ok=True)
 
 
 def test_compare_is_deterministic_across_processes() -> None:
@@ -408,14 +436,26 @@ def test_scripted_race_tells_the_three_families_apart() -> None:
     race, skewed = c.scripted_race()
     runs: dict = {}
     table = c.compare(workload=race, faults=skewed, runs=runs)
-    assert table.loc["multi-leader LWW", ["lost_writes", "stale_reads"]].tolist() == [1, 2]
+    assert table.loc["multi-leader LWW", "lost_writes"] == 1
     assert table.loc["multi-leader union", "lost_writes"] == 0
     assert (
         table.loc["single-leader sync", "stale_reads"] == table.loc["leaderless strict", "stale_reads"] == 0
     )
-    run = c.annotate(runs["multi-leader LWW"], skewed)
-    assert run.ops["lost"].tolist() == [False, True, False, False]
-    assert run.ops["stale"].tolist() == [False, False, True, True]
+    run = c.annotate(runs["multi-leader LWW"])
+    assert run.ops["lost"].tolist() == [False, True, False, False]  # x=2, behind A's clock
+    # (The old test also said both of c3's reads are stale: they missed x=2, but x=2 is lost,
+    # and a read that misses only a lost write is not stale. See the xfail test below.)
+
+
+@pytest.mark.xfail(strict=True, reason="needs the causal models")
+def test_the_scripted_race_judged_causally() -> None:
+    race, skewed = c.scripted_race()
+    runs: dict = {}
+    c.compare(workload=race, faults=skewed, runs=runs)
+    lww = c.verdicts(runs["multi-leader LWW"])
+    assert lww["lost_cause"].tolist()[1] in ("older_write_won", "concurrent")
+    assert not bool(lww["stale"].iloc[3])  # at 60 ms C has x=1, the survivor
+    assert c.model_figures(runs["single-leader sync"])["lost_writes"] == 0  # the log ordered them
 
 
 def test_sweep_has_one_row_per_run() -> None:
@@ -478,10 +518,11 @@ def test_explorer_keeps_one_draw_per_update() -> None:
 def test_check_scheme_choice_accepts_exactly_the_schemes_that_meet_the_requirements(
     application: str, right: set
 ) -> None:
-    from replnb.exercises import check_scheme_choice
+    from replnb.exercises import accepted_schemes, check_scheme_choice
 
     verdicts = {scheme: check_scheme_choice(application, scheme) for scheme in SCHEMES}
-    assert {s for s, fb in verdicts.items() if fb} == right
+    # the accepted answers are derived from the simulated figures, not stored
+    assert {s for s, fb in verdicts.items() if fb} == set(accepted_schemes(application)) == right
     for scheme, fb in verdicts.items():
         assert fb.hint if not fb else not fb.hint, scheme
         assert ("breaks the requirement" in fb.message) != bool(fb)
@@ -515,9 +556,7 @@ def test_sweep_runs_on_any_executor_and_bounds_its_seeds() -> None:
 def test_a_workload_too_large_to_replay_is_refused() -> None:
     big = c.make_workload("write-heavy", clients=8, rate=200.0, duration=10_000.0, seed=0)
     assert len(big.ops) > c.MAX_OPS
-    with pytest.raises(
-        ValueError, match=r"workload must be a Workload of at most 1000 operations, got a "
-    ):
+    with pytest.raises(ValueError, match=r"workload must be a Workload of at most 1000 operations, got a "):
         c.compare(workload=big)
     with pytest.raises(ValueError, match="workload must be a Workload"):
         c.run_scheme("multi-leader LWW", big)
@@ -531,3 +570,144 @@ def test_the_explorer_returns_and_keeps_a_comparison() -> None:
     assert isinstance(cmp, c.Comparison) and ex.comparison is cmp
     assert cmp.params["mix"] == "read-heavy" and cmp.workload == c.make_workload("read-heavy", seed=2)
     assert cmp.ranked_table().index[0] == f"1. {cmp.best}"
+
+
+# --- one meaning: compare reads the models' own verdicts ----------------------------------------
+
+
+@SLOW
+@given(
+    seed=st.integers(0, 10_000),
+    mix=st.sampled_from(list(c.MIXES)),
+    scheme=st.sampled_from(list(SCHEMES)),
+    faulty=st.booleans(),
+)
+def test_every_schemes_figures_are_exactly_its_models(seed: int, mix: str, scheme: str, faulty: bool) -> None:
+    faults = Faults() if faulty else CALM
+    run = c.run_scheme(scheme, c.make_workload(mix, rate=30.0, seed=seed), faults, seed=seed)
+    figures, row = c.model_figures(run), c.scheme_metrics(run)
+    assert list(figures) == list(c.MODEL_FIGURES)
+    assert row["lost_writes"] == figures["lost_writes"] == run.metrics["lost_writes"]
+    if "stale_reads" in run.metrics:
+        assert row["stale_reads"] == run.metrics["stale_reads"]
+    v = c.verdicts(run)
+    assert list(v.index) == list(run.ops.index)
+    assert int(v["lost"].sum()) == run.metrics["lost_writes"]  # the ops say what the figures count
+    assert not (v["lost"] & run.ops["kind"].ne("write")).any()
+    causes = v.loc[v["lost"], "lost_cause"].dropna()
+    assert causes.isin(list(metrics.LOST_CAUSES)).all()
+
+
+def test_compare_never_judges_a_run_itself() -> None:
+    # Doctor a model's verdicts: the comparison must repeat them, whatever the times say.
+    run = c.run_scheme("single-leader sync", c.make_workload("write-heavy", seed=1), CALM, seed=1)
+    for name, value in {"lost_writes": 7, "stale_reads": 5, "convergence_time": 12.5}.items():
+        run.metrics[name] = value
+    row = c.scheme_metrics(run)
+    assert (row["lost_writes"], row["stale_reads"], row["convergence_time_ms"]) == (7, 5, 12.5)
+    run.ops["start"] = 0.0  # every lifetime now overlaps every other: no effect on the verdicts
+    assert c.scheme_metrics(run)["lost_writes"] == 7
+    assert c.verdicts(run)["lost"].sum() == run.ops["lost"].eq(True).sum()
+    # and the module has no judgement of its own: no true-time or concurrency helper is called
+    source = Path(c.results.__file__).read_text()
+    for helper in ("lost_writes(", "stale_reads(", "convergence_time(", "concurrent(", "happens_before("):
+        assert f"metrics.{helper}" not in source, helper
+
+
+def test_a_figure_the_model_does_not_report_is_nan_and_read_from_its_ops() -> None:
+    run = c.run_scheme("leaderless strict", c.make_workload("balanced", seed=2), CALM, seed=2)
+    run.metrics = run.metrics.drop(["lost_concurrent", "stale_reads"], errors="ignore")
+    run.ops["lost_cause"] = np.where(run.ops["lost"].eq(True), "concurrent", None)
+    figures = c.model_figures(run)
+    assert figures["lost_concurrent"] == int(run.ops["lost"].eq(True).sum())
+    assert figures["stale_reads"] == int(run.ops["stale"].eq(True).sum())
+    run.ops = run.ops.drop(columns=["stale"])
+    assert math.isnan(c.model_figures(run)["stale_reads"])
+    assert c.verdicts(run)["stale"].isna().all()
+
+
+@SLOW
+@given(
+    crash=st.sampled_from([None, "A", "B"]),
+    skew=st.sampled_from([0.0, 30.0]),
+    partition=st.sampled_from([(), ("C",), ("B", "C")]),
+)
+def test_the_coverage_table_says_how_every_fault_reaches_every_scheme(
+    crash: str | None, skew: float, partition: tuple
+) -> None:
+    faults = Faults(crash_node=crash, clock_skew=skew, partition=partition)
+    cov = c.coverage(faults)
+    assert list(cov.index) == list(SCHEMES)
+    assert list(cov.columns) == ["workload", "crash", "clock_skew", "partition"]
+    kinds = ("as asked", "approximated", "no effect", "not applied")
+    for scheme in SCHEMES:
+        applied = c.effective_faults(scheme, faults)
+        for fault, present, reaches in (
+            ("crash", faults.crashes, applied.crashes),
+            ("partition", bool(faults.partition), bool(applied.partition)),
+            ("clock_skew", skew > 0, applied.clock_skew > 0),
+        ):
+            cell = cov.loc[scheme, fault]
+            assert (cell == "none") == (not present), (scheme, fault)
+            if present:
+                assert cell.startswith(kinds), (scheme, fault, cell)
+                if not reaches:  # what the model does not get is never "as asked"
+                    assert not cell.startswith("as asked"), (scheme, fault, cell)
+
+
+def test_model_table_is_deterministic() -> None:
+    def table() -> pd.DataFrame:
+        runs: dict = {}
+        c.compare("write-heavy", seed=3, runs=runs)
+        return c.model_table(runs)
+
+    first = table()
+    assert list(first.index) == list(SCHEMES) and list(first.columns) == list(c.MODEL_FIGURES)
+    pd.testing.assert_frame_equal(first, table())
+
+
+# --- what the causal models must show (xfail until they are merged) ----------------------------
+
+
+def _three_writers_every_2_ms() -> Workload:
+    burst, calm = c.scripted_burst()
+    assert calm == CALM and [op.time for op in burst.ops] == [2.0 * i for i in range(30)]
+    assert {op.client for op in burst.ops} == {"c1", "c2", "c3"} and {op.key for op in burst.ops} == {"x"}
+    return burst
+
+
+@pytest.mark.xfail(strict=True, reason="needs the causal models")
+def test_every_model_reports_every_standard_figure() -> None:
+    runs: dict = {}
+    c.compare("balanced", seed=0, runs=runs)
+    table = c.model_table(runs)
+    assert not table.isna().any().any(), table
+    causes = table[["lost_failover", "lost_older_write_won", "lost_concurrent"]].sum(axis=1)
+    assert (causes == table["lost_writes"]).all()
+
+
+@pytest.mark.xfail(strict=True, reason="needs the causal models")
+def test_a_synchronous_single_leader_loses_nothing_in_the_write_heavy_sweep() -> None:
+    df = c.sweep(["write-heavy"], seeds=range(5), schemes=["single-leader sync"])
+    assert df["lost_writes"].tolist() == [0] * 5
+
+
+@pytest.mark.xfail(strict=True, reason="needs the causal models")
+def test_three_clients_writing_one_key_through_a_synchronous_leader_lose_nothing() -> None:
+    run = c.run_scheme("single-leader sync", _three_writers_every_2_ms(), CALM)
+    assert int(run.ops["ok"].eq(True).sum()) == 30
+    assert c.scheme_metrics(run)["lost_writes"] == 0  # the leader's log orders all 30
+
+
+@pytest.mark.xfail(strict=True, reason="needs the causal models")
+def test_lww_loses_concurrent_writes_even_with_good_clocks() -> None:
+    lost = concurrent = 0
+    for seed in range(3):
+        runs: dict = {}
+        c.compare("write-heavy", faults=CALM, seed=seed, schemes=["multi-leader LWW"], runs=runs)
+        figures = c.model_figures(runs["multi-leader LWW"])
+        lost, concurrent = lost + figures["lost_writes"], concurrent + figures["lost_concurrent"]
+        assert figures["lost_older_write_won"] == 0  # true clocks never let an older write win
+    assert lost > 0 and concurrent == lost
+    race = c.scheme_metrics(c.run_scheme("multi-leader LWW", _three_writers_every_2_ms(), CALM))
+    assert race["lost_writes"] > 0  # three leaders accept concurrent writes of x; LWW keeps one

@@ -9,20 +9,21 @@ one scheme of :data:`SCHEMES` under one set of :class:`Faults` (a node
 crash, clock skew, a partition that heals), and :func:`compare` does it for
 every scheme and returns a table with one row per scheme.
 
-The five columns are computed here, from the runs, with the functions of
-:mod:`replnb.metrics`, so that they mean exactly the same for every scheme:
+The five columns mean exactly the same for every scheme because none of
+them is judged here: whether a write was lost (and why), whether a read was
+stale and when the replicas converged is each model's own verdict, by the
+causal definitions of :mod:`replnb.metrics` (DESIGN.md, "Metric
+definitions"; physical time never decides concurrency). One adapter,
+:func:`model_figures`, reads them from a run:
 
 ``lost_writes``
-    acknowledged writes missing from the final state (register:
-    :func:`~replnb.metrics.lost_writes`; the union merge keeps a set of
-    items per key, and a lost write is an acknowledged item missing from it,
-    :func:`~replnb.metrics.lost_elements`). The final state of a key is the
-    value held by most live replicas (ties: the first in name order).
+    acknowledged writes that the converged final state does not include,
+    neither as a surviving version nor in the causal past of one; the
+    models also report each loss's cause (``lost_failover``,
+    ``lost_older_write_won``, ``lost_concurrent``: :func:`model_table`).
+    For the union merge, an acknowledged item missing from the final set.
 ``stale_reads``
-    completed reads that miss a write acknowledged before they began
-    (:func:`~replnb.metrics.stale_reads`, versions ranked per key by the true
-    time at which writes began; for sets, a read that lacks an acknowledged
-    item).
+    reads that miss a write acknowledged before they began that is not lost.
 ``write_availability``
     acknowledged writes / writes attempted.
 ``write_latency_p99_ms``
@@ -30,9 +31,9 @@ The five columns are computed here, from the runs, with the functions of
     (:func:`~replnb.metrics.percentile`), from the moment the operation
     reached the system to its acknowledgement.
 ``convergence_time_ms``
-    :func:`~replnb.metrics.convergence_time` from the later of the last
-    acknowledged write and the end of the last fault; ``inf`` when the live
-    replicas never agree.
+    the model's ``convergence_time``: from the later of the last
+    acknowledged write and the end of the last fault until every live
+    replica holds the same writes (by identity); ``inf`` when never.
 
 The models do not all accept every fault or an explicit workload;
 :func:`coverage` says, for each scheme, what was applied as asked, what was
@@ -43,11 +44,15 @@ from __future__ import annotations
 
 from . import results, schemes, workload
 from .results import (
+    MODEL_FIGURES,
     Comparison,
     annotate,
     compare,
+    model_figures,
+    model_table,
     rank_schemes,
     scheme_metrics,
+    scripted_burst,
     scripted_race,
     sweep,
     verdicts,
@@ -78,6 +83,7 @@ __all__ = [
     "LINK_LOW_MS",
     "MAX_OPS",
     "MIXES",
+    "MODEL_FIGURES",
     "SCHEMES",
     "SETTLE_MS",
     "TIMEOUT_MS",
@@ -91,11 +97,14 @@ __all__ = [
     "coverage",
     "effective_faults",
     "make_workload",
+    "model_figures",
+    "model_table",
     "rank_schemes",
     "results",
     "run_scheme",
     "scheme_metrics",
     "schemes",
+    "scripted_burst",
     "scripted_race",
     "sweep",
     "verdicts",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -13,18 +13,22 @@ import numpy as np
 import pandas as pd
 
 from .. import grid, metrics
-from ..params import Choice, Int, Nodes, checked
+from ..params import Choice, Int, Nodes, Real, checked
 from ..records import Run
 from .schemes import Faults, check_workload, effective_faults, run_scheme
 from .workload import COLUMNS, MIXES, SCHEMES, Op, Workload, make_workload
 
 __all__ = [
     "MAX_SEEDS",
+    "MODEL_FIGURES",
     "Comparison",
     "annotate",
     "compare",
+    "model_figures",
+    "model_table",
     "rank_schemes",
     "scheme_metrics",
+    "scripted_burst",
     "scripted_race",
     "sweep",
     "verdicts",
@@ -35,179 +39,167 @@ __all__ = [
 SEED = Int(0, 2**32 - 1, none=True)
 
 
-# -- metrics ----------------------------------------------------------------------------------
+# -- the models' figures -----------------------------------------------------------------------
+
+#: The figures every model reports in ``run.metrics`` under exactly these names
+#: (DESIGN.md, "Metric definitions"; :data:`replnb.metrics.CAUSAL_FIGURES` and ``convergence_time``).
+MODEL_FIGURES = (
+    "lost_writes",
+    "lost_failover",
+    "lost_older_write_won",
+    "lost_concurrent",
+    "stale_reads",
+    "ryw_violations",
+    "monotonic_violations",
+    "conflicts",
+    "convergence_time",
+)
+#: Older names some models still use for a standard figure, tried when the standard name is absent.
+_ALIASES = {"convergence_time": ("convergence_ms",)}
+#: The loss cause that each ``lost_*`` figure counts (the ``lost_cause`` column of ``run.ops``).
+_CAUSES = {
+    "lost_failover": "failover",
+    "lost_older_write_won": "older_write_won",
+    "lost_concurrent": "concurrent",
+}
 
 
-def _majority(values: Sequence[Any]) -> Any:
-    """The value most replicas hold (ties: the first replica's)."""
-    counts: dict[str, int] = {}
-    first: dict[str, Any] = {}
-    for v in values:
-        counts[repr(v)] = counts.get(repr(v), 0) + 1
-        first.setdefault(repr(v), v)
-    best = max(counts.values())
-    return next(first[k] for k in counts if counts[k] == best)
+def model_figures(run: Run) -> dict[str, float]:
+    """The standard figures of one run, as its model judged them: the one adapter of chapter 5.
 
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _final_values(run: Run, live: Sequence[str]) -> dict[str, Any]:
-    state = run.final_state
-    rows = state.loc[list(live)] if len(live) else state.iloc[:0]
-    return {str(key): _majority(list(rows[key])) for key in state.columns}
-
-
-def _live(run: Run, faults: Faults) -> list[str]:
-    end = run.end_time
-    return [n for n in run.nodes if not faults.down(n, end)]
-
-
-def verdicts(run: Run, faults: Faults | None = None) -> pd.DataFrame:
-    """Per operation of ``run.ops``: was it a lost write, was it a stale read?
-
-    Returns a DataFrame with the index of ``run.ops`` and boolean columns
-    ``lost`` (acknowledged writes only) and ``stale`` (completed reads only);
-    see the module docstring for the definitions.
+    The comparison never decides by itself whether a write was lost or a
+    read stale: each model does, with the causal definitions of
+    :mod:`replnb.metrics`, and this function reads its verdicts. A figure is
+    ``run.metrics[name]`` for each name of :data:`MODEL_FIGURES`; a model
+    that does not report it yet is read from the same model's ``ops``
+    columns (``lost_cause`` for the causes, ``stale`` for stale reads), and
+    the figure is NaN when the model records neither.
 
     Examples
     --------
     >>> race, skewed = scripted_race()
-    >>> v = verdicts(run_scheme("multi-leader LWW", race, skewed), skewed)
-    >>> v["lost"].tolist(), v["stale"].tolist()
-    ([False, True, False, False], [False, False, True, True])
+    >>> run = run_scheme("multi-leader LWW", race, skewed)
+    >>> figures = model_figures(run)
+    >>> list(figures) == list(MODEL_FIGURES), figures["lost_writes"] == run.metrics["lost_writes"]
+    (True, True)
     """
-    faults = Faults() if faults is None else faults
-    ops = _OpColumns(run.recorder.ops)
-    final = _final_values(run, _live(run, faults))
-    if any(r.get("op") == "add" for r in ops.records):  # a set per key: the union merge
-        lost, stale = _set_verdicts(ops, final)
+    ops = run.ops
+    out: dict[str, float] = {}
+    for name in MODEL_FIGURES:
+        reported = [run.metrics[a] for a in (name, *_ALIASES.get(name, ())) if a in run.metrics]
+        if reported:
+            out[name] = _as_figure(reported[0])
+        elif name in _CAUSES and "lost_cause" in ops:
+            out[name] = int((ops["lost_cause"] == _CAUSES[name]).sum())
+        elif name == "stale_reads" and "stale" in ops:
+            out[name] = int(ops["stale"].eq(True).sum())
+        else:
+            out[name] = math.nan
+    return out
+
+
+def _as_figure(value: Any) -> float:
+    """A reported figure: counts stay ints, the rest floats."""
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return float(value)
+
+
+def model_table(runs: Mapping[str, Run]) -> pd.DataFrame:
+    """:func:`model_figures` of several runs, one row per scheme (the index, ``scheme``).
+
+    Examples
+    --------
+    >>> race, skewed = scripted_race()
+    >>> runs = {}
+    >>> _ = compare(workload=race, faults=skewed, runs=runs, schemes=["multi-leader union"])
+    >>> int(model_table(runs).loc["multi-leader union", "lost_writes"])
+    0
+    """
+    table = pd.DataFrame.from_dict({s: model_figures(r) for s, r in runs.items()}, orient="index")
+    table = table.reindex(columns=list(MODEL_FIGURES))
+    table.index.name = "scheme"
+    return table
+
+
+def verdicts(run: Run) -> pd.DataFrame:
+    """Per operation of ``run.ops``, the model's own verdicts: lost write, its cause, stale read.
+
+    Returns a DataFrame with the index of ``run.ops`` and the columns
+    ``lost`` (bool: acknowledged writes the model counts as lost),
+    ``lost_cause`` (``"failover"``, ``"older_write_won"``, ``"concurrent"``
+    or ``None``: not lost, or a model that does not record causes yet) and
+    ``stale`` (nullable bool: reads the model counts as stale; ``<NA>`` for
+    every row when the model does not judge reads). Nothing is recomputed
+    here: the columns are the model's (see :func:`model_figures`).
+
+    Examples
+    --------
+    >>> race, skewed = scripted_race()
+    >>> run = run_scheme("multi-leader LWW", race, skewed)
+    >>> verdicts(run)["lost"].tolist() == run.ops["lost"].eq(True).tolist()
+    True
+    """
+    ops = run.ops
+    writes = ops["kind"].eq("write") if "kind" in ops else pd.Series(False, index=ops.index)
+    lost = ops["lost"].eq(True) & writes if "lost" in ops else pd.Series(False, index=ops.index)
+    cause = ops["lost_cause"].where(lost, None) if "lost_cause" in ops else pd.Series(None, index=ops.index)
+    if "stale" in ops:
+        stale = pd.Series(ops["stale"].eq(True).to_numpy(), index=ops.index, dtype="boolean")
     else:
-        lost, stale = _register_verdicts(ops, final)
-    return pd.DataFrame({"lost": lost, "stale": stale}, index=pd.RangeIndex(ops.n))
+        stale = pd.Series(pd.NA, index=ops.index, dtype="boolean")
+    return pd.DataFrame({"lost": lost.astype(bool), "lost_cause": cause.astype(object), "stale": stale})
 
 
-class _OpColumns:
-    """The flat op records of a run as columns (row ``i`` is record ``i``)."""
+def annotate(run: Run) -> Run:
+    """Make ``run.ops`` carry the :func:`verdicts` (``lost``, ``lost_cause``, ``stale``); returns ``run``.
 
-    def __init__(self, records: Sequence[dict[str, Any]]) -> None:
-        self.records = records
-        self.n = len(records)
-        self.kind = [str(r["kind"]) for r in records]
-        self.key = [str(r["key"]) for r in records]
-        self.value = [r.get("value") for r in records]
-        self.start = [float(r["start"]) for r in records]
-        self.end = [float(r["end"]) for r in records]
-        self.ok = [bool(r["ok"]) if r["ok"] == r["ok"] else False for r in records]  # NaN -> False
-        self.op_id = [int(r["op_id"]) for r in records]
-        self.writes = [i for i in range(self.n) if self.kind[i] == "write"]
-        self.acked = [i for i in self.writes if self.ok[i]]
-        self.done = [i for i in range(self.n) if self.kind[i] == "read" and self.ok[i]]
-
-
-def _set_verdicts(ops: _OpColumns, final: dict[str, Any]) -> tuple[list[bool], list[bool]]:
-    """Lost items and stale reads of a set per key: an acknowledged item missing from a set."""
-    lost, stale = [False] * ops.n, [False] * ops.n
-    acked_by_key: dict[str, list[tuple[float, Hashable]]] = {}
-    for i in ops.acked:
-        acked_by_key.setdefault(ops.key[i], []).append((ops.end[i], ops.value[i]))
-    for i in ops.acked:
-        lost[i] = bool(metrics.lost_elements([ops.value[i]], final.get(ops.key[i]) or ()))
-    for i in ops.done:
-        before = [item for t, item in acked_by_key.get(ops.key[i], ()) if t < ops.start[i]]
-        returned = ops.value[i]
-        got: tuple[Hashable, ...] = () if returned is None or _missing(returned) else tuple(returned)
-        stale[i] = bool(metrics.lost_elements(before, got))
-    return lost, stale
-
-
-def _register_verdicts(ops: _OpColumns, final: dict[str, Any]) -> tuple[list[bool], list[bool]]:
-    """Lost writes and stale reads of a register per key, by :mod:`replnb.metrics`.
-
-    The true-time order in which writes began ranks the versions of each key.
-    """
-    kind, key, value = ops.kind, ops.key, ops.value
-    rank: dict[int, int] = {}
-    counts: dict[str, int] = {}
-    for i in sorted(ops.writes, key=lambda i: (ops.start[i], ops.op_id[i])):
-        counts[key[i]] = counts.get(key[i], 0) + 1
-        rank[i] = counts[key[i]]
-    value_op = {(key[i], value[i]): ops.op_id[i] for i in ops.writes}
-    value_rank = {(key[i], value[i]): rank[i] for i in ops.writes}
-    survivors: dict[Hashable, Hashable | None] = {
-        k: None if _missing(v) else value_op.get((k, v)) for k, v in final.items()
-    }
-    for i in ops.writes:
-        survivors.setdefault(key[i], None)
-    version = [
-        float(rank[i])
-        if kind[i] == "write"
-        else float(value_rank.get((key[i], value[i]), 0) if not _missing(value[i]) else 0)
-        for i in range(ops.n)
-    ]
-    frame = pd.DataFrame(
-        {
-            "op_id": ops.op_id,
-            "client": [r.get("client") for r in ops.records],
-            "kind": kind,
-            "key": key,
-            "start": ops.start,
-            "end": ops.end,
-            "ok": ops.ok,
-            "version": version,
-        }
-    )
-    lost, stale = [False] * ops.n, [False] * ops.n
-    for pos, flag in metrics.lost_writes(frame, survivors).items():
-        lost[int(pos)] = bool(flag)  # type: ignore[call-overload]
-    for pos, flag in metrics.stale_reads(frame).items():
-        stale[int(pos)] = bool(flag)  # type: ignore[call-overload]
-    return lost, stale
-
-
-def annotate(run: Run, faults: Faults | None = None) -> Run:
-    """Write the :func:`verdicts` into ``run.ops`` (columns ``lost`` and ``stale``); returns ``run``.
-
-    :func:`replnb.plots.plot_spacetime` then marks lost writes and stale
-    reads by this module's definitions, the same for every scheme.
+    :func:`replnb.plots.plot_spacetime` then marks the lost writes and stale
+    reads that the model found. A model that does not judge reads keeps no
+    ``stale`` column (the plot then draws no reads as stale).
 
     Examples
     --------
     >>> race, skewed = scripted_race()
-    >>> int(annotate(run_scheme("multi-leader LWW", race, skewed), skewed).ops["lost"].sum())
+    >>> int(annotate(run_scheme("multi-leader LWW", race, skewed)).ops["lost"].sum())
     1
     """
-    v = verdicts(run, faults)
+    v = verdicts(run)
     run.ops["lost"] = v["lost"]
-    run.ops["stale"] = v["stale"]
+    run.ops["lost_cause"] = v["lost_cause"]
+    if "stale" in run.ops:
+        run.ops["stale"] = v["stale"].fillna(False).astype(bool)
     return run
 
 
-def scheme_metrics(run: Run, faults: Faults | None = None) -> dict[str, float]:
-    """The five comparison figures of one run (see the module docstring).
+def scheme_metrics(run: Run) -> dict[str, float]:
+    """The five comparison figures of one run (:data:`COLUMNS`).
+
+    ``lost_writes``, ``stale_reads`` and ``convergence_time_ms`` are the
+    model's own (:func:`model_figures`); ``write_availability`` and
+    ``write_latency_p99_ms`` count the acknowledged writes of ``run.ops``.
 
     Examples
     --------
     >>> wl = make_workload("balanced", seed=4)
     >>> calm = Faults(crash_node=None, clock_skew=0, partition=())
-    >>> figures = scheme_metrics(run_scheme("single-leader sync", wl, calm), calm)
+    >>> figures = scheme_metrics(run_scheme("single-leader sync", wl, calm))
     >>> figures["stale_reads"], figures["write_availability"]   # sync replication, no faults
     (0, 1.0)
     """
-    faults = Faults() if faults is None else faults
-    writes = [r for r in run.recorder.ops if r["kind"] == "write"]
-    acked = [r for r in writes if r["ok"] == r["ok"] and bool(r["ok"])]
-    v = verdicts(run, faults)
-    latency = [float(r["end"]) - float(r["start"]) for r in acked]
-    since = max(max((float(r["end"]) for r in acked), default=0.0), faults.last_fault_end)
-    live = _live(run, faults)
+    ops = run.ops
+    writes = ops[ops["kind"] == "write"]
+    acked = writes[writes["ok"].eq(True)]
+    latency = (acked["end"].astype(float) - acked["start"].astype(float)).tolist()
+    figures = model_figures(run)
     return {
-        "lost_writes": int(v["lost"].sum()),
-        "stale_reads": int(v["stale"].sum()),
+        "lost_writes": figures["lost_writes"],
+        "stale_reads": figures["stale_reads"],
         "write_availability": float(len(acked) / len(writes)) if len(writes) else math.nan,
         "write_latency_p99_ms": metrics.percentile(latency, 99),
-        "convergence_time_ms": metrics.convergence_time(run.versions, run.final_state, live, since),
+        "convergence_time_ms": figures["convergence_time"],
     }
 
 
@@ -233,6 +225,29 @@ def scripted_race() -> tuple[Workload, Faults]:
     )
     race = Workload("balanced", ops, ("c1", "c2", "c3"), ("x",), ("A", "B", "C"), 100.0, ("A", "B", "C"))
     return race, Faults(crash_node=None, clock_skew=50.0, partition=())
+
+
+@checked(writers=Int(1, 3), writes=Int(1, 300), every=Real(0, 100, low_open=True))
+def scripted_burst(writers: int = 3, writes: int = 30, every: float = 2.0) -> tuple[Workload, Faults]:
+    """Many clients write one key at a steady beat, with no fault at all.
+
+    Client ``c(i mod writers + 1)`` writes ``x=i+1`` at ``i * every`` ms for
+    ``i`` in ``0 .. writes-1`` (clients ``c1``, ``c2``, ... next to ``A``,
+    ``B``, ...). With the default 2 ms beat, most writes are in flight
+    together in real time; whether two of them are *concurrent* is for the
+    scheme to say (a single leader's log orders them all).
+
+    Examples
+    --------
+    >>> burst, calm = scripted_burst()
+    >>> len(burst.ops), burst.ops[4], calm.crashes
+    (30, Op(time=8.0, client='c2', kind='write', key='x', value=5), False)
+    """
+    clients = tuple(f"c{i + 1}" for i in range(writers))
+    ops = tuple(Op(round(i * every, 6), clients[i % writers], "write", "x", i + 1) for i in range(writes))
+    nodes = ("A", "B", "C")
+    burst = Workload("write-heavy", ops, clients, ("x",), nodes, writes * every + 1.0, nodes[:writers])
+    return burst, Faults(crash_node=None, clock_skew=0.0, partition=())
 
 
 @checked(mix=Choice(tuple(MIXES)), seed=SEED)
@@ -293,7 +308,7 @@ def compare(
             run = run_scheme(scheme, workload, faults, seed=seed)
             if runs is not None:
                 runs[scheme] = run
-            rows[scheme] = scheme_metrics(run, effective_faults(scheme, faults, workload.nodes))
+            rows[scheme] = scheme_metrics(run)
     table = pd.DataFrame.from_dict(rows, orient="index")[list(COLUMNS)]
     table.index.name = "scheme"
     return table
@@ -313,7 +328,7 @@ def _check_schemes(schemes: Any) -> list[str]:
 def _cached_metrics(
     scheme: str, workload: Workload, faults: Faults, seed: int
 ) -> tuple[tuple[str, float], ...]:
-    figures = scheme_metrics(run_scheme(scheme, workload, faults, seed=seed), faults)
+    figures = scheme_metrics(run_scheme(scheme, workload, faults, seed=seed))
     return tuple(figures.items())
 
 
