@@ -686,13 +686,11 @@ def test_every_model_reports_every_standard_figure() -> None:
     assert (causes == table["lost_writes"]).all()
 
 
-@pytest.mark.xfail(strict=True, reason="needs the causal models")
 def test_a_synchronous_single_leader_loses_nothing_in_the_write_heavy_sweep() -> None:
     df = c.sweep(["write-heavy"], seeds=range(5), schemes=["single-leader sync"])
     assert df["lost_writes"].tolist() == [0] * 5
 
 
-@pytest.mark.xfail(strict=True, reason="needs the causal models")
 def test_three_clients_writing_one_key_through_a_synchronous_leader_lose_nothing() -> None:
     run = c.run_scheme("single-leader sync", _three_writers_every_2_ms(), CALM)
     assert int(run.ops["ok"].eq(True).sum()) == 30
