@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
+from ..check import CheckResult
 from ..records import Run
 from .spacetime import draw_spacetime
 from .style import COLORS, PALETTE, new_axes, styled
@@ -65,6 +66,7 @@ def plot_failover(
     labels: bool | None = None,
     title: str | None = "Space-time diagram",
     legend: bool = True,
+    check: CheckResult | None = None,
 ) -> Axes:
     """A space-time diagram of a single-leader run, with its leadership changes.
 
@@ -87,6 +89,8 @@ def plot_failover(
     title : str or None
     legend : bool
         Draw the legend (right of the axes).
+    check : CheckResult, optional
+        A :func:`replnb.check.check` verdict on the run: its witnesses are marked.
 
     Examples
     --------
@@ -98,7 +102,9 @@ def plot_failover(
     50.0
     >>> plt.close(ax.figure)
     """
-    ax = draw_spacetime(run, ax, since=since, until=until, labels=labels, title=title, legend=legend)
+    ax = draw_spacetime(
+        run, ax, since=since, until=until, labels=labels, title=title, legend=legend, check=check
+    )
     nodes = list(run.nodes)
     y = {n: len(nodes) - 1 - i for i, n in enumerate(nodes)}
     events = _role_events(run, since, until)

@@ -386,7 +386,7 @@ def draw_witness(diagram: SpaceTime, ax: Axes, result: CheckResult) -> None:
     and a dashed magenta arrow runs from the end of ``a`` to the start of
     ``b`` for each pair where ``a`` completed before ``b`` began: the
     real-time order that every linearization must respect, and that the
-    values read contradict.
+    values read contradict. Only what falls inside the drawn window is marked.
     """
     ops = diagram.ops
     if "op_id" not in ops or not result.failures:
@@ -394,13 +394,16 @@ def draw_witness(diagram: SpaceTime, ax: Axes, result: CheckResult) -> None:
     index = {op: i for i, op in enumerate(ops["op_id"].to_numpy())}
     end = _floats(ops["end"]) if "end" in ops else np.full(len(ops), np.nan)
     color = COLORS["highlight"]
+    lo = -np.inf if diagram.since is None else diagram.since
+    hi = np.inf if diagram.until is None else diagram.until
+    inside = {op for op, i in index.items() if lo <= diagram.start[i] <= hi}
     for failure in result.failures:
-        rows = [index[op] for op in failure.witness if op in index]
+        rows = [index[op] for op in failure.witness if op in inside]
         ys = [diagram.y[diagram.op_nodes[i]] for i in rows]
         xs = diagram.start[rows]
         ax.scatter(xs, ys, marker="o", s=170, facecolors="none", edgecolors=color, lw=1.6, zorder=5)
         for a, b in failure.precedes:
-            if a in index and b in index and np.isfinite(end[index[a]]):
+            if a in inside and b in inside and np.isfinite(end[index[a]]) and lo <= end[index[a]] <= hi:
                 ia, ib = index[a], index[b]
                 ax.annotate(
                     "",

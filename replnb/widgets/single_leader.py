@@ -8,12 +8,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from ..check import CheckResult, check
 from ..params import Choice, Int
 from ..plots import COLORS, PALETTE, plot_failover, plot_replication_lag
 from ..records import Run
 from ..single_leader import MODES, READ_FROM, simulate
 from .base import Control, make_controls
-from .captions import key_html, spacetime_key
+from .captions import key_html, spacetime_key, verdict_html
 from .kept_axes import KeptAxesExplorer, round_limits
 
 __all__ = ["FAILOVER_TIMES", "NO_FAILOVER", "SingleLeaderExplorer"]
@@ -58,6 +59,8 @@ class SingleLeaderExplorer(KeptAxesExplorer):
     duration = 500.0
     #: Failover times offered by the control (ms).
     failover_times = FAILOVER_TIMES
+    #: Search steps the linearizability checker may take on a run (its verdict is in the caption).
+    check_budget = 200_000
     specs: ClassVar[tuple[Control, ...]] = (
         Control("mode", Choice(MODES), "mode", toggle=True),
         Control("followers", Int(1, 5), "followers"),
@@ -98,6 +101,7 @@ class SingleLeaderExplorer(KeptAxesExplorer):
             "seed": seed,
         }
         controls = make_controls(self.specs, values)
+        self._verdict: tuple[Run, CheckResult] | None = None
         super().__init__(controls, columns=3)
         controls["mode"].style.button_width = "90px"
 
@@ -138,11 +142,20 @@ class SingleLeaderExplorer(KeptAxesExplorer):
         bottom.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 2.5, 5, 10]))
         return top, bottom
 
+    def verdict(self, run: Run) -> CheckResult:
+        """The linearizability verdict on ``run``'s history (kept for the run last drawn)."""
+        if self._verdict is None or self._verdict[0] is not run:
+            self._verdict = (run, check(run.ops, budget=self.check_budget))
+        return self._verdict[1]
+
     def draw(self, run: Run, figure: Figure) -> None:
 
         since, until = self.window(run)
         top, bottom = self.axes_for(figure)
-        plot_failover(run, ax=top, since=since, until=until, labels=False, title=None, legend=False)
+        verdict = self.verdict(run)
+        plot_failover(
+            run, ax=top, since=since, until=until, labels=False, title=None, legend=False, check=verdict
+        )
         plot_replication_lag(run, ax=bottom, title=None, legend=False)
         round_limits(bottom)
 
@@ -157,10 +170,14 @@ class SingleLeaderExplorer(KeptAxesExplorer):
             key.insert(1, lost)
         if run.params["failover_at"] is not None:
             key.append(("◆", COLORS["highlight"], "leadership change"))
+        verdict = self.verdict(run)
+        if verdict.failures:
+            key.append(("◯", COLORS["highlight"], "no legal order (linearizability witness)"))
         return (
             f"<b>Top:</b> space-time diagram, {since:g}–{until:g} ms. "
             "<b>Bottom:</b> replication lag of each follower (whole run; dashed lines: crash, promotion)."
             + key_html(key + lag_key)
+            + verdict_html(verdict)
         )
 
     def summarize(self, run: Run) -> pd.DataFrame:
@@ -174,6 +191,7 @@ class SingleLeaderExplorer(KeptAxesExplorer):
             "RYW violations": m["ryw_violations"],
             "monotonic violations": m["monotonic_violations"],
             "conflicts": m["conflicts"],
+            "linearizable": {True: "yes", False: "no", None: "unknown"}[self.verdict(run).linearizable],
             "convergence time (ms)": round(float(m["convergence_time"]), 1),
             "write p50 / p99 (ms)": f"{m['write_latency_p50_ms']:.0f} / {m['write_latency_p99_ms']:.0f}",
             "mean lag (ms)": round(float(m["lag_mean_ms"]), 1),
