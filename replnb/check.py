@@ -61,7 +61,7 @@ import html
 import itertools
 import math
 import time
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,7 +70,7 @@ import pandas as pd
 
 from .params import Flag, Int, Real, checked
 
-__all__ = ["CheckResult", "KeyResult", "check"]
+__all__ = ["CheckResult", "KeyResult", "check", "verdict_table"]
 
 REQUIRED_COLUMNS = ("op_id", "kind", "key", "value", "start", "end", "ok")
 MAX_BUDGET = 10_000_000
@@ -710,3 +710,37 @@ def check(
     return CheckResult(
         verdict, reason, keys, min(left.used, steps), steps, time.perf_counter() - began, ops=frame
     )
+
+
+@checked(budget=Int(1, MAX_BUDGET))
+def verdict_table(histories: Mapping[str, pd.DataFrame], *, budget: int = DEFAULT_BUDGET) -> pd.DataFrame:
+    """One row per named history: is it linearizable, how many keys fail, and the first reason.
+
+    Parameters
+    ----------
+    histories : mapping of str to DataFrame
+        Names (the table's index) to ``run.ops`` frames.
+    budget : int
+        The search budget of each :func:`check`.
+
+    Examples
+    --------
+    >>> ops = pd.DataFrame({"op_id": [0, 1], "kind": ["write", "read"], "key": "x", "value": [1, None],
+    ...                     "start": [0.0, 2.0], "end": [1.0, 3.0], "ok": True})
+    >>> verdict_table({"stale": ops})[["linearizable", "failing keys"]]
+          linearizable  failing keys
+    stale           no             1
+    """
+    rows = []
+    for name, ops in histories.items():
+        result = check(ops, budget=budget)
+        first = result.failures[0] if result.failures else None
+        rows.append(
+            {
+                "history": name,
+                "linearizable": {True: "yes", False: "no", None: "unknown"}[result.linearizable],
+                "failing keys": len(result.failures),
+                "first witness": (f"key {first.key!r}: {first.reason}" if first else ""),
+            }
+        )
+    return pd.DataFrame(rows).set_index("history").rename_axis(None)

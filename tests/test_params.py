@@ -48,6 +48,7 @@ ENTRY_POINTS: list[str] = [
     "pbs.t_visibility",
     "pbs.t_visibility_quantile",
     "check.check",
+    "check.verdict_table",
     "compare.make_workload",
     "compare.compare",
     "compare.sweep",
@@ -78,6 +79,7 @@ BASE: dict[str, dict[str, Any]] = {
     "compare.compare": {"mix": "balanced"},
     "compare.sweep": {"mixes": ["balanced"], "seeds": [0]},
     "grid.sweep": {"fn": lambda x=1, seed=0: {"y": x}, "grid": {"x": [1]}},
+    "check.verdict_table": {"histories": {}},
     "check.check": {
         "ops": pd.DataFrame(
             {"op_id": [0], "kind": ["write"], "key": ["x"], "value": [1]}
