@@ -35,6 +35,7 @@ def simulate(
     duration: float = 1000.0,
     latency: float = 10.0,
     jitter: float = 0.0,
+    reorder: bool = False,
     failed: Iterable[str] | None = None,
     crashes: Sequence[tuple[str, float, float | None]] | None = None,
     link_failures: Sequence[tuple[str, str, float, float | None]] | None = None,
@@ -94,7 +95,12 @@ def simulate(
         Mean one-way link delay (0..10000 ms).
     jitter : float
         Delays are uniform on ``[latency - jitter, latency + jitter]``
-        (``0 <= jitter <= latency``), so messages can overtake each other.
+        (``0 <= jitter <= latency``). Each link still delivers in send
+        order (FIFO, like a TCP connection), so with jitter a message can
+        overtake another only when they travel on different links.
+    reorder : bool
+        Let each link reorder its messages too (with jitter, a later message
+        on one link may arrive first), as over a datagram network.
     failed : iterable of str, optional
         Leaders that are down for the whole run.
     crashes : list of (node, at, recover_at or None), optional
