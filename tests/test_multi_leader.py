@@ -924,8 +924,15 @@ def test_plots_of_chapter_2():
     ax = plots.plot_divergence(run)
     assert max(ax.get_lines()[0].get_ydata()) == 2
     plt.close(ax.figure)
-    ax = plots.plot_strategy_comparison(ml.compare_strategies(duration=200.0), highlight="last-write-wins")
-    assert len(ax.patches) == 3 * len(ml.STRATEGIES)
+    table = ml.compare_strategies(
+        duration=200.0, columns=("lost_concurrent", "lost_older_write_won", "conflicts", "resurrections")
+    )
+    ax = plots.plot_strategy_comparison(table, highlight="last-write-wins")
+    assert len(ax.patches) == 4 * len(ml.STRATEGIES)
+    assert [t.get_text() for t in ax.get_legend().get_texts()][:2] == [
+        "lost: concurrent",
+        "lost: older write won",
+    ]
     plt.close(ax.figure)
     df = ml.sweep(
         "clock_skew", [0.0, 50.0], strategies={"lww": {}}, seeds=[0, 1], aggregate=False, duration=200.0
@@ -938,6 +945,24 @@ def test_plots_of_chapter_2():
         plots.plot_conflict_sweep(df, "leaders")
     with pytest.raises(ValueError, match="columns"):
         plots.plot_strategy_comparison(pd.DataFrame({"lost_writes": [1]}))
+    # the lost writes of a sweep, stacked by cause: the parts add up to the total
+    two = ml.sweep(
+        "clock_skew",
+        [0.0, 100.0],
+        strategies={"lww": {}, "union": {"resolver": "union", "workload": "cart"}},
+        seeds=[0, 1],
+        aggregate=False,
+        duration=200.0,
+    )
+    ax = plots.multi_leader.plot_losses_by_cause(two, "clock_skew", strategy="lww")
+    heights = [p.get_height() for p in ax.patches]
+    lww = two[two["strategy"] == "lww"].groupby("clock_skew")["lost_writes"].mean().tolist()
+    assert [heights[0] + heights[2], heights[1] + heights[3]] == pytest.approx(lww)
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        plots.multi_leader.plot_losses_by_cause(two, "clock_skew")
+    with pytest.raises(ValueError, match="columns"):
+        plots.multi_leader.plot_losses_by_cause(df.drop(columns="lost_concurrent"), "clock_skew")
 
 
 def test_conflict_explorer():
@@ -948,6 +973,9 @@ def test_conflict_explorer():
     assert run.extras["strategy"] == "last-write-wins"
     assert run.metrics["lost_writes"] > 0  # the default run shows a lost write
     assert list(run.extras["comparison"].index) == list(ml.STRATEGIES)
+    summary = ex.summarize(run)
+    assert {"lost: concurrent", "lost: older write won"} <= set(summary.columns)
+    assert (summary["lost writes"] == summary["lost: concurrent"] + summary["lost: older write won"]).all()
     assert ex.image.value[:4] == b"\x89PNG"
     assert "▶ last-write-wins" in ex.summary.value
     other = ex.update(strategy="cart: union", leaders=4, clock_skew=0, write_rate=60.0)
