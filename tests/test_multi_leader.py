@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from replnb import metrics
 from replnb import multi_leader as ml
 from replnb.topology import KINDS, build
 
@@ -475,6 +476,50 @@ def test_messages_per_write(n):
     sent = full.messages[full.messages["kind"] == "write"]
     origin = {op_id: node for op_id, node in zip(full.ops["op_id"], full.ops["node"], strict=True)}
     assert all(origin[op_id] == src for op_id, src in zip(sent["op_id"], sent["src"], strict=True))
+
+
+def test_reads_record_what_they_returned_and_are_judged_causally():
+    ops = [
+        dict(time=0, node="A", key="x", value=1, client="c"),
+        dict(time=5, node="B", key="x", op="read", client="c"),  # x=1 is still on its way to B
+        dict(time=15, node="B", key="x", op="read", client="c"),
+    ]
+    run = ml.simulate(ops=ops)
+    reads = run.ops[run.ops["kind"] == "read"]
+    assert reads["returned"].tolist() == [(), (0,)]
+    assert reads["stale"].tolist() == [True, False]
+    assert reads["ryw_violation"].tolist() == [True, False]  # c's own write, acknowledged before
+    assert (run.metrics["stale_reads"], run.metrics["ryw_violations"]) == (1, 1)
+    # with siblings a read returns both concurrent versions
+    pair = [dict(time=0, node="A", key="x", value=1), dict(time=1, node="B", key="x", value=2)]
+    siblings = ml.simulate(resolver="siblings", ops=[*pair, dict(time=30, node="A", key="x", op="read")])
+    assert siblings.ops.loc[siblings.ops["kind"] == "read", "returned"].tolist() == [(0, 1)]
+
+
+@FAST
+@given(
+    seed=st.integers(0, 10_000),
+    leaders=st.integers(2, 4),
+    topology=st.sampled_from(KINDS),
+    jitter=st.floats(0, 10),
+    resolver=st.sampled_from(["lww", "max", "siblings", "avoid"]),
+)
+def test_conflicts_are_the_pairs_of_concurrent_writes_per_key(seed, leaders, topology, jitter, resolver):
+    run = ml.simulate(
+        leaders=leaders, topology=topology, jitter=jitter, resolver=resolver, duration=150.0, seed=seed
+    )
+    writes = run.ops[run.ops["kind"] == "write"]
+    assert run.metrics["conflicts"] == metrics.conflicts(run.ops)
+    pairs = 0  # brute force on the recorded dots and vectors
+    rows = list(zip(writes["key"], writes["dot"], writes["vv"], strict=True))
+    for i, (key, dot, vv) in enumerate(rows):
+        for key2, dot2, vv2 in rows[i + 1 :]:
+            seen = vv2.get(dot[0], 0) >= dot[1] or vv.get(dot2[0], 0) >= dot2[1]
+            pairs += key == key2 and not seen
+    assert run.metrics["conflicts"] == pairs
+    figures_ = run.metrics
+    assert figures_["lost_writes"] == figures_["lost_concurrent"] + figures_["lost_older_write_won"]
+    assert figures_["lost_failover"] == 0  # no failover in a multi-leader run
 
 
 # -- network realism: FIFO links, direct all-to-all ------------------------------------------------------
