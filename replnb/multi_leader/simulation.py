@@ -138,17 +138,34 @@ def simulate(
     Returns
     -------
     Run
-        ``run.ops`` (extra columns ``op``, ``ts``, ``vv``, ``lost``, ``resurrected``),
-        ``run.messages``, ``run.versions``, ``run.events``, ``run.final_state``
-        (cart values are the sorted contents), ``run.metrics`` and
+        ``run.ops`` (extra columns ``op``, ``ts``; the causal record ``dot``,
+        ``vv`` (writes) and ``returned`` (reads); the verdicts of
+        :func:`replnb.metrics.causal_verdicts`: ``lost``, ``lost_cause``,
+        ``stale``, ``ryw_violation``, ``monotonic_violation``; for carts
+        ``element_lost`` and ``resurrected``), ``run.messages``,
+        ``run.versions`` (with ``held``, the op_ids the replica keeps),
+        ``run.events``, ``run.final_state`` (cart values are the sorted
+        contents), ``run.metrics`` (the figures of
+        :data:`replnb.metrics.CAUSAL_FIGURES`, ``convergence_time`` by write
+        identity, ``lost_elements`` and ``resurrections`` for carts, and the
+        delivery counts) and
         ``run.extras`` with ``delivery`` (op_id, node, time, arrived, wait,
         out_of_order), ``graph``, ``live``, ``home``, ``clock_offsets``, ``writes``.
 
     Examples
     --------
-    >>> ops = [dict(time=0, node="A", key="x", value=1), dict(time=10, node="B", key="x", value=2)]
+    Two concurrent writes: last-write-wins keeps one, with perfect clocks too.
+
+    >>> ops = [dict(time=0, node="A", key="x", value=1), dict(time=5, node="B", key="x", value=2)]
+    >>> run = simulate(ops=ops)
+    >>> run.final_state["x"].tolist(), int(run.metrics["lost_concurrent"])
+    ([2, 2], 1)
+
+    With B's clock 40 ms behind, a write that had seen the other loses to it:
+
+    >>> ops = [dict(time=0, node="A", key="x", value=1), dict(time=30, node="B", key="x", value=2)]
     >>> run = simulate(ops=ops, clock_offsets={"B": -40.0})
-    >>> run.final_state["x"].tolist(), int(run.metrics["lost_writes"])
+    >>> run.final_state["x"].tolist(), int(run.metrics["lost_older_write_won"])
     ([1, 1], 1)
     >>> run = simulate(topology="circular", leaders=4, ops=[dict(time=0, node="A", key="x", value=1)])
     >>> run.extras["delivery"][["node", "time"]].values.tolist()
