@@ -3,10 +3,24 @@
 Every leader accepts writes, acknowledges them at once (locally), and
 replicates them asynchronously along the edges of a topology graph
 (:func:`replnb.topology.build`, or any :class:`networkx.DiGraph` on the nodes
-``"A"``, ``"B"``, ...). A replicated write carries the tuple of nodes it has
-passed through; a node that receives a write for the first time forwards it,
-in sorted order, to its out-neighbours that are not on that tuple, so a write
-never loops, and a duplicate (a write already seen) is dropped.
+``"A"``, ``"B"``, ...). The origin sends a write to each of its
+out-neighbours. A replicated write carries the tuple of nodes it has passed
+through; a node that receives a write for the first time forwards it, in
+sorted order, to its out-neighbours that are neither on that tuple nor
+out-neighbours of the sender (which sent it to them itself), so a write never
+loops, all-to-all sends each write straight to the ``n - 1`` other leaders
+without forwarding, and a duplicate (a write already seen) is dropped.
+
+Links are FIFO by default: each delivers its messages in the order they were
+sent, like a TCP connection, so with ``jitter`` a message can overtake another
+only on a different link; ``reorder=True`` lets each link reorder too.
+
+Every write record carries its causal stamp: ``dot`` = (accepting leader,
+its counter for the key there) and ``vv``, the leader's per-key version
+vector at acceptance (with the write). Reads record the op_ids they
+``returned``, version rows the op_ids the replica ``held``; lost writes (with
+their cause), stale reads, conflicts and convergence (by write identity)
+follow :mod:`replnb.metrics`.
 
 Each write carries
 

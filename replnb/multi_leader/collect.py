@@ -1,12 +1,16 @@
 """Collect a finished multi-leader run into a :class:`~replnb.records.Run`: losses, conflicts, counts.
 
-Lost writes and resurrections follow the definitions of
-:mod:`replnb.metrics`; conflicts are pairs of acknowledged writes to one key
-whose version vectors are concurrent.
+Every write record carries its dot (the accepting leader and its per-key
+counter there) and its version vector, every read the op_ids it returned,
+every version row the op_ids the replica holds; the figures are then those
+of :mod:`replnb.metrics` (lost writes by cause, stale reads, conflicts,
+convergence by identity). Cart runs add the element-level counts: lost
+elements and resurrections.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable
 from typing import Any
 
@@ -14,15 +18,14 @@ import numpy as np
 import pandas as pd
 
 from .. import metrics
-from ..engine.clocks import VersionVector
 from ..engine.rng import Seed
 from ..records import Recorder, Run
 from .model import Model
 from .schedule import Built
 from .setup import Setup
-from .state import REPLICATION_KINDS, Cart, display, same_state
+from .state import REPLICATION_KINDS, Cart, display
 
-__all__ = ["collect", "conflicts", "delivery_frame", "losses"]
+__all__ = ["cart_losses", "collect", "delivery_frame", "final_survivors"]
 
 
 def collect(setup: Setup, built: Built, end_time: float) -> Run:
@@ -31,26 +34,28 @@ def collect(setup: Setup, built: Built, end_time: float) -> Run:
     live = [node for node in setup.nodes if net.is_up(node)]
     final = {node: {k: display(s.value) for k, s in model.leaders[node].keys.items()} for node in setup.nodes}
     acked = [r for r in rec.ops if r["kind"] == "write" and r["ok"]]
-    lost_flags, resurrected = losses(model, rec, live, setup.workload)
+    figures = _causal(model, rec, live)
+    lost_elements, resurrected = cart_losses(model, acked, live) if setup.workload == "cart" else ({}, set())
     for record in rec.ops:
         if record["kind"] == "write":
-            record["lost"] = lost_flags.get(record["op_id"], False)
+            record["element_lost"] = lost_elements.get(record["op_id"], False)
             record["resurrected"] = record["op_id"] in resurrected
     counts = {
         "writes_acked": len(acked),
         "writes_failed": sum(1 for r in rec.ops if r["kind"] == "write" and not r["ok"]),
-        "lost_writes": int(sum(lost_flags.values())),
-        "conflicts": conflicts(model, acked),
+        **figures,
+        "lost_elements": int(sum(lost_elements.values())),
         "resurrections": len(resurrected),
-        **_delivery_counts(model, live, final, {r["op_id"] for r in acked}),
+        **_delivery_counts(model, live, {r["op_id"] for r in acked}),
     }
     n_messages = sum(1 for m in rec.messages if m["kind"] in REPLICATION_KINDS)
     counts["messages_per_write"] = n_messages / len(acked) if acked else 0.0
     counts = {k: counts[k] for k in _ORDER}
-    since = max([float(r["end"]) for r in acked] + [net.last_fault_end, 0.0])
+    last_ack = max((float(r["end"]) for r in acked), default=math.nan)
+    last_heal = net.last_fault_end or None
 
     def compute(run: Run) -> dict[str, Any]:
-        conv = metrics.convergence_time(run.versions, run.final_state, live, since)
+        conv = metrics.convergence_time_by_identity(run.versions, live, last_ack, last_heal)
         return {**counts, "convergence_time": conv}
 
     extras = {
@@ -78,8 +83,8 @@ def collect(setup: Setup, built: Built, end_time: float) -> Run:
 _ORDER = (
     "writes_acked",
     "writes_failed",
-    "lost_writes",
-    "conflicts",
+    *metrics.CAUSAL_FIGURES,
+    "lost_elements",
     "resurrections",
     "unconverged_replicas",
     "missing_deliveries",
@@ -102,6 +107,7 @@ def _params(setup: Setup) -> dict[str, Any]:
         "duration": setup.duration,
         "latency": setup.latency,
         "jitter": setup.jitter,
+        "reorder": setup.reorder,
         "causal": setup.causal,
         "tombstones": setup.tombstones,
         "seed": seed,
@@ -109,9 +115,7 @@ def _params(setup: Setup) -> dict[str, Any]:
     }
 
 
-def _delivery_counts(
-    model: Model, live: list[str], final: dict[str, dict[str, Any]], acked_ids: set[int]
-) -> dict[str, Any]:
+def _delivery_counts(model: Model, live: list[str], acked_ids: set[int]) -> dict[str, Any]:
     """Replicas left unconverged, deliveries missed, and the remote deliveries' order and waits."""
     applied: dict[str, set[int]] = {node: set() for node in model.nodes}
     remote, waits, ooo = 0, 0.0, 0
@@ -122,37 +126,62 @@ def _delivery_counts(
             remote += 1
             waits += time - arrived
             ooo += out_of_order
-    # a replica that applied every acknowledged write holds the reference state (order does not matter)
+    # a replica that applied every acknowledged write holds the reference versions (in any order)
     behind = [node for node in live if not acked_ids <= applied[node]]
-    reference = model.reference(acked_ids) if behind else {}
+    reference = model.reference_held(acked_ids) if behind else {}
     return {
-        "unconverged_replicas": sum(1 for node in behind if not same_state(final[node], reference)),
+        "unconverged_replicas": sum(1 for node in behind if model.held(node) != reference),
         "missing_deliveries": sum(len(acked_ids - applied[node]) for node in live),
         "out_of_order": int(ooo),
         "causal_delay_ms": waits / remote if remote else 0.0,
     }
 
 
-# -- lost writes and resurrections -------------------------------------------------------------------
-def losses(model: Model, rec: Recorder, live: list[str], workload: str) -> tuple[dict[int, bool], set[int]]:
-    """Lost writes (per acknowledged write) and resurrecting removals.
+# -- the causal verdicts, lost elements and resurrections --------------------------------------------
+def final_survivors(model: Model, live: list[str]) -> dict[Hashable, tuple[Hashable, ...]]:
+    """Per key, the op_ids of the surviving writes: those whose effect the live replicas show.
 
-    A write counts as lost when no live replica retains it (for registers: it
-    is absent and was not legitimately overwritten, by
-    :func:`replnb.metrics.lost_writes`); a removal counts as resurrected when a
-    deleted item is back at some live replica.
+    Once the replicas have converged they all show the same; otherwise this is
+    the union over the live replicas (a write is lost only when none shows
+    it). A key that no live replica holds falls back on the crashed replicas,
+    whose disks keep their state.
     """
-    writes = [r for r in rec.ops if r["kind"] == "write" and r["ok"]]
-    if not writes:
-        return {}, set()
-    if workload == "cart":
-        return _cart_losses(model, writes, live)
-    return _register_losses(model, writes, live), set()
+    out: dict[str, set[int]] = {}
+    for node in live:
+        for key, state in model.leaders[node].keys.items():
+            out.setdefault(key, set()).update(state.contributors)
+    for node in model.nodes:
+        for key, state in model.leaders[node].keys.items():
+            if not out.get(key):
+                out.setdefault(key, set()).update(state.contributors)
+    return {key: tuple(sorted(ids)) for key, ids in out.items()}
 
 
-def _cart_losses(
+_VERDICT_COLUMNS = ("lost", "lost_cause", "stale", "ryw_violation", "monotonic_violation")
+
+
+def _causal(model: Model, rec: Recorder, live: list[str]) -> dict[str, int]:
+    """Join the causal verdicts of :mod:`replnb.metrics` onto the op records; return the figures."""
+    if not rec.ops:
+        return {name: 0 for name in metrics.CAUSAL_FIGURES}
+    ops = pd.DataFrame.from_records(rec.ops)
+    for column in ("dot", "vv", "returned"):
+        if column not in ops.columns:
+            ops[column] = None
+    verdicts = metrics.causal_verdicts(ops, final_survivors(model, live))
+    columns = {c: verdicts[c].tolist() for c in _VERDICT_COLUMNS}
+    for i, record in enumerate(rec.ops):
+        for c in _VERDICT_COLUMNS:
+            record[c] = columns[c][i]
+    return metrics.causal_figures(ops, verdicts)
+
+
+def cart_losses(
     model: Model, writes: list[dict[str, Any]], live: list[str]
 ) -> tuple[dict[int, bool], set[int]]:
+    """Element-level losses of a cart run: per acknowledged add, is its element gone; and the
+    removals whose deleted elements came back (resurrections), at some live replica.
+    """
     removed = {tag for tags in model.removed_tags.values() for tag in tags}
     adds = [(r["value"], r["op_id"]) for r in writes if r["op"] == "add"]
     expected = [p for p in adds if p not in removed]
@@ -166,66 +195,11 @@ def _cart_losses(
         lost_pairs &= metrics.lost_elements(expected, pairs)
         back |= metrics.resurrections(removed, pairs)  # type: ignore[arg-type]
     lost = {r["op_id"]: (r["value"], r["op_id"]) in lost_pairs for r in writes if r["op"] == "add"}
-    for r in writes:
-        lost.setdefault(r["op_id"], False)
     resurrected = {op_id for op_id, tags in model.removed_tags.items() if tags & back}
     return lost, resurrected
 
 
-def _register_losses(model: Model, writes: list[dict[str, Any]], live: list[str]) -> dict[int, bool]:
-    ops = pd.DataFrame(
-        {
-            "op_id": np.array([r["op_id"] for r in writes], dtype=np.int64),
-            "kind": ["write"] * len(writes),
-            "key": [r["key"] for r in writes],
-            "start": np.array([r["start"] for r in writes], dtype=float),
-            "end": np.array([r["end"] for r in writes], dtype=float),
-            "ok": np.ones(len(writes), dtype=bool),
-        }
-    )
-    acked_ids = [r["op_id"] for r in writes]
-    lost_anywhere = np.ones(len(acked_ids), dtype=bool)
-    seen_views: set[tuple[tuple[str, frozenset[int]], ...]] = set()
-    for node in live:
-        view = tuple(sorted((k, s.contributors) for k, s in model.leaders[node].keys.items()))
-        if view in seen_views:
-            continue
-        seen_views.add(view)
-        lost_anywhere &= _lost_at(ops, {k: set(c) for k, c in view})
-    return {op_id: bool(f) for op_id, f in zip(acked_ids, lost_anywhere, strict=True)}
-
-
-def _lost_at(ops: pd.DataFrame, survivors: dict[str, set[int]]) -> np.ndarray:
-    """The writes lost at a replica whose keys keep these contributing writes."""
-    depth = max((len(c) for c in survivors.values()), default=0)
-    lost_here = np.ones(len(ops), dtype=bool)
-    for i in range(max(depth, 1)):
-        pick: dict[Hashable, Hashable | None] = {
-            k: (sorted(c)[i] if i < len(c) else sorted(c)[0]) for k, c in survivors.items() if c
-        }
-        lost_here &= metrics.lost_writes(ops, pick).to_numpy()
-    return lost_here
-
-
-# -- conflicts and deliveries --------------------------------------------------------------------------
-def conflicts(model: Model, acked: list[dict[str, Any]]) -> int:
-    """Pairs of acknowledged writes to the same key that are concurrent (version vectors)."""
-    by_key: dict[str, list[VersionVector]] = {}
-    for r in acked:
-        w = model.writes.get(r["op_id"])
-        if w is not None:
-            by_key.setdefault(w.key, []).append(w.vv)
-    total = 0
-    for vvs in by_key.values():
-        if len(vvs) < 2:
-            continue
-        m = np.array([[vv.get(node) for node in model.nodes] for vv in vvs])
-        le = (m[:, None, :] <= m[None, :, :]).all(axis=2)
-        concurrent = ~le & ~le.T
-        total += int(np.triu(concurrent, 1).sum())
-    return total
-
-
+# -- deliveries ------------------------------------------------------------------------------------
 def delivery_frame(model: Model) -> pd.DataFrame:
     """Every application of a write at a replica: when it arrived, when applied, in causal order or not."""
     rows = model.delivery

@@ -286,17 +286,20 @@ def region_layout(sizes: Sequence[int] = (3, 5)) -> dict[str, tuple[float, float
 
 @checked(topology=_KIND, n=_SIZE)
 def expected_messages(topology: str = "circular", n: int = 5) -> int:
-    """Messages per write when every link has the same constant latency.
+    """Messages per write without failures: ``n - 1`` in every topology of the course.
 
-    Each leader forwards a write, on first receipt, to the out-neighbours not
-    yet on the write's path. A ring and a star then send ``n - 1`` messages per
-    write; all-to-all sends ``n - 1`` from the origin and ``n - 2`` from each
-    other leader, ``(n - 1)**2`` in all (with jitter a write may reach a leader
-    by a longer path first, which then forwards to fewer leaders).
+    The origin sends a write to each of its out-neighbours; a leader that
+    receives it for the first time forwards it to its out-neighbours that are
+    neither on the write's path (the leaders it has passed, which the message
+    carries) nor out-neighbours of the sender (the sender sent it to those
+    itself). All-to-all therefore sends straight to the ``n - 1`` other
+    leaders and nobody forwards; a ring passes the write on ``n - 1`` times
+    until it is back at its origin; in a star the hub forwards a leaf's write
+    to the other ``n - 2`` leaves.
 
     Examples
     --------
     >>> [expected_messages(k, 5) for k in KINDS]
-    [4, 4, 16]
+    [4, 4, 4]
     """
-    return (n - 1) ** 2 if topology == "all-to-all" else n - 1
+    return n - 1

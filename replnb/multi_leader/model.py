@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 from ..engine.clocks import NodeClock, VersionVector
+from ..engine.latency import Distribution, Sampler
 from ..engine.network import Message, Network
 from ..engine.sim import Simulation
 from ..records import Recorder
@@ -35,8 +38,14 @@ class Model:
         workload: str,
         tombstones: bool,
         causal: bool,
+        delays: Distribution,
+        rng: np.random.Generator,
+        fifo: bool = True,
     ) -> None:
         self.sim, self.net, self.rec = sim, net, rec
+        self.delays, self.rng, self.fifo = delays, rng, fifo
+        self.samplers: dict[tuple[str, str], Sampler] = {}
+        self.last_arrival: dict[tuple[str, str], float] = {}
         self.nodes = nodes
         self.index = {n: i for i, n in enumerate(nodes)}
         self.out = {n: sorted(graph.successors(n)) for n in nodes}
@@ -44,7 +53,7 @@ class Model:
         self.resolver = resolver
         self.resolve = resolve
         self.workload = workload
-        self.resolution = Resolution(resolver, resolve, workload)
+        self.resolution = Resolution(resolver, resolve, workload, tombstones)
         self.tombstones = tombstones
         self.causal = causal
         self.leaders = {n: Leader(i, len(nodes), clocks[n]) for i, n in enumerate(nodes)}
@@ -79,6 +88,9 @@ class Model:
             value=spec.get("value"),
             start=self.sim.now,
             op=kind,
+            dot=None,  # the causal record, filled in when a leader accepts the write ...
+            vv=None,
+            returned=None,  # ... or answers the read
         )
         if not self.net.is_up(node):
             return
@@ -97,6 +109,7 @@ class Model:
     def _read(self, record: dict[str, Any], state: KeyState | None, client: str) -> None:
         """Answer a read; with siblings and a ``resolve``, write their merge back."""
         record["value"] = display(state.value) if state else None
+        record["returned"] = tuple(sorted(state.contributors)) if state else ()
         record["end"], record["ok"] = self.sim.now, True
         if state and len(state.siblings) > 1 and self.resolve is not None:
             fn = self.resolve
@@ -146,7 +159,8 @@ class Model:
         )
         self.writes[write.op_id] = write
         record["end"], record["ok"] = self.sim.now, True
-        record["ts"], record["vv"] = write.ts, vv_str(write.vv)
+        # the causal record: the write's dot and what this leader had applied of the key (and it)
+        record["ts"], record["dot"], record["vv"] = write.ts, (node, write.vv.get(node)), write.vv.as_dict()
         leader.seen[write.op_id] = (node,)
         leader.arrived[write.op_id] = self.sim.now
         self._apply(node, write, event="local", remote=False)
@@ -158,11 +172,36 @@ class Model:
         self.home[key] = node
 
     # -- replication ------------------------------------------------------------------------------
-    def _forward(self, node: str, write: Write, path: tuple[str, ...], kind: str) -> None:
+    def _send(self, src: str, dst: str, kind: str, body: Any, label: str, op_id: int) -> None:
+        """Send a message on the link ``src -> dst``: in send order (FIFO) unless the run reorders.
+
+        The model draws the link's delay itself (one sampler per link, as the
+        network would) and, on a FIFO link, never lets a message arrive before
+        the one sent ahead of it; it picks the delay so that ``now + delay``,
+        the time the simulation computes, is not earlier even by float rounding.
+        """
+        link = (src, dst)
+        sampler = self.samplers.get(link)
+        if sampler is None:
+            sampler = self.samplers[link] = Sampler(self.delays, self.rng)
+        now, delay = self.sim.now, sampler()
+        if self.fifo:
+            arrival = max(now + delay, self.last_arrival.get(link, -math.inf))
+            delay = arrival - now
+            while now + delay < arrival:
+                delay = math.nextafter(delay, math.inf)
+            self.last_arrival[link] = now + delay
+        self.net.send(src, dst, kind, body, label=label, delay=delay)
+        self.rec.messages[-1]["op_id"] = op_id
+
+    def _forward(
+        self, node: str, write: Write, path: tuple[str, ...], kind: str, skip: Iterable[str] = ()
+    ) -> None:
+        """Send ``write`` to the out-neighbours that are neither on its ``path`` nor in ``skip``."""
+        skip = set(skip)
         for dst in self.out[node]:
-            if dst not in path:
-                self.net.send(node, dst, kind, (write, path), label=write.label)
-                self.rec.messages[-1]["op_id"] = write.op_id
+            if dst not in path and dst not in skip:
+                self._send(node, dst, kind, (write, path), write.label, write.op_id)
 
     def _on_message(self, msg: Message) -> None:
         node = msg.dst
@@ -172,8 +211,7 @@ class Model:
             for op_id in sorted(leader.seen):
                 if op_id not in have:
                     write = self.writes[op_id]
-                    self.net.send(node, msg.src, "catchup", (write, leader.seen[op_id]), label="catch-up")
-                    self.rec.messages[-1]["op_id"] = op_id
+                    self._send(node, msg.src, "catchup", (write, leader.seen[op_id]), "catch-up", op_id)
             return
         write, path = msg.body
         if write.op_id in leader.seen:
@@ -181,7 +219,9 @@ class Model:
         path = (*path, node)
         leader.seen[write.op_id] = path
         leader.arrived[write.op_id] = self.sim.now
-        self._forward(node, write, path, "write")
+        # the sender sent the write to each of its own out-neighbours itself: in a complete graph
+        # (all-to-all) nobody forwards, in a ring or a star the write travels on along the graph
+        self._forward(node, write, path, "write", self.out[msg.src] if msg.kind == "write" else ())
         if self.causal and not self._ready(leader, write):
             self.buffers[node].append(write)
             return
@@ -208,8 +248,7 @@ class Model:
     def anti_entropy(self, node: str, sources: Iterable[str]) -> None:
         have = frozenset(self.leaders[node].seen)
         for src in sources:
-            self.net.send(node, src, "sync", have, label="sync")
-            self.rec.messages[-1]["op_id"] = -1
+            self._send(node, src, "sync", have, "sync", -1)
 
     # -- applying and resolving -------------------------------------------------------------------
     def _apply(self, node: str, write: Write, *, event: str, remote: bool) -> None:
@@ -221,14 +260,23 @@ class Model:
         state = leader.keys.get(write.key)
         if state is None:
             state = leader.keys[write.key] = KeyState()
-        before = state.value
+        before, held_before = state.value, state.held
         if self.resolution.merge(state, write):
             event = "conflict"
         after = state.value
         changed = after is not before and (display(after) != display(before))
-        if changed or not remote:
+        if changed or not remote or state.held != held_before:
             self.rec.version(now, node, write.key, display(after), vv_str(state.vv), write.op_id, event)
+            self.rec.versions[-1]["held"] = state.held
 
     def reference(self, op_ids: Iterable[int]) -> dict[str, Any]:
         """The state of a replica that applied exactly these writes (displayed values)."""
         return self.resolution.reference(self.writes, op_ids)
+
+    def reference_held(self, op_ids: Iterable[int]) -> dict[str, tuple[int, ...]]:
+        """The versions (op_ids per key) that a replica that applied exactly these writes keeps."""
+        return {k: s.held for k, s in self.resolution.states(self.writes, op_ids).items()}
+
+    def held(self, node: str) -> dict[str, tuple[int, ...]]:
+        """The versions (op_ids per key) that ``node`` keeps."""
+        return {k: s.held for k, s in self.leaders[node].keys.items()}

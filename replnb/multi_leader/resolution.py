@@ -28,6 +28,7 @@ class Resolution:
     resolver: str
     resolve: Resolve | None
     workload: str
+    tombstones: bool = False
 
     def merge(self, state: KeyState, write: Write) -> bool:
         """Fold ``write`` into a key's state; returns whether it was concurrent (a conflict)."""
@@ -54,11 +55,15 @@ class Resolution:
 
     def reference(self, writes: Mapping[int, Write], op_ids: Iterable[int]) -> dict[str, Any]:
         """The state of a replica that applied exactly these writes (displayed values)."""
+        return {k: display(s.value) for k, s in self.states(writes, op_ids).items()}
+
+    def states(self, writes: Mapping[int, Write], op_ids: Iterable[int]) -> dict[str, KeyState]:
+        """The key states of a replica that applied exactly these writes."""
         states: dict[str, KeyState] = {}
         for op_id in sorted(op_ids):
             write = writes[op_id]
             self.merge(states.setdefault(write.key, KeyState()), write)
-        return {k: display(s.value) for k, s in states.items()}
+        return states
 
     def fold(self, siblings: list[Write]) -> tuple[Any, frozenset[int]]:
         """The value of a set of concurrent versions (sorted by ``order``) and who contributed."""
@@ -86,4 +91,15 @@ class Resolution:
             elif not (same_old and not same_new):
                 who = who | {s.op_id}
             value = out
+        if self.tombstones and self.workload == "cart":
+            # with tombstones a cart records its additions and its deletions: a version whose
+            # additions and tombstones are all in the merge keeps its whole effect there
+            who = frozenset(s.op_id for s in siblings if _within(s.value, value)) or who
         return value, who
+
+
+def _within(part: Any, whole: Any) -> bool:
+    """Whether cart ``part``'s additions and tombstones are all in cart ``whole``."""
+    if not (isinstance(part, Cart) and isinstance(whole, Cart)):
+        return False
+    return part.items <= whole.items and part.removed <= whole.removed

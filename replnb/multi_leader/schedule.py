@@ -65,6 +65,8 @@ def build(setup: Setup) -> Built:
     sim, rec = Simulation(), Recorder()
     latency, jitter = setup.latency, setup.jitter
     dist: Distribution = Constant(latency) if jitter == 0 else Uniform(latency - jitter, latency + jitter)
+    # the model draws each message's delay and keeps each link in send order (like a TCP
+    # connection) unless the run asks for reordering; the network delivers, drops and records
     net = Network(sim, nodes, latency=dist, seed=net_rng, recorder=rec)
     model = Model(
         sim=sim,
@@ -78,6 +80,9 @@ def build(setup: Setup) -> Built:
         workload=setup.workload,
         tombstones=setup.tombstones,
         causal=setup.causal,
+        delays=dist,
+        rng=net_rng,
+        fifo=not setup.reorder,
     )
     if setup.resolver == "avoid":
         model.home = {k: home_leader(k, n) for k in key_names(setup)}

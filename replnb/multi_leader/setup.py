@@ -125,6 +125,7 @@ SPECS: dict[str, Spec] = {
     "duration": Real(0, MAX_DURATION, unit="ms", low_open=True),
     "latency": Real(0, 10_000, unit="ms"),
     "jitter": Real(0, "latency", unit="ms"),
+    "reorder": Flag(),
     "causal": Flag(),
     "tombstones": Flag(),
     "keys": Int(1, len(REGISTER_KEYS)),
@@ -163,6 +164,7 @@ class Setup:
     duration: float
     latency: float
     jitter: float
+    reorder: bool
     failed: list[str]
     crashes: list[Crash]
     link_failures: list[LinkFailure]
@@ -214,6 +216,7 @@ def check_setup(values: Mapping[str, Any]) -> Setup:
         duration=v["duration"],
         latency=v["latency"],
         jitter=v["jitter"],
+        reorder=v["reorder"],
         failed=sorted({_node("failed", f, nodes) for f in (v["failed"] or ())}),
         crashes=[_crash(c, nodes) for c in _entries("crashes", v["crashes"])],
         link_failures=[_link_failure(lf, nodes) for lf in _entries("link_failures", v["link_failures"])],
@@ -410,6 +413,6 @@ DEFAULTS: dict[str, Any] = {
     "leaders": 2, "topology": "all-to-all", "resolver": "lww", "resolve": None, "workload": "register",
     "clock_offsets": None, "clock_skew": 0.0, "clock_drift": 0.0, "ops": None, "write_rate": 20.0,
     "relocation_rate": 0.0, "relocations": None, "duration": 1000.0, "latency": 10.0, "jitter": 0.0,
-    "failed": None, "crashes": None, "link_failures": None, "partitions": None, "causal": False,
-    "tombstones": False, "seed": 0, "keys": 2, "remove_fraction": 0.3,
+    "reorder": False, "failed": None, "crashes": None, "link_failures": None, "partitions": None,
+    "causal": False, "tombstones": False, "seed": 0, "keys": 2, "remove_fraction": 0.3,
 }  # fmt: skip

@@ -35,6 +35,7 @@ def simulate(
     duration: float = 1000.0,
     latency: float = 10.0,
     jitter: float = 0.0,
+    reorder: bool = False,
     failed: Iterable[str] | None = None,
     crashes: Sequence[tuple[str, float, float | None]] | None = None,
     link_failures: Sequence[tuple[str, str, float, float | None]] | None = None,
@@ -94,7 +95,12 @@ def simulate(
         Mean one-way link delay (0..10000 ms).
     jitter : float
         Delays are uniform on ``[latency - jitter, latency + jitter]``
-        (``0 <= jitter <= latency``), so messages can overtake each other.
+        (``0 <= jitter <= latency``). Each link still delivers in send
+        order (FIFO, like a TCP connection), so with jitter a message can
+        overtake another only when they travel on different links.
+    reorder : bool
+        Let each link reorder its messages too (with jitter, a later message
+        on one link may arrive first), as over a datagram network.
     failed : iterable of str, optional
         Leaders that are down for the whole run.
     crashes : list of (node, at, recover_at or None), optional
@@ -132,17 +138,34 @@ def simulate(
     Returns
     -------
     Run
-        ``run.ops`` (extra columns ``op``, ``ts``, ``vv``, ``lost``, ``resurrected``),
-        ``run.messages``, ``run.versions``, ``run.events``, ``run.final_state``
-        (cart values are the sorted contents), ``run.metrics`` and
+        ``run.ops`` (extra columns ``op``, ``ts``; the causal record ``dot``,
+        ``vv`` (writes) and ``returned`` (reads); the verdicts of
+        :func:`replnb.metrics.causal_verdicts`: ``lost``, ``lost_cause``,
+        ``stale``, ``ryw_violation``, ``monotonic_violation``; for carts
+        ``element_lost`` and ``resurrected``), ``run.messages``,
+        ``run.versions`` (with ``held``, the op_ids the replica keeps),
+        ``run.events``, ``run.final_state`` (cart values are the sorted
+        contents), ``run.metrics`` (the figures of
+        :data:`replnb.metrics.CAUSAL_FIGURES`, ``convergence_time`` by write
+        identity, ``lost_elements`` and ``resurrections`` for carts, and the
+        delivery counts) and
         ``run.extras`` with ``delivery`` (op_id, node, time, arrived, wait,
         out_of_order), ``graph``, ``live``, ``home``, ``clock_offsets``, ``writes``.
 
     Examples
     --------
-    >>> ops = [dict(time=0, node="A", key="x", value=1), dict(time=10, node="B", key="x", value=2)]
+    Two concurrent writes: last-write-wins keeps one, with perfect clocks too.
+
+    >>> ops = [dict(time=0, node="A", key="x", value=1), dict(time=5, node="B", key="x", value=2)]
+    >>> run = simulate(ops=ops)
+    >>> run.final_state["x"].tolist(), int(run.metrics["lost_concurrent"])
+    ([2, 2], 1)
+
+    With B's clock 40 ms behind, a write that had seen the other loses to it:
+
+    >>> ops = [dict(time=0, node="A", key="x", value=1), dict(time=30, node="B", key="x", value=2)]
     >>> run = simulate(ops=ops, clock_offsets={"B": -40.0})
-    >>> run.final_state["x"].tolist(), int(run.metrics["lost_writes"])
+    >>> run.final_state["x"].tolist(), int(run.metrics["lost_older_write_won"])
     ([1, 1], 1)
     >>> run = simulate(topology="circular", leaders=4, ops=[dict(time=0, node="A", key="x", value=1)])
     >>> run.extras["delivery"][["node", "time"]].values.tolist()

@@ -184,7 +184,13 @@ def vv_str(vv: VersionVector) -> str:
 
 # -- replicas -------------------------------------------------------------------------------------
 class KeyState:
-    """One key at one replica: its merged version vector, its concurrent versions and their value."""
+    """One key at one replica: its merged version vector, its concurrent versions and their value.
+
+    ``vv`` is the per-key version vector of every write of the key the
+    replica has applied; ``siblings`` the versions it keeps (one under
+    last-write-wins); ``contributors`` the op_ids of the writes whose
+    effect its value shows (the survivors, once the replicas converge).
+    """
 
     __slots__ = ("contributors", "siblings", "value", "vv")
 
@@ -193,6 +199,11 @@ class KeyState:
         self.siblings: list[Write] = []
         self.value: Any = None
         self.contributors: frozenset[int] = frozenset()
+
+    @property
+    def held(self) -> tuple[int, ...]:
+        """The op_ids of the versions this replica keeps for the key, sorted (its identity)."""
+        return tuple(sorted(s.op_id for s in self.siblings))
 
 
 class Leader:

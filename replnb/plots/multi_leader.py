@@ -13,10 +13,35 @@ from ..records import Run
 from .style import COLORS, PALETTE, new_axes, styled
 from .sweeps import plot_sweep
 
-__all__ = ["CONFLICT_METRIC_COLORS", "plot_conflict_sweep", "plot_divergence", "plot_strategy_comparison"]
+__all__ = [
+    "CONFLICT_METRIC_COLORS",
+    "CONFLICT_METRIC_LABELS",
+    "plot_conflict_sweep",
+    "plot_divergence",
+    "plot_losses_by_cause",
+    "plot_strategy_comparison",
+]
 
-#: The colour of each conflict metric in chapter 2's plots.
-CONFLICT_METRIC_COLORS = {"lost_writes": COLORS["lost"], "conflicts": PALETTE[0], "resurrections": PALETTE[4]}
+#: The colour of each conflict metric in chapter 2's plots (a total and its causes are never drawn together).
+CONFLICT_METRIC_COLORS = {
+    "lost_writes": COLORS["lost"],
+    "lost_concurrent": PALETTE[1],
+    "lost_older_write_won": COLORS["lost"],
+    "conflicts": PALETTE[0],
+    "resurrections": PALETTE[4],
+    "lost_elements": PALETTE[2],
+}
+#: How chapter 2's plots name the metrics.
+CONFLICT_METRIC_LABELS = {
+    "lost_writes": "lost writes",
+    "lost_concurrent": "lost: concurrent",
+    "lost_older_write_won": "lost: older write won",
+    "conflicts": "conflicts",
+    "resurrections": "resurrections",
+    "lost_elements": "lost cart items",
+}
+#: The causes of a lost write in a multi-leader run, bottom to top in a stacked plot.
+LOSS_CAUSES = ("lost_concurrent", "lost_older_write_won")
 
 
 @styled
@@ -84,7 +109,7 @@ def plot_strategy_comparison(
     table: pd.DataFrame,
     ax: Axes | None = None,
     *,
-    columns: Sequence[str] = ("lost_writes", "conflicts", "resurrections"),
+    columns: Sequence[str] = (*LOSS_CAUSES, "conflicts", "resurrections"),
     highlight: str | None = None,
     title: str | None = "What each strategy costs",
 ) -> Axes:
@@ -99,6 +124,8 @@ def plot_strategy_comparison(
     columns : sequence of str
         The metrics to draw (each gets its colour from
         :data:`CONFLICT_METRIC_COLORS`); every bar is labelled with its value.
+        By default the lost writes by cause (concurrent, older write won),
+        the conflicts and the resurrections.
     highlight : str, optional
         A strategy whose name is drawn in bold.
     title : str or None
@@ -106,8 +133,8 @@ def plot_strategy_comparison(
     Examples
     --------
     >>> import matplotlib.pyplot as plt
-    >>> table = pd.DataFrame({"lost_writes": [3, 0], "conflicts": [5, 5], "resurrections": [0, 2]},
-    ...                      index=["lww", "union"])
+    >>> table = pd.DataFrame({"lost_concurrent": [2, 0], "lost_older_write_won": [1, 0],
+    ...                       "conflicts": [5, 5], "resurrections": [0, 2]}, index=["lww", "union"])
     >>> ax = plot_strategy_comparison(table)
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['lww', 'union']
@@ -125,7 +152,8 @@ def plot_strategy_comparison(
         values = table[column].to_numpy(dtype=float)
         offset = (j - (len(columns) - 1) / 2) * height
         color = CONFLICT_METRIC_COLORS.get(column, PALETTE[j % len(PALETTE)])
-        ax.barh(ys + offset, values, height=height * 0.9, color=color, label=column.replace("_", " "))
+        label = CONFLICT_METRIC_LABELS.get(column, column.replace("_", " "))
+        ax.barh(ys + offset, values, height=height * 0.9, color=color, label=label)
         for y, v in zip(ys + offset, values, strict=True):
             if v:  # zero bars stay unlabelled: an empty slot already says 0
                 x = v + 0.01 * max(top, 1.0)
@@ -206,3 +234,81 @@ def plot_conflict_sweep(
         xlabel=xlabel if xlabel is not None else x.replace("_", " ") + units.get(x, ""),
         ylabel=ylabel if ylabel is not None else y.replace("_", " ") + " per run",
     )  # fmt: skip
+
+
+@styled
+def plot_losses_by_cause(
+    df: pd.DataFrame,
+    x: str,
+    ax: Axes | None = None,
+    *,
+    strategy: str | None = None,
+    by: str = "strategy",
+    xlabel: str | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Stacked bars: the lost writes of one strategy against ``x``, split by cause.
+
+    The bottom part of each bar counts writes lost because they were
+    concurrent with the survivor (``lost_concurrent``), the top part writes
+    that lost to an older write (``lost_older_write_won``, the work of clock
+    skew); each part is the mean over the runs at that ``x``, labelled with
+    its value.
+
+    Parameters
+    ----------
+    df : DataFrame
+        :func:`replnb.multi_leader.sweep` output with columns ``x``,
+        ``lost_concurrent`` and ``lost_older_write_won`` (and ``by``).
+    x : str
+        The swept parameter.
+    ax : Axes, optional
+    strategy : str, optional
+        The value of ``by`` to draw; required when ``df`` holds several.
+    by : str
+    xlabel, title : str, optional
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> df = pd.DataFrame({"strategy": "lww", "clock_skew": [0, 0, 100, 100],
+    ...                    "lost_concurrent": [2, 2, 1, 1], "lost_older_write_won": [0, 0, 2, 4]})
+    >>> ax = plot_losses_by_cause(df, "clock_skew")
+    >>> [float(p.get_height()) for p in ax.patches]
+    [2.0, 1.0, 0.0, 3.0]
+    >>> plt.close(ax.figure)
+    """
+    missing = [c for c in (x, *LOSS_CAUSES) if c not in df.columns]
+    if missing:
+        raise ValueError(f"df must have the columns {[x, *LOSS_CAUSES]}; missing {missing}")
+    if by in df.columns:
+        groups = list(dict.fromkeys(df[by]))
+        if strategy is None and len(groups) > 1:
+            raise ValueError(f"strategy must be one of {groups} when df holds several, got None")
+        if strategy is not None:
+            if strategy not in groups:
+                raise ValueError(f"strategy must be one of {groups}, got {strategy!r}")
+            df = df[df[by] == strategy]
+    means = df.astype({x: float}).groupby(x, sort=True)[list(LOSS_CAUSES)].mean()
+    ax = new_axes(ax, (7.0, 3.2))
+    positions = np.arange(len(means), dtype=float)
+    bottom = np.zeros(len(means))
+    top = float((means.sum(axis=1)).max()) if len(means) else 0.0
+    for cause in LOSS_CAUSES:
+        values = means[cause].to_numpy(dtype=float)
+        ax.bar(positions, values, bottom=bottom, width=0.6, color=CONFLICT_METRIC_COLORS[cause],
+               label=CONFLICT_METRIC_LABELS[cause])  # fmt: skip
+        for px, b, v in zip(positions, bottom, values, strict=True):
+            if v >= 0.06 * max(top, 1.0):  # label the parts tall enough to hold a number
+                ax.text(px, b + v / 2, f"{v:.2g}", ha="center", va="center", fontsize=7.5, color="white")
+        bottom = bottom + values
+    ax.set_xticks(positions, [f"{v:g}" for v in means.index])
+    units = {"clock_skew": " (ms)", "latency": " (ms)", "jitter": " (ms)"}
+    ax.set_xlabel(xlabel if xlabel is not None else x.replace("_", " ") + units.get(x, ""))
+    ax.set_ylabel("lost writes per run")
+    ax.set_ylim(0.0, max(top, 1.0) * 1.12)
+    ax.grid(axis="x", visible=False)
+    ax.legend(title="cause", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if title:
+        ax.set_title(title, loc="left")
+    return ax

@@ -11,6 +11,7 @@ from matplotlib.ticker import MaxNLocator
 from ..multi_leader import STRATEGIES, clip, focus, strategy_run
 from ..params import Choice, Int, Real
 from ..plots import draw_spacetime, plot_divergence
+from ..plots.multi_leader import CONFLICT_METRIC_LABELS
 from ..records import Run
 from .base import Control, make_controls
 from .captions import key_html, spacetime_key
@@ -32,17 +33,19 @@ class ConflictExplorer(KeptAxesExplorer):
     space-time diagram of the chosen strategy's run around its first lost
     write (red cross) or first conflict, and the number of distinct states
     across the replicas over time (the caption above the figure says what
-    each panel shows and keys its symbols); the table under it gives the lost writes,
-    conflicts and resurrections of every strategy (the chosen one first).
+    each panel shows and keys its symbols); the table under it gives, for every
+    strategy (the chosen one first), the lost writes and their causes (concurrent
+    with the survivor, or beaten by an older write: clock skew), the conflicts
+    and the resurrections.
 
     Examples
     --------
     >>> ex = ConflictExplorer()
     >>> run = ex.update(strategy="last-write-wins", clock_skew=0)
-    >>> int(run.metrics["lost_writes"])
-    0
+    >>> int(run.metrics["lost_writes"]), int(run.metrics["lost_concurrent"])  # perfect clocks
+    (1, 1)
     >>> sorted(run.extras["comparison"].columns)
-    ['conflicts', 'lost_writes', 'resurrections']
+    ['conflicts', 'lost_concurrent', 'lost_older_write_won', 'lost_writes', 'resurrections']
     """
 
     title = "Conflict explorer: what each strategy loses"
@@ -57,7 +60,13 @@ class ConflictExplorer(KeptAxesExplorer):
     #: The run's seed (every strategy runs on the same workload).
     seed: ClassVar[int] = 4
     #: The metrics of the comparison table.
-    compared: ClassVar[tuple[str, ...]] = ("lost_writes", "conflicts", "resurrections")
+    compared: ClassVar[tuple[str, ...]] = (
+        "lost_writes",
+        "lost_concurrent",
+        "lost_older_write_won",
+        "conflicts",
+        "resurrections",
+    )
 
     specs: ClassVar[tuple[Control, ...]] = (
         Control("strategy", Choice(tuple(STRATEGIES)), "strategy"),
@@ -174,7 +183,7 @@ class ConflictExplorer(KeptAxesExplorer):
         )
 
     def summarize(self, run: Run) -> pd.DataFrame:
-        table = run.extras["comparison"].rename(columns=lambda c: c.replace("_", " "))
+        table = run.extras["comparison"].rename(columns=lambda c: CONFLICT_METRIC_LABELS.get(c, c))
         chosen = run.extras["strategy"]
         order = [chosen] + [name for name in table.index if name != chosen]
         table = table.loc[order]
