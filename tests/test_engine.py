@@ -653,3 +653,22 @@ def test_metric_definitions_on_a_tiny_hand_history():
     assert m.stale_reads(ops).tolist() == [False, True, False, True]
     assert m.ryw_violations(ops).tolist() == [False, True, False, False]  # only a's read misses a's write
     assert m.monotonic_violations(ops).tolist() == [False, False, False, True]  # b: 0, 1, then 0
+
+
+def test_fifo_links_never_swap_two_messages_despite_rounding() -> None:
+    """A FIFO link delivers in send order although now + (arrival - now) can round below arrival.
+
+    The first message, sent at 0, arrives at 14.369205827062471; the second, sent at
+    1.96799843188957 with a shorter delay, is held back to that arrival, and in floating
+    point 1.96799843188957 + (14.369205827062471 - 1.96799843188957) is one step smaller.
+    """
+    now, arrival = 1.96799843188957, 14.369205827062471
+    assert now + (arrival - now) < arrival  # the rounding this test is about
+    sim = Simulation()
+    got: list[int] = []
+    net = Network(sim, ["A", "B"], fifo=True, seed=0)
+    net.register("B", lambda msg: got.append(msg.body))
+    sim.schedule(0.0, lambda: net.send("A", "B", "m", 0, delay=arrival))
+    sim.schedule(now, lambda: net.send("A", "B", "m", 1, delay=1.0))
+    sim.run()
+    assert got == [0, 1]

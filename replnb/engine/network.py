@@ -235,8 +235,12 @@ class Network:
                 raise ValueError(f"delay must be >= 0 ms, got {delay}")
             if self.fifo:
                 arrival = max(now + delay, self._last_arrival.get((src, dst), 0.0))
-                self._last_arrival[(src, dst)] = arrival
                 delay = arrival - now
+                # The simulation adds delay to now again; in floating point that can land one
+                # step before arrival, and two messages clamped to one arrival would swap.
+                while now + delay < arrival:
+                    delay = math.nextafter(delay, math.inf)
+                self._last_arrival[(src, dst)] = now + delay
             self.sim.schedule(delay, self._deliver, msg, record)
             return msg
         if record is not None:
