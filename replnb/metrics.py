@@ -17,7 +17,8 @@ concurrency**:
   loss has exactly one cause: ``failover`` (the new leader's log never had
   it), ``older_write_won`` (a survivor happens before it: only timestamps
   can do that, the signature of clock skew) or ``concurrent`` (a survivor is
-  concurrent with it).
+  concurrent with it; where replicas end holding several versions, a
+  concurrent survivor takes precedence over an older one).
 - **lost element** (set or cart workloads): an acknowledged element missing
   from the final state; a removed element that comes back is a
   **resurrection**.
@@ -514,6 +515,7 @@ def _write_table(ops: pd.DataFrame, param: str = "ops") -> pd.DataFrame:
         writes[c].tolist() if c in writes.columns else [None] * len(writes) for c in ("client", "end")
     ]
     rows = []
+    dots: set[tuple[Hashable, str, int]] = set()
     for row, op_id, key, ok, dot, vv, client, end in zip(
         writes.index, *(writes[c].tolist() for c in _WRITE_COLUMNS if c != "kind"), *optional, strict=True
     ):
@@ -525,13 +527,28 @@ def _write_table(ops: pd.DataFrame, param: str = "ops") -> pd.DataFrame:
             continue
         if not (_is_missing(end) or isinstance(end, (int, float, np.number))):
             raise ValueError(f"{param}: the end of write {op_id!r} must be a time (NaN if none), got {end!r}")
+        if (key, *d) in dots:
+            raise ValueError(f"{param}: two writes of one key share a dot")
+        dots.add((key, *d))
         rows.append((op_id, row, key, client, end, acked, d[0], d[1], _as_vector(vv, param, op_id)))
-    columns = ["op_id", "row", "key", "client", "end", "acked", "node", "counter", "vv"]
-    table = pd.DataFrame(rows, columns=columns)
-    table = table.astype({"end": float, "acked": bool, "counter": np.int64})
-    if table[["key", "node", "counter"]].duplicated().any():
-        raise ValueError(f"{param}: two writes of one key share a dot")
-    return table.set_index("op_id")
+    # Built column by column with their dtypes: on the small tables of a run, astype and
+    # set_index would cost more than everything else here.
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 9
+    vvs = np.empty(len(rows), dtype=object)
+    vvs[:] = cols[8]
+    return pd.DataFrame(
+        {
+            "row": pd.Index(cols[1], dtype=ops.index.dtype if rows else None).to_numpy(),
+            "key": np.array(cols[2], dtype=object),
+            "client": np.array(cols[3], dtype=object),
+            "end": np.array([np.nan if _is_missing(e) else e for e in cols[4]], dtype=float),
+            "acked": np.array(cols[5], dtype=bool),
+            "node": np.array(cols[6], dtype=object),
+            "counter": np.array(cols[7], dtype=np.int64),
+            "vv": vvs,
+        },
+        index=pd.Index(cols[0], name="op_id"),
+    )
 
 
 def _covered(nodes: Iterable[str], counters: Iterable[int], vvs: Iterable[Mapping[str, int]]) -> np.ndarray:
@@ -586,7 +603,7 @@ def _missed(writes: pd.DataFrame, reads: pd.DataFrame) -> np.ndarray:
 
 
 LOST_CAUSES = ("failover", "older_write_won", "concurrent")
-"""The causes of a lost write, in the order of precedence."""
+"""The causes of a lost write (precedence: failover, then concurrent, then older_write_won)."""
 
 
 def _survivors(final: object, writes: pd.DataFrame) -> dict[Hashable, tuple[Hashable, ...]]:
@@ -609,13 +626,20 @@ def _loss_cause(
     discarded: Collection[Hashable],
     after: np.ndarray,
 ) -> str:
-    """The one cause of a loss, by precedence: failover, older_write_won, concurrent."""
+    """The one cause of a loss, by precedence: failover, concurrent, older_write_won.
+
+    ``after[i]``: survivor ``i`` happens before the lost write. A survivor
+    concurrent with it explains the loss without clocks, so ``older_write_won``
+    (the clock-skew signature) is left for losses where every survivor came
+    before the write: in a converged state there is one survivor, and the two
+    orders agree; they differ only when replicas end holding several versions.
+    """
     if op_id in discarded:
         return "failover"
+    if survivors and not after.all():
+        return "concurrent"
     if after.any():
         return "older_write_won"
-    if survivors:
-        return "concurrent"
     raise ValueError(
         f"final: key {key!r} has no surviving write, so the loss of acknowledged write {op_id!r} "
         "has no cause (list it in discarded if a failover dropped it)"
@@ -631,8 +655,9 @@ def causal_lost_writes(
 
     A write is lost when it is neither a surviving version of its key nor in
     the causal past of one. The cause of each loss, by precedence:
-    ``failover`` (it is in ``discarded``), ``older_write_won`` (a survivor
-    happens before it), ``concurrent`` (a survivor is concurrent with it).
+    ``failover`` (it is in ``discarded``), ``concurrent`` (a survivor is
+    concurrent with it), ``older_write_won`` (every survivor happens before
+    it: only timestamps can keep those).
 
     Parameters
     ----------
