@@ -128,6 +128,7 @@ def test_strict_quorums_without_failures_never_read_behind(
     m = run.metrics
     assert m["reads"] > 0 and m["writes"] > 0
     assert not read_ages(run)["behind"].any()
+    assert m["reads_behind"] == 0
     if m["conflicts"] == 0:
         assert m["stale_reads"] == 0
     if latency != "YMMR":  # YMMR's exponential tail (mean 357 ms) can time a write out
@@ -672,6 +673,7 @@ def test_read_ages_are_positive_and_behind_means_an_older_version() -> None:
     returned = run.ops.set_index("op_id").loc[ages["op_id"], "version"].to_numpy()
     assert (ages["behind"].to_numpy() == (returned < ages["version"].to_numpy())).all()
     assert ages["behind"].any() and not ages["behind"].all()
+    assert run.metrics["reads_behind"] == int(ages["behind"].sum())
 
 
 def test_quorum_grid_is_the_closed_form() -> None:
@@ -830,6 +832,7 @@ def test_convergence_plot_marks_stale_reads_failed_writes_and_downtime() -> None
     ax = plots.plot_convergence(run)
     labels = ax.get_legend_handles_labels()[1]
     assert {"stale read", "failed write", "node(s) down"} <= set(labels)
+    assert ("lost write" in labels) == (run.metrics["lost_writes"] > 0)
     plt.close("all")
 
 

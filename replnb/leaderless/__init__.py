@@ -99,8 +99,11 @@ standard causal figures (:data:`replnb.metrics.CAUSAL_FIGURES`:
 ``lost_writes`` and its causes ``lost_failover``, ``lost_older_write_won``,
 ``lost_concurrent``, then ``stale_reads``, ``ryw_violations``,
 ``monotonic_violations``, ``conflicts``), ``stale_fraction`` (of completed
-reads), ``convergence_time`` (until every key's live home replicas hold the
-same write, by identity; ``inf`` if never), ``hinted_writes``,
+reads), ``reads_behind`` (completed reads that returned an older version,
+in timestamp order, than the newest write acknowledged before they began:
+PBS's stale reads, which strict quorums rule out), ``convergence_time``
+(until every key's live home replicas hold the same write, by identity;
+``inf`` if never), ``hinted_writes``,
 ``hints_handed_off``, ``read_repairs``, ``anti_entropy_repairs``,
 ``write_latency_median`` and ``read_latency_median`` (ms, over successful
 operations). The final state, from which lost writes are judged, is what

@@ -163,6 +163,7 @@ def _metrics(run: Run) -> dict[str, Any]:
         "read_availability": float(reads["ok"].mean()) if len(reads) else math.nan,
         **figures,
         "stale_fraction": figures["stale_reads"] / done_reads if done_reads else math.nan,
+        "reads_behind": _reads_behind(ops),
         "convergence_time": _convergence(run),
         "hinted_writes": x["hinted_writes"],
         "hints_handed_off": x["hints_handed_off"],
@@ -171,6 +172,25 @@ def _metrics(run: Run) -> dict[str, Any]:
         "write_latency_median": metrics.percentile(acked["end"] - acked["start"], 50),
         "read_latency_median": metrics.percentile(done["end"] - done["start"], 50),
     }
+
+
+def _reads_behind(ops: pd.DataFrame) -> int:
+    """Completed reads that returned an older version, in timestamp order, than the newest acknowledged.
+
+    PBS's stale read (see :func:`replnb.leaderless.analysis.read_ages`): the
+    newest among the writes of the key acknowledged before the read began.
+    """
+    acked = ops[(ops["kind"] == "write") & ops["ok"]]
+    reads = ops[(ops["kind"] == "read") & ops["ok"]]
+    count = 0
+    for key, group in reads.groupby("key", sort=False):
+        writes = acked[acked["key"] == key].sort_values("end")
+        ends = writes["end"].to_numpy(dtype=float)
+        newest = np.maximum.accumulate(writes["version"].to_numpy(dtype=float)) if len(writes) else ends
+        i = np.searchsorted(ends, group["start"].to_numpy(dtype=float), side="left")
+        floor = np.where(i > 0, newest[np.maximum(i - 1, 0)] if len(writes) else 0.0, 0.0)
+        count += int((group["version"].to_numpy(dtype=float) < floor).sum())
+    return count
 
 
 def _convergence(run: Run) -> float:

@@ -65,7 +65,7 @@ class QuorumExplorer(KeptAxesExplorer):
     (:func:`replnb.pbs.t_visibility`, ``trials`` trials) with the closed form
     at ``t = 0``, the closed-form stale-read grid over (R, W) for this N, and
     the simulated run (:func:`replnb.leaderless.simulate`, one key, N + 2
-    nodes): replicas behind over time, stale reads and failed writes. The
+    nodes): replicas behind over time, stale reads, lost and failed writes. The
     summary counts the run's lost writes, with their causes, beside its stale
     reads: stale reads heal, lost writes never come back.
 
@@ -249,8 +249,10 @@ class QuorumExplorer(KeptAxesExplorer):
             key.append(("▇", COLORS["down"], "node(s) down"))
         if "stale" in ops and ((ops["kind"] == "read") & ops["stale"].astype(bool)).any():
             key.append(("|", COLORS["stale"], "stale read"))
+        if "lost" in ops and ((ops["kind"] == "write") & ops["lost"].astype(bool)).any():
+            key.append(("▼", COLORS["lost"], "lost write"))
         if ((ops["kind"] == "write") & ~ops["ok"].astype(bool)).any():
-            key.append(("×", COLORS["lost"], "failed write"))
+            key.append(("×", COLORS["message"], "failed write"))
         return (
             f"<b>Top left:</b> the chance that a read t ms after a write commits sees it (PBS model,"
             f" {run.params['latency']} latencies, N={n}, R={r}, W={w}). <b>Top right:</b> P(stale read)"
