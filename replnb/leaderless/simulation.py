@@ -327,8 +327,9 @@ def simulate(
     Two clients write ``x`` at once through different coordinators: neither
     write saw the other, and last-write-wins keeps one, even with R + W > N.
 
+    >>> from replnb.engine.latency import constant
     >>> both = [(0.0, "write", "x", "A", "c1"), (0.5, "write", "x", "B", "c2")]
-    >>> run = simulate(n=3, r=2, w=2, nodes=3, script=both, latency=2.0, seed=1)
+    >>> run = simulate(n=3, r=2, w=2, nodes=3, script=both, latency=constant(2.0))
     >>> run.ops[["client", "ok", "lost", "lost_cause"]].values.tolist()
     [['c1', True, True, 'concurrent'], ['c2', True, False, None]]
     >>> int(run.metrics["lost_writes"]), int(run.metrics["conflicts"])
