@@ -277,6 +277,40 @@ def test_a_write_seen_by_the_later_writes_coordinator_is_never_lost(
     assert run.metrics["conflicts"] == 0 and run.metrics["lost_writes"] == 0
 
 
+@given(st.integers(1, 5), st.data(), st.floats(0.5, 5.0), st.floats(1.01, 10.0), st.floats(1.0, 50.0))
+@settings(max_examples=40, deadline=None)
+def test_with_skewed_clocks_a_write_that_saw_the_winner_loses_as_older_write_won(
+    n: int, data: st.DataObject, delay: float, later: float, skew: float
+) -> None:
+    # As above, V is accepted after its coordinator applied W, so W happens
+    # before V. If V's clock is far enough behind W's, V carries the lower
+    # timestamp: last-write-wins keeps W, and V is lost, cause "older_write_won".
+    nodes = data.draw(st.integers(n, n + 2))
+    first = data.draw(st.sampled_from("ABCDEFG"[:nodes]))
+    second = data.draw(st.sampled_from(home_replicas("x", n, nodes)))
+    script = [(0.0, "write", "x", first, "c1"), (later * delay, "write", "x", second, "c2")]
+    run = simulate(
+        n=n, r=1, w=1, nodes=nodes, script=script, latency=constant(delay), clock_skew=skew,
+        duration=60.0, seed=data.draw(st.integers(0, 1000)),
+    )  # fmt: skip
+    offsets = run.extras["clock_offsets"]
+    assert all(abs(o) <= skew for o in offsets.values())
+    writes = run.ops[run.ops["kind"] == "write"]
+    older = later * delay + offsets[second] < offsets[first]  # V's stamp below W's
+    assert writes["lost"].tolist() == [False, older]
+    assert writes["lost_cause"].tolist() == [None, "older_write_won" if older else None]
+    assert run.metrics["lost_older_write_won"] == int(older) and run.metrics["conflicts"] == 0
+
+
+def test_perfect_clocks_leave_the_run_as_it_was() -> None:
+    a, b = simulate(seed=3, **SMALL), simulate(seed=3, clock_skew=0.0, **SMALL)
+    pd.testing.assert_frame_equal(a.messages, b.messages)
+    assert set(a.extras["clock_offsets"].values()) == {0.0}
+    skewed = simulate(seed=3, clock_skew=30.0, **SMALL)  # the same workload, other timestamps
+    workload = ["op_id", "client", "kind", "node", "key", "start"]
+    pd.testing.assert_frame_equal(a.ops[workload], skewed.ops[workload])
+
+
 @given(partial_quorums() | strict_quorums(), st.integers(0, 10_000), st.booleans(), st.booleans())
 @settings(max_examples=25, deadline=None)
 def test_stale_reads_never_count_lost_writes(
@@ -763,6 +797,8 @@ def test_same_run_in_another_process_with_another_hash_seed() -> None:
             r"anti_entropy_interval must be a number in \[10, 10000\] ms" r" or None, got 0",
         ),
         ({"sloppy": "yes"}, r"sloppy must be True or False"),
+        ({"clock_skew": -1.0}, r"clock_skew must be a number in \[0, 1000\] ms, got -1\.0"),
+        ({"script": [(0.0, "write", "x", "A", "")]}, r"script\[0\] client must be a non-empty string"),
         (
             {"failures": [("Z", 1.0, 2.0)]},
             r"failures\[0\] node must be one of" r" \['A', 'B', 'C', 'D', 'E'\], got 'Z'",

@@ -12,8 +12,10 @@ The protocol, as in Dynamo, Riak and Cassandra:
 
 **Write.** A client's request lands on a live node, the *coordinator*. It
 stamps the write with a *version* ``(coordinator clock, op_id)``: clocks are
-perfect in this chapter (skewed clocks are chapter 2's topic), so versions
-order writes by the time they began, and the op id breaks ties.
+perfect by default, so versions order writes by the time they began, and
+the op id breaks ties; ``clock_skew`` puts each node's clock off by up to
+that many ms, and then a write can lose to one that happened before it
+(cause ``older_write_won``).
 Replicas keep the highest version they have seen (last-write-wins by that
 version): one version per key. The coordinator sends the write to every
 reachable home replica

@@ -78,6 +78,7 @@ class Cluster:
         timeout: float,
         legs: dict[str, Distribution],
         rng: np.random.Generator,
+        clock_offsets: dict[str, float] | None = None,
     ) -> None:
         self.sim, self.net, self.rec = sim, net, rec
         self.names, self.keys = names, keys
@@ -85,6 +86,8 @@ class Cluster:
         self.read_repair, self.sloppy, self.propagate = read_repair, sloppy, propagate
         self.timeout = timeout
         self.rng = rng
+        # each node's clock reads true time plus its offset (all 0: perfect clocks)
+        self.offsets = dict.fromkeys(names, 0.0) if clock_offsets is None else dict(clock_offsets)
         samplers = {leg: Sampler(dist, rng) for leg, dist in sorted(legs.items())}
         self.delay = {kind: samplers[leg] for kind, leg in _LEG_OF_KIND.items()}
         self._place(names, keys, n)
@@ -215,7 +218,7 @@ class Cluster:
         record["dot"] = record["vv"] = None
         op_id = record["op_id"]
         record["value"] = op_id
-        stamp: Stamp = (now, op_id)
+        stamp: Stamp = (now + self.offsets[coord] if coord else now, op_id)
         self.stamps[op_id] = stamp
         record["version"] = stamp
         if coord is None:

@@ -34,6 +34,8 @@ MIN_INTERVAL = 10.0
 MAX_KEYS, MAX_CLIENTS, MAX_SCRIPT, MAX_FAILURES = 1000, 100, 50_000, 100
 #: The latest time of a scripted operation or a failure, in ms.
 MAX_TIME = 100_000.0
+#: The largest clock skew, in ms.
+MAX_SKEW = 1000.0
 
 #: A run's work in units of one message to one replica (about 7 us each on the course
 #: machine, 20 us when it is busy): a run that would need more is refused, so that none
@@ -63,6 +65,7 @@ SPECS: dict[str, Spec] = {
     "sloppy": Flag(),
     "hint_interval": Real(MIN_INTERVAL, MAX_DURATION, unit="ms"),
     "propagate": Flag(),
+    "clock_skew": Real(0, MAX_SKEW, unit="ms"),
     "latency": _LATENCY,
 }
 
@@ -92,6 +95,7 @@ class _Plan:
     sloppy: bool
     hint_interval: float
     propagate: bool
+    clock_skew: float
     legs: dict[str, Distribution]
     faults: list[Failure]
     script: list[Op] | None
@@ -235,6 +239,7 @@ def simulate(
     sloppy: bool = False,
     hint_interval: float = 100.0,
     propagate: bool = True,
+    clock_skew: float = 0.0,
     failures: Sequence[tuple[str, float, float | None]] = (),
     latency: str | float | Distribution | Mapping[str, Distribution] = "LNKD-DISK",
     script: Sequence[tuple[Any, ...]] | None = None,
@@ -286,6 +291,11 @@ def simulate(
     propagate : bool, default True
         ``False``: writes go to only ``w`` random home replicas
         (non-expanding quorums, the PBS closed form).
+    clock_skew : float, default 0
+        Each node's clock is off by an amount drawn uniformly from
+        ``[-clock_skew, clock_skew]`` ms (at most 1000): the timestamps of
+        last-write-wins then no longer follow causality, and a write can lose
+        to an older one (cause ``older_write_won``). 0: perfect clocks.
     failures : sequence of (node, at, recover_at or None)
         Crash ``node`` at ``at`` ms and bring it back at ``recover_at``
         (at most 100 failures; times in [0, 100000] ms).
@@ -310,7 +320,8 @@ def simulate(
         ``held``), ``run.events``, ``run.final_state`` (home replicas'
         values; ``None`` elsewhere) and ``run.metrics``. ``run.extras`` holds
         ``home`` (each key's home replicas), ``final`` (each key's surviving
-        op_ids), ``live``, ``last_fault_end`` and the counters.
+        op_ids), ``clock_offsets`` (each node's clock error, ms), ``live``,
+        ``last_fault_end`` and the counters.
 
     Raises
     ------
@@ -348,9 +359,21 @@ def simulate(
     # traffic (read repair, anti-entropy, ...) see the same operations.
     ops, key_names = _workload(plan, rng)
     run_rng = np.random.default_rng(int(rng.integers(0, 2**63 - 1)))
+    # drawn last, and only with skew, so that perfect clocks leave every other draw as it was
+    offsets = (
+        dict(
+            zip(
+                plan.names,
+                rng.uniform(-plan.clock_skew, plan.clock_skew, len(plan.names)).tolist(),
+                strict=True,
+            )
+        )
+        if plan.clock_skew > 0
+        else None
+    )
     sim, rec = Simulation(), Recorder()
     net = Network(sim, plan.names, latency=plan.legs["R"], seed=run_rng, recorder=rec)
-    cluster = _build(plan, sim, net, rec, key_names, run_rng)
+    cluster = _build(plan, sim, net, rec, key_names, run_rng, offsets)
     _schedule(plan, sim, net, cluster, ops)
     sim.run(until=plan.end)
     cluster.finish(plan.end)
@@ -382,6 +405,7 @@ def _plan(args: Mapping[str, Any]) -> _Plan:
         sloppy=args["sloppy"],
         hint_interval=args["hint_interval"],
         propagate=args["propagate"],
+        clock_skew=args["clock_skew"],
         legs=legs,
         faults=_check_failures(args["failures"], names),
         script=None if script is None else _check_script(script, names),
@@ -470,8 +494,9 @@ def _build(
     rec: Recorder,
     key_names: list[str],
     rng: np.random.Generator,
+    offsets: dict[str, float] | None = None,
 ) -> Cluster:
-    """The cluster's nodes, registered with the network."""
+    """The cluster's nodes, registered with the network (``offsets``: the nodes' clock errors)."""
     return Cluster(
         sim,
         net,
@@ -487,6 +512,7 @@ def _build(
         timeout=plan.timeout,
         legs=plan.legs,
         rng=rng,
+        clock_offsets=offsets,
     )
 
 
@@ -534,6 +560,7 @@ def _collect(
         extras={
             "home": dict(cluster.home),
             "final": final_writes,
+            "clock_offsets": dict(cluster.offsets),
             "live": live,
             "last_fault_end": net.last_fault_end,
             **cluster.counters(),
@@ -561,6 +588,7 @@ def _run_params(plan: _Plan, ops: list[Op], latency: Any, seed: Seed) -> dict[st
         "sloppy": plan.sloppy,
         "hint_interval": plan.hint_interval,
         "propagate": plan.propagate,
+        "clock_skew": plan.clock_skew,
         "failures": tuple(plan.faults),
         "script": None if plan.script is None else tuple((op[0], op[1], op[2], op[4], op[3]) for op in ops),
         "latency": latency if isinstance(latency, str) else repr(latency),
