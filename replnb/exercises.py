@@ -363,12 +363,14 @@ __all__ += ["check_quorum_choice"]
 
 
 def check_quorum_choice(r: int, w: int, *, n: int = 5, failures: int = 2) -> Feedback:
-    """Check a choice of R and W for N=5: never a stale read, and writes survive 2 failed nodes.
+    """Check a choice of R and W for N=5: reads never behind, and writes survive 2 failed nodes.
 
-    Without a sloppy quorum a read is guaranteed to see the latest
-    acknowledged write only when every read quorum overlaps every write
-    quorum; and a write succeeds with ``failures`` nodes down only if the
-    nodes that are left can still acknowledge it.
+    Without a sloppy quorum a read is guaranteed to return the newest
+    acknowledged version (or a newer one) only when every read quorum
+    overlaps every write quorum; and a write succeeds with ``failures`` nodes
+    down only if the nodes that are left can still acknowledge it. No choice
+    of R and W orders concurrent writes: two clients writing one key at once
+    still lose one write under last-write-wins, which the message says.
 
     Parameters
     ----------
@@ -419,7 +421,8 @@ def check_quorum_choice(r: int, w: int, *, n: int = 5, failures: int = 2) -> Fee
     return Feedback(
         True,
         f"R = {r}, W = {w}: R + W = {r + w} > N = {n}, so every read overlaps the latest write, and "
-        f"{n - failures} live nodes are enough for W = {w}.{note}",
+        f"{n - failures} live nodes are enough for W = {w}.{note} What no quorum does is order two "
+        "concurrent writes of one key: last-write-wins still keeps one and loses the other.",
     )
 
 

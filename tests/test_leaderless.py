@@ -101,7 +101,7 @@ def test_placement_uses_a_stable_hash() -> None:
     st.booleans(),
 )
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_strict_quorums_without_failures_never_read_stale(
+def test_strict_quorums_without_failures_never_read_behind(
     nrw: tuple[int, int, int],
     seed: int,
     latency: str | float,
@@ -109,6 +109,9 @@ def test_strict_quorums_without_failures_never_read_stale(
     anti_entropy: float | None,
     propagate: bool,
 ) -> None:
+    # Quorum intersection, in the store's own (timestamp) order: a read returns
+    # the newest acknowledged version or a newer one. This is PBS's freshness;
+    # it says nothing about concurrent writes (see the causal laws below).
     n, r, w = nrw
     run = simulate(
         n=n,
@@ -124,10 +127,299 @@ def test_strict_quorums_without_failures_never_read_stale(
     )
     m = run.metrics
     assert m["reads"] > 0 and m["writes"] > 0
-    assert m["stale_reads"] == 0
+    assert not read_ages(run)["behind"].any()
+    assert m["reads_behind"] == 0
+    if m["conflicts"] == 0:
+        assert m["stale_reads"] == 0
     if latency != "YMMR":  # YMMR's exponential tail (mean 357 ms) can time a write out
         assert m["write_availability"] == 1.0
         assert m["read_availability"] == 1.0
+
+
+@st.composite
+def one_coordinator_per_key(draw: st.DrawFn) -> dict:
+    """A strict-quorum scripted run in which one coordinator accepts every write of a key."""
+    n, r, w = draw(strict_quorums())
+    nodes = draw(st.integers(n, n + 2))
+    names = [chr(ord("A") + i) for i in range(nodes)]
+    keys = draw(st.lists(st.sampled_from(["x", "y"]), min_size=1, max_size=2, unique=True))
+    writer = {k: draw(st.sampled_from(names)) for k in keys}
+    ops = draw(
+        st.lists(
+            st.tuples(
+                st.floats(0.0, 200.0),
+                st.sampled_from(["write", "read"]),
+                st.sampled_from(keys),
+                st.sampled_from(names),
+                st.sampled_from(["c0", "c1", "c2"]),
+            ),
+            min_size=1,
+            max_size=40,
+        )
+    )
+    script = [(t, kind, k, writer[k] if kind == "write" else node, c) for t, kind, k, node, c in ops]
+    return {
+        "n": n,
+        "r": r,
+        "w": w,
+        "nodes": nodes,
+        "script": script,
+        "latency": draw(st.sampled_from(["LNKD-SSD", "LNKD-DISK", 2.0])),
+        "read_repair": draw(st.booleans()),
+        "anti_entropy_interval": draw(st.sampled_from([None, 25.0])),
+        "propagate": draw(st.booleans()),
+        "duration": 200.0,
+        "seed": draw(st.integers(0, 10_000)),
+    }
+
+
+@given(one_coordinator_per_key())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_strict_quorums_never_read_stale_without_failures_or_concurrent_writes(kwargs: dict) -> None:
+    # The precondition, precisely: R + W > N, no node fails (so no sloppy
+    # stand-in either), and the writes of each key are causally ordered; here
+    # because one coordinator accepts them all, so that its counter orders them.
+    # Then no completed read misses an acknowledged write.
+    run = simulate(**kwargs)
+    m = run.metrics
+    assert m["conflicts"] == 0  # the precondition holds
+    assert m["stale_reads"] == 0
+    assert m["ryw_violations"] == 0
+    assert m["lost_writes"] == 0
+
+
+@given(
+    st.integers(2, 5),
+    st.data(),
+    st.floats(0.5, 5.0),
+    st.floats(0.0, 0.99),
+    st.booleans(),
+    st.sampled_from([None, 20.0]),
+    st.integers(0, 1000),
+)
+@settings(max_examples=40, deadline=None)
+def test_two_concurrent_writes_lose_exactly_one_under_last_write_wins(
+    n: int, data: st.DataObject, delay: float, gap: float, read_repair: bool, ae: float | None, seed: int
+) -> None:
+    # Two clients write x through two coordinators, the second `gap * delay`
+    # ms after the first: neither coordinator has the other's write yet. Even
+    # with R + W > N and perfect clocks, the store keeps one version, and the
+    # other acknowledged write is lost, cause "concurrent".
+    r = data.draw(st.integers(1, n))
+    w = data.draw(st.integers(n + 1 - r, n))
+    a, b = data.draw(st.lists(st.sampled_from("ABCDE"[:n]), min_size=2, max_size=2, unique=True))
+    script = [
+        (0.0, "write", "x", a, "c1"),
+        (gap * delay, "write", "x", b, "c2"),
+        (50.0, "read", "x", a, "c1"),
+    ]
+    run = simulate(
+        n=n,
+        r=r,
+        w=w,
+        nodes=n,
+        script=script,
+        latency=constant(delay),
+        read_repair=read_repair,
+        anti_entropy_interval=ae,
+        duration=60.0,
+        seed=seed,
+    )
+    ops = run.ops
+    writes = ops[ops["kind"] == "write"]
+    assert writes["ok"].all()
+    assert writes["lost"].tolist() == [True, False]  # the later timestamp wins
+    assert writes["lost_cause"].tolist() == ["concurrent", None]
+    m = run.metrics
+    assert (m["lost_writes"], m["lost_concurrent"], m["conflicts"]) == (1, 1, 1)
+    assert run.extras["final"] == {"x": (1,)}
+    read = ops[ops["kind"] == "read"].iloc[0]
+    assert read["returned"] == (1,)
+    assert not read["stale"]  # the lost write is not what makes it stale ...
+    assert read["ryw_violation"]  # ... but c1 does not see its own write
+
+
+@given(
+    st.integers(1, 5),
+    st.data(),
+    st.floats(0.5, 5.0),
+    st.floats(1.01, 10.0),
+    st.booleans(),
+    st.integers(0, 1000),
+)
+@settings(max_examples=40, deadline=None)
+def test_a_write_seen_by_the_later_writes_coordinator_is_never_lost(
+    n: int, data: st.DataObject, delay: float, later: float, read_repair: bool, seed: int
+) -> None:
+    # W reaches every home replica after `delay` ms; V is accepted later by a
+    # home replica that has applied W, so W happens before V: overwritten, not lost.
+    nodes = data.draw(st.integers(n, n + 2))
+    r = data.draw(st.integers(1, n))
+    w = data.draw(st.integers(1, n))
+    first = data.draw(st.sampled_from("ABCDEFG"[:nodes]))
+    second = data.draw(st.sampled_from(home_replicas("x", n, nodes)))
+    script = [(0.0, "write", "x", first, "c1"), (later * delay, "write", "x", second, "c2")]
+    run = simulate(
+        n=n,
+        r=r,
+        w=w,
+        nodes=nodes,
+        script=script,
+        latency=constant(delay),
+        read_repair=read_repair,
+        duration=60.0,
+        seed=seed,
+    )
+    writes = run.ops[run.ops["kind"] == "write"]
+    dot_w, vv_v = writes["dot"].iloc[0], writes["vv"].iloc[1]
+    assert metrics.happens_before(dot_w, writes["dot"].iloc[1], vv_v)
+    assert not writes["lost"].any()
+    assert run.metrics["conflicts"] == 0 and run.metrics["lost_writes"] == 0
+
+
+@given(st.integers(1, 5), st.data(), st.floats(0.5, 5.0), st.floats(1.01, 10.0), st.floats(1.0, 50.0))
+@settings(max_examples=40, deadline=None)
+def test_with_skewed_clocks_a_write_that_saw_the_winner_loses_as_older_write_won(
+    n: int, data: st.DataObject, delay: float, later: float, skew: float
+) -> None:
+    # As above, V is accepted after its coordinator applied W, so W happens
+    # before V. If V's clock is far enough behind W's, V carries the lower
+    # timestamp: last-write-wins keeps W, and V is lost, cause "older_write_won".
+    nodes = data.draw(st.integers(n, n + 2))
+    first = data.draw(st.sampled_from("ABCDEFG"[:nodes]))
+    second = data.draw(st.sampled_from(home_replicas("x", n, nodes)))
+    script = [(0.0, "write", "x", first, "c1"), (later * delay, "write", "x", second, "c2")]
+    run = simulate(
+        n=n, r=1, w=1, nodes=nodes, script=script, latency=constant(delay), clock_skew=skew,
+        duration=60.0, seed=data.draw(st.integers(0, 1000)),
+    )  # fmt: skip
+    offsets = run.extras["clock_offsets"]
+    assert all(abs(o) <= skew for o in offsets.values())
+    writes = run.ops[run.ops["kind"] == "write"]
+    older = later * delay + offsets[second] < offsets[first]  # V's stamp below W's
+    assert writes["lost"].tolist() == [False, older]
+    assert writes["lost_cause"].tolist() == [None, "older_write_won" if older else None]
+    assert run.metrics["lost_older_write_won"] == int(older) and run.metrics["conflicts"] == 0
+
+
+def test_perfect_clocks_leave_the_run_as_it_was() -> None:
+    a, b = simulate(seed=3, **SMALL), simulate(seed=3, clock_skew=0.0, **SMALL)
+    pd.testing.assert_frame_equal(a.messages, b.messages)
+    assert set(a.extras["clock_offsets"].values()) == {0.0}
+    skewed = simulate(seed=3, clock_skew=30.0, **SMALL)  # the same workload, other timestamps
+    workload = ["op_id", "client", "kind", "node", "key", "start"]
+    pd.testing.assert_frame_equal(a.ops[workload], skewed.ops[workload])
+
+
+@given(partial_quorums() | strict_quorums(), st.integers(0, 10_000), st.booleans(), st.booleans())
+@settings(max_examples=25, deadline=None)
+def test_stale_reads_never_count_lost_writes(
+    nrw: tuple[int, int, int], seed: int, read_repair: bool, propagate: bool
+) -> None:
+    # A read is stale when it misses a write acknowledged before it began that
+    # is not lost. Recomputed here from the causal record: a read that misses
+    # only lost writes is not stale. With perfect clocks no write loses to an
+    # older one once the store has converged. (When it never converges, every
+    # version a live replica holds survives, an old one left on a replica that
+    # a write never reached too, and the shared precedence then names
+    # "older_write_won" for a write that a concurrent one overwrote.)
+    n, r, w = nrw
+    run = simulate(
+        n=n,
+        r=r,
+        w=w,
+        keys=2,
+        write_rate=300,
+        read_repair=read_repair,
+        propagate=propagate,
+        seed=seed,
+        **SMALL,
+    )
+    ops = run.ops
+    writes = ops[(ops["kind"] == "write") & ops["ok"]]
+    for read in ops[(ops["kind"] == "read") & ops["ok"]].itertuples():
+        before = writes[(writes["key"] == read.key) & (writes["end"] < read.start)]
+        context: dict[str, int] = {}
+        for op_id in read.returned:
+            for node, count in ops.set_index("op_id").loc[op_id, "vv"].items():
+                context[node] = max(context.get(node, 0), count)
+        missed = [
+            not wr.lost
+            for wr in before.itertuples()
+            if wr.op_id not in read.returned and context.get(wr.dot[0], 0) < wr.dot[1]
+        ]
+        assert read.stale == any(missed)
+    m = run.metrics
+    assert m["lost_failover"] == 0
+    assert m["lost_writes"] == m["lost_concurrent"] + m["lost_older_write_won"] == int(ops["lost"].sum())
+    if m["convergence_time"] < math.inf:
+        assert m["lost_older_write_won"] == 0
+
+
+@given(st.integers(1, 5), st.data(), st.floats(0.5, 5.0), st.integers(0, 10_000))
+@settings(max_examples=30, deadline=None)
+def test_convergence_is_by_identity_and_never_faster_than_the_network(
+    n: int, data: st.DataObject, mean: float, seed: int
+) -> None:
+    # One write, exponential delays, no repair: the replicas agree when the
+    # last home replica applies it, never before the fastest copy has crossed
+    # the network; the convergence time is counted from the acknowledgement.
+    w = data.draw(st.integers(1, n))
+    nodes = data.draw(st.integers(n, n + 2))
+    coord = data.draw(st.sampled_from("ABCDEFG"[:nodes]))
+    run = simulate(
+        n=n,
+        r=1,
+        w=w,
+        nodes=nodes,
+        script=[(1.0, "write", "x", coord)],
+        latency=mean,
+        read_repair=False,
+        duration=2.0,
+        settle=1000.0,
+        seed=seed,
+    )
+    write = run.ops.iloc[0]
+    applied = run.versions[run.versions["event"] == "write"]
+    assert sorted(applied["node"]) == sorted(run.extras["home"]["x"])
+    assert (applied["held"] == (0,)).all()
+    sent = run.messages[run.messages["kind"] == "write"]
+    fastest = float((sent["delivered"] - sent["sent"]).min())
+    agreed = float(applied["time"].max())
+    assert agreed >= write["start"] + fastest
+    assert run.metrics["convergence_time"] == pytest.approx(max(0.0, agreed - write["end"]))
+
+
+@given(st.integers(0, 10_000), st.sampled_from([(2, 1), (3, 1), (3, 2)]))
+@settings(max_examples=25, deadline=None)
+def test_replicas_holding_different_writes_never_converge(seed: int, nw: tuple[int, int]) -> None:
+    # Without propagation or repair, two concurrent writes may stay on
+    # different replicas: then the store never converges, and each write that
+    # a live replica still holds survives (none is lost).
+    n, w = nw
+    script = [(0.0, "write", "x", "A", "c1"), (0.1, "write", "x", "B", "c2")]
+    run = simulate(
+        n=n,
+        r=1,
+        w=w,
+        nodes=n,
+        script=script,
+        latency=1.0,
+        read_repair=False,
+        propagate=False,
+        seed=seed,
+        duration=1.0,
+        settle=100.0,
+    )
+    held = {run.final_state.loc[h, "x"] for h in run.extras["home"]["x"] if h in run.extras["live"]}
+    held.discard(None)
+    assert run.extras["final"]["x"] == tuple(sorted(held))
+    assert (run.metrics["convergence_time"] == math.inf) == (
+        run.final_state.loc[run.extras["home"]["x"], "x"].nunique(dropna=False) > 1
+    )
+    first, second = run.ops.iloc[0], run.ops.iloc[1]
+    seen = metrics.happens_before(first["dot"], second["dot"], second["vv"])  # B had it (a fast copy)
+    assert run.metrics["lost_writes"] == (0 if 0 in held or seen else 1)
 
 
 @given(partial_quorums(), st.integers(0, 1000))
@@ -159,7 +451,7 @@ def test_closed_form_check_would_notice_propagation() -> None:
     ages = read_ages(run)
     p = pbs.stale_read_probability(3, 1, 1)
     se = math.sqrt(p * (1 - p) / len(ages))
-    assert ages["stale"].mean() < p - 4 * se
+    assert ages["behind"].mean() < p - 4 * se
 
 
 @pytest.mark.parametrize(("preset", "r", "w"), [("LNKD-DISK", 1, 1), ("LNKD-DISK", 2, 1), ("LNKD-SSD", 1, 2)])
@@ -184,7 +476,7 @@ def test_simulation_agrees_with_the_pbs_monte_carlo(preset: str, r: int, w: int)
     assert check["reads"] > 2000
     assert abs(check["z"]) < 4, check
     ages = read_ages(run)
-    assert check["observed"] == int(ages.loc[~ages["in_flight"], "stale"].sum())
+    assert check["observed"] == int(ages.loc[~ages["in_flight"], "behind"].sum())
 
 
 def test_pbs_prediction_would_notice_a_wrong_model() -> None:
@@ -231,10 +523,16 @@ def test_in_flight_marks_reads_that_overlap_a_write() -> None:
 def test_read_repair_reduces_stale_reads() -> None:
     for seed in range(3):
         kwargs = {"n": 3, "r": 1, "w": 1, "keys": 2, "propagate": False, "latency": 1.0, "seed": seed}
-        without = simulate(read_repair=False, **kwargs).metrics
-        with_rr = simulate(read_repair=True, **kwargs).metrics
+        without_run, with_run = (simulate(read_repair=rr, **kwargs) for rr in (False, True))
+        without, with_rr = without_run.metrics, with_run.metrics
         assert without["read_repairs"] == 0 < with_rr["read_repairs"]
-        assert with_rr["stale_fraction"] < 0.5 * without["stale_fraction"]
+        # reads behind the newest acknowledged version (PBS's stale reads) halve ...
+        behind = [read_ages(run)["behind"].mean() for run in (without_run, with_run)]
+        assert behind[1] < 0.5 * behind[0]
+        # ... and so do the causal stale reads, since read repair also makes the
+        # replicas converge (without it, every version left on a replica survives)
+        assert with_rr["stale_fraction"] < without["stale_fraction"]
+        assert without["convergence_time"] == math.inf
 
 
 def _recovery_scenario(**kwargs: object) -> leaderless.LeaderlessRun:
@@ -359,21 +657,37 @@ def test_every_node_down_fails_every_operation() -> None:
 def test_metrics_use_the_shared_definitions() -> None:
     run = simulate(r=1, w=1, read_repair=False, seed=4)
     ops = run.ops
-    assert run.metrics["stale_reads"] == int(metrics.stale_reads(ops).sum())
-    assert run.metrics["lost_writes"] == int(metrics.lost_writes(ops, run.extras["survivors"]).sum())
+    verdicts = metrics.causal_verdicts(ops, run.extras["final"])
+    for column in verdicts.columns:
+        assert ops[column].tolist() == verdicts[column].tolist()
+    figures = metrics.causal_figures(ops, verdicts)
+    assert {name: run.metrics[name] for name in metrics.CAUSAL_FIGURES} == figures
     reads = ops[ops["kind"] == "read"]
     assert ops["stale"].dtype == bool and ops["lost"].dtype == bool
     assert not ops.loc[ops["kind"] == "write", "stale"].any()
+    assert not ops.loc[ops["kind"] == "read", "lost"].any()
     assert run.metrics["stale_fraction"] == pytest.approx(reads["stale"].sum() / reads["ok"].sum())
+    # the causal record: every accepted write has a dot of its coordinator and a context covering it
+    writes = ops[(ops["kind"] == "write") & ops["dot"].notna()]
+    assert (writes["dot"].map(lambda d: d[0]) == writes["node"]).all()
+    assert all(vv[node] == count for (node, count), vv in zip(writes["dot"], writes["vv"], strict=True))
+    assert all(isinstance(got, tuple) for got in reads["returned"])
     # versions rank the writes of each key: 1..k
-    for _, writes in ops[ops["kind"] == "write"].groupby("key"):
-        assert sorted(writes["version"]) == list(range(1, len(writes) + 1))
+    for _, key_writes in ops[ops["kind"] == "write"].groupby("key"):
+        assert sorted(key_writes["version"]) == list(range(1, len(key_writes) + 1))
+    # replica state changes name the write they hold
+    assert (run.versions["held"] == run.versions["op_id"].map(lambda w: (w,))).all()
+    assert math.isinf(run.metrics["convergence_time"]) or run.metrics["convergence_time"] >= 0
 
 
 def test_concurrent_writes_can_be_lost_under_last_write_wins() -> None:
     run = simulate(keys=1, write_rate=2000, read_rate=0, duration=200, seed=5)
     lost = run.ops["lost"]
     assert run.metrics["lost_writes"] == int(lost.sum()) > 0
+    # perfect clocks: every loss is to a concurrent write, never to an older one
+    assert set(run.ops.loc[lost, "lost_cause"]) == {"concurrent"}
+    assert run.metrics["lost_concurrent"] == run.metrics["lost_writes"]
+    assert run.metrics["conflicts"] >= run.metrics["lost_writes"]
 
 
 def test_lagging_replicas_is_a_step_function_in_the_unit_interval() -> None:
@@ -386,12 +700,14 @@ def test_lagging_replicas_is_a_step_function_in_the_unit_interval() -> None:
     assert lag["fraction"].max() > 0
 
 
-def test_read_ages_are_positive_and_match_the_stale_column() -> None:
+def test_read_ages_are_positive_and_behind_means_an_older_version() -> None:
     run = simulate(r=1, w=1, read_repair=False, seed=6)
     ages = read_ages(run)
     assert (ages["age"] > 0).all()
-    stale = run.ops.set_index("op_id")["stale"]
-    assert (ages["stale"].to_numpy() == stale.loc[ages["op_id"]].to_numpy()).all()
+    returned = run.ops.set_index("op_id").loc[ages["op_id"], "version"].to_numpy()
+    assert (ages["behind"].to_numpy() == (returned < ages["version"].to_numpy())).all()
+    assert ages["behind"].any() and not ages["behind"].all()
+    assert run.metrics["reads_behind"] == int(ages["behind"].sum())
 
 
 def test_quorum_grid_is_the_closed_form() -> None:
@@ -481,6 +797,8 @@ def test_same_run_in_another_process_with_another_hash_seed() -> None:
             r"anti_entropy_interval must be a number in \[10, 10000\] ms" r" or None, got 0",
         ),
         ({"sloppy": "yes"}, r"sloppy must be True or False"),
+        ({"clock_skew": -1.0}, r"clock_skew must be a number in \[0, 1000\] ms, got -1\.0"),
+        ({"script": [(0.0, "write", "x", "A", "")]}, r"script\[0\] client must be a non-empty string"),
         (
             {"failures": [("Z", 1.0, 2.0)]},
             r"failures\[0\] node must be one of" r" \['A', 'B', 'C', 'D', 'E'\], got 'Z'",
@@ -550,6 +868,7 @@ def test_convergence_plot_marks_stale_reads_failed_writes_and_downtime() -> None
     ax = plots.plot_convergence(run)
     labels = ax.get_legend_handles_labels()[1]
     assert {"stale read", "failed write", "node(s) down"} <= set(labels)
+    assert ("lost write" in labels) == (run.metrics["lost_writes"] > 0)
     plt.close("all")
 
 

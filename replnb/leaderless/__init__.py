@@ -12,15 +12,31 @@ The protocol, as in Dynamo, Riak and Cassandra:
 
 **Write.** A client's request lands on a live node, the *coordinator*. It
 stamps the write with a *version* ``(coordinator clock, op_id)``: clocks are
-perfect in this chapter (skewed clocks are chapter 2's topic), so versions
-order writes by the time they began, and the op id breaks ties.
+perfect by default, so versions order writes by the time they began, and
+the op id breaks ties; ``clock_skew`` puts each node's clock off by up to
+that many ms, and then a write can lose to one that happened before it
+(cause ``older_write_won``).
 Replicas keep the highest version they have seen (last-write-wins by that
-version). The coordinator sends the write to every reachable home replica
+version): one version per key. The coordinator sends the write to every
+reachable home replica
 and reports success after ``w`` acknowledgements. If fewer than ``w`` targets
 are reachable it fails at once, as Cassandra's *Unavailable* error does;
 if the ``w``-th acknowledgement does not arrive within ``timeout`` ms it
 fails then. A failed write is not rolled back: replicas that received it
 keep it.
+
+**Causality.** Besides its timestamp, every accepted write records what it
+knew. Each node keeps, per key, a version vector of the writes it has
+applied: merged whenever a version reaches it (a write, a read repair, a
+hint or its handoff, anti-entropy), including the versions that
+last-write-wins then overwrote or refused. The coordinator gives the write
+the *dot* ``(coordinator, its next counter for the key)`` and, as causal
+context, its own vector with that dot. Write W happens before write V
+when V's coordinator had applied W (:mod:`replnb.metrics`). Clients write
+blindly (they do not read first), so a coordinator that had not yet
+received the previous write of a key issues a write *concurrent* with it:
+the timestamp then picks one, and the other is **lost** (cause
+``concurrent``) whatever R and W, once the store converges on the winner.
 
 **Read.** The coordinator asks every reachable home replica and returns the
 newest version among the first ``r`` responses.
@@ -80,17 +96,33 @@ the duration, the anti-entropy interval or the script length that would
 fit: no accepted run takes more than a few seconds.
 
 The metrics (see :mod:`replnb.metrics` for the definitions) are
-``writes``, ``reads``, ``write_availability``, ``read_availability``,
-``stale_reads``, ``stale_fraction``, ``lost_writes``, ``convergence_time``,
-``hinted_writes``, ``hints_handed_off``, ``read_repairs``,
-``anti_entropy_repairs``, ``write_latency_median`` and
-``read_latency_median`` (ms, over successful operations). The ``version``
-columns of ``run.ops`` and ``run.versions`` rank the versions of each key
-(1 = the oldest write; a read that found no value returns version 0);
-``run.ops`` also has ``stale`` and ``lost`` columns, and the ``value`` of a
-write is its op id. Replica-state events are ``"write"``,
-``"repair"``, ``"anti-entropy"``, ``"handoff"`` (home replicas) and
-``"hint"`` (a fallback storing a hint).
+``writes``, ``reads``, ``write_availability``, ``read_availability``, the
+standard causal figures (:data:`replnb.metrics.CAUSAL_FIGURES`:
+``lost_writes`` and its causes ``lost_failover``, ``lost_older_write_won``,
+``lost_concurrent``, then ``stale_reads``, ``ryw_violations``,
+``monotonic_violations``, ``conflicts``), ``stale_fraction`` (of completed
+reads), ``reads_behind`` (completed reads that returned an older version,
+in timestamp order, than the newest write acknowledged before they began:
+PBS's stale reads, which strict quorums rule out), ``convergence_time``
+(until every key's live home replicas hold the same write, by identity;
+``inf`` if never), ``hinted_writes``,
+``hints_handed_off``, ``read_repairs``, ``anti_entropy_repairs``,
+``write_latency_median`` and ``read_latency_median`` (ms, over successful
+operations). The final state, from which lost writes are judged, is what
+the live home replicas hold at the end of the run (``settle`` ms after the
+last operation), with the newer versions still waiting as hints; when they
+disagree (they never converged), every version they hold survives.
+
+``run.ops`` carries the causal record (``dot`` and ``vv`` for writes,
+``returned`` for reads) and the verdicts ``lost``, ``lost_cause``,
+``stale``, ``ryw_violation`` and ``monotonic_violation``; the ``value`` of
+a write is its op id. The ``version`` columns of ``run.ops`` and
+``run.versions`` rank the versions of each key in timestamp order (1 = the
+oldest write; a read that found no value returns version 0): the order PBS
+uses (:func:`~replnb.leaderless.analysis.read_ages`). ``run.versions`` rows
+record ``held``, the op_ids the replica holds for the key after the change.
+Replica-state events are ``"write"``, ``"repair"``, ``"anti-entropy"``,
+``"handoff"`` (home replicas) and ``"hint"`` (a fallback storing a hint).
 """
 
 from __future__ import annotations

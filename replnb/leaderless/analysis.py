@@ -30,8 +30,8 @@ def lagging_replicas(run: Run) -> pd.DataFrame:
     """How many home replicas are behind, over time (the convergence curve).
 
     A (key, home replica) pair *lags* while the replica holds a version older
-    than the newest acknowledged write of the key (the same yardstick as a
-    stale read). Crashed replicas count too: they miss writes.
+    than the newest acknowledged write of the key, in timestamp order (the
+    yardstick of PBS, see :func:`read_ages`). Crashed replicas count too: they miss writes.
 
     Returns
     -------
@@ -98,8 +98,16 @@ def read_ages(run: Run) -> pd.DataFrame:
     """For each completed read, the time since the newest write before it was acknowledged.
 
     This is the ``t`` of PBS t-visibility: a read that starts ``age`` ms
-    after the newest acknowledged write committed, and whether it was stale.
-    Reads with no acknowledged write before them are left out.
+    after the newest acknowledged write committed, and whether it saw that
+    write. Reads with no acknowledged write before them are left out.
+
+    PBS has one write at a time, so "newest" is the store's own order, the
+    write timestamps: a read is ``behind`` when it returned a version older
+    than the newest write acknowledged before it began. This is PBS's stale
+    read. It is not the course's causal ``stale`` column of ``run.ops``,
+    which asks whether the read missed a write that is not lost (see
+    :mod:`replnb.metrics`): with one write at a time the two agree, with
+    concurrent writes they differ.
 
     Returns
     -------
@@ -108,29 +116,34 @@ def read_ages(run: Run) -> pd.DataFrame:
         newest acknowledged version of the key when the read began),
         ``in_flight`` (another write of the key had begun but was not yet
         acknowledged or failed when the read began: the read may see it) and
-        ``stale``.
+        ``behind`` (it returned an older version than ``version``).
 
     Examples
     --------
     >>> ages = read_ages(simulate(n=3, r=1, w=1, seed=2))
     >>> bool((ages["age"] > 0).all()), list(ages.columns)
-    (True, ['op_id', 'key', 'start', 'age', 'version', 'in_flight', 'stale'])
+    (True, ['op_id', 'key', 'start', 'age', 'version', 'in_flight', 'behind'])
     """
     ops = run.ops
     reads = ops[(ops["kind"] == "read") & ops["ok"].astype(bool)]
     acked = ops[(ops["kind"] == "write") & ops["ok"].astype(bool)]
-    columns = ["op_id", "key", "start", "age", "version", "in_flight", "stale"]
+    columns = ["op_id", "key", "start", "age", "version", "in_flight", "behind"]
     if reads.empty or acked.empty:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
     w = acked[["key", "end", "version"]].astype({"end": float, "version": float}).sort_values("end")
     w = w.assign(newest=w.groupby("key")["version"].cummax())
     # the commit time of the newest version: the ack of the write that has it
     commit = w[w["version"] == w["newest"]][["key", "end", "newest"]].rename(columns={"end": "commit"})
-    r = reads[["op_id", "key", "start", "stale"]].astype({"start": float}).sort_values("start")
+    r = reads[["op_id", "key", "start", "version"]].astype({"start": float, "version": float})
+    r = r.rename(columns={"version": "returned_version"}).sort_values("start")
     merged = pd.merge_asof(
         r, commit, left_on="start", right_on="commit", by="key", allow_exact_matches=False
     ).dropna(subset=["commit"])
-    merged = merged.assign(age=merged["start"] - merged["commit"], version=merged["newest"].astype(int))
+    merged = merged.assign(
+        age=merged["start"] - merged["commit"],
+        version=merged["newest"].astype(int),
+        behind=merged["returned_version"] < merged["newest"],
+    )
     merged = merged.sort_values("op_id").reset_index(drop=True)
     writes = ops[ops["kind"] == "write"]
     in_flight = np.zeros(len(merged), dtype=bool)
@@ -243,7 +256,7 @@ def closed_form_check(
         ages = read_ages(run)
         ages = ages[~ages["in_flight"].astype(bool)]
         count = len(ages)
-        simulated = float(ages["stale"].mean()) if count else math.nan
+        simulated = float(ages["behind"].mean()) if count else math.nan
         se = math.sqrt(p * (1 - p) / count) if count else math.nan
         z = (simulated - p) / se if se > 0 else (0.0 if simulated == p else math.inf)
         rows.append((n, r, w, p, simulated, count, se, z))
@@ -293,11 +306,11 @@ def expected_stale_reads(run: Run, *, trials: int = 100_000, seed: Seed = 0) -> 
     ages = ages[~ages["in_flight"].astype(bool)]
     n, r, w = (int(run.params[k]) for k in ("n", "r", "w"))
     p = t_visibility(n, r, w, ages["age"].to_numpy(dtype=float), latency=latency, trials=trials, seed=seed)
-    residual = ages["stale"].astype(float).to_numpy() - (1 - p)
+    residual = ages["behind"].astype(float).to_numpy() - (1 - p)
     per_write = pd.Series(residual).groupby([ages["key"].to_numpy(), ages["version"].to_numpy()]).sum()
     expected = float((1 - p).sum())
     std = float(np.sqrt(max((per_write**2).sum(), (p * (1 - p)).sum())))
-    observed = int(ages["stale"].sum())
+    observed = int(ages["behind"].sum())
     z = (observed - expected) / std if std > 0 else (0.0 if observed == expected else math.inf)
     return pd.Series(
         {"reads": len(ages), "observed": observed, "expected": expected, "std": std, "z": z},

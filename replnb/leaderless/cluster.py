@@ -78,6 +78,7 @@ class Cluster:
         timeout: float,
         legs: dict[str, Distribution],
         rng: np.random.Generator,
+        clock_offsets: dict[str, float] | None = None,
     ) -> None:
         self.sim, self.net, self.rec = sim, net, rec
         self.names, self.keys = names, keys
@@ -85,6 +86,8 @@ class Cluster:
         self.read_repair, self.sloppy, self.propagate = read_repair, sloppy, propagate
         self.timeout = timeout
         self.rng = rng
+        # each node's clock reads true time plus its offset (all 0: perfect clocks)
+        self.offsets = dict.fromkeys(names, 0.0) if clock_offsets is None else dict(clock_offsets)
         samplers = {leg: Sampler(dist, rng) for leg, dist in sorted(legs.items())}
         self.delay = {kind: samplers[leg] for kind, leg in _LEG_OF_KIND.items()}
         self._place(names, keys, n)
@@ -93,6 +96,10 @@ class Cluster:
         self.hints: dict[str, dict[tuple[str, str], list[Stamp]]] = {name: {} for name in names}
         self.pending: dict[int, _Pending] = {}
         self.stamps: dict[int, Stamp] = {}
+        # causality: what each node has applied of each key (a version vector), and each
+        # accepted write's causal context (its coordinator's vector when it accepted it)
+        self.applied: dict[str, dict[str, dict[str, int]]] = {name: {} for name in names}
+        self.context: dict[int, dict[str, int]] = {}
         self.hinted_writes = 0
         self.handed_off = 0
         self.read_repairs = 0
@@ -147,12 +154,30 @@ class Cluster:
     def _dispatch(self, msg: Message) -> None:
         self.handlers[msg.kind](msg)
 
+    def _merge(self, node: str, key: str, op_id: int) -> None:
+        """``node`` received write ``op_id``: its vector for ``key`` now covers the write's context."""
+        vector = self.applied[node].setdefault(key, {})
+        for replica, count in self.context[op_id].items():
+            if vector.get(replica, 0) < count:
+                vector[replica] = count
+
+    def _record(self, node: str, key: str, stamp: Stamp, event: str) -> None:
+        self.rec.version(self.sim.now, node, key, stamp[1], stamp, stamp[1], event)
+        self.rec.versions[-1]["held"] = (stamp[1],)
+
     def _apply(self, node: str, key: str, stamp: Stamp, event: str) -> bool:
+        """Last-write-wins: keep ``stamp`` if it is newer. Either way ``node`` has now applied it.
+
+        A version that loses the timestamp comparison is applied and at once
+        overwritten: the replica's vector covers it, as it covers the versions
+        that a newer one overwrote.
+        """
+        self._merge(node, key, stamp[1])
         current = self.store[node].get(key)
         if current is not None and current >= stamp:
             return False
         self.store[node][key] = stamp
-        self.rec.version(self.sim.now, node, key, stamp[1], stamp, stamp[1], event)
+        self._record(node, key, stamp, event)
         return True
 
     def _targets(self, coord: str, key: str, choose: int | None) -> list[tuple[str, str]]:
@@ -190,9 +215,10 @@ class Cluster:
         now = self.sim.now
         coord = self._coordinator(u)
         record = self.rec.op(client=client, kind="write", node=coord or "", key=key, start=now)
+        record["dot"] = record["vv"] = None
         op_id = record["op_id"]
         record["value"] = op_id
-        stamp: Stamp = (now, op_id)
+        stamp: Stamp = (now + self.offsets[coord] if coord else now, op_id)
         self.stamps[op_id] = stamp
         record["version"] = stamp
         if coord is None:
@@ -202,14 +228,25 @@ class Cluster:
         if len(targets) < self.w:
             self._fail(record)  # Unavailable: fewer than w replicas reachable
             return
+        self._accept(record, coord, key)
         self.pending[op_id] = _Pending("write", record, coord, key, self.w, len(targets), stamp)
         for node, hint in targets:
             self._send(coord, node, "write", (op_id, key, stamp, hint), f"w{op_id}")
+
+    def _accept(self, record: dict[str, Any], coord: str, key: str) -> None:
+        """The coordinator accepts a write: its dot is the coordinator's next counter for the key,
+        its causal context what the coordinator had applied of the key (and its own dot)."""
+        vector = self.applied[coord].setdefault(key, {})
+        vector[coord] = vector.get(coord, 0) + 1
+        record["dot"] = (coord, vector[coord])
+        record["vv"] = dict(vector)
+        self.context[record["op_id"]] = record["vv"]
 
     def start_read(self, key: str, client: str, u: float | str) -> None:
         now = self.sim.now
         coord = self._coordinator(u)
         record = self.rec.op(client=client, kind="read", node=coord or "", key=key, value=None, start=now)
+        record["returned"] = ()
         if coord is None:
             self._fail(record)
             return
@@ -237,7 +274,8 @@ class Cluster:
         if hint:
             self.hints[node].setdefault((hint, key), []).append(stamp)
             self.hinted_writes += 1
-            self.rec.version(self.sim.now, node, key, stamp[1], stamp, stamp[1], "hint")
+            self._merge(node, key, stamp[1])
+            self._record(node, key, stamp, "hint")
         else:
             self._apply(node, key, stamp, "write")
         self._send(node, msg.src, "ack", (op_id,))
@@ -293,6 +331,7 @@ class Cluster:
         best = max((s for _, s, _ in op.replies if s is not None), default=None)
         op.stamp = best
         op.record.update(ok=True, end=self.sim.now, version=best, value=None if best is None else best[1])
+        op.record["returned"] = () if best is None else (best[1],)
         if self.read_repair and best is not None:
             self._repair_older(op, op.replies, best)
 

@@ -34,6 +34,8 @@ MIN_INTERVAL = 10.0
 MAX_KEYS, MAX_CLIENTS, MAX_SCRIPT, MAX_FAILURES = 1000, 100, 50_000, 100
 #: The latest time of a scripted operation or a failure, in ms.
 MAX_TIME = 100_000.0
+#: The largest clock skew, in ms.
+MAX_SKEW = 1000.0
 
 #: A run's work in units of one message to one replica (about 7 us each on the course
 #: machine, 20 us when it is busy): a run that would need more is refused, so that none
@@ -63,6 +65,7 @@ SPECS: dict[str, Spec] = {
     "sloppy": Flag(),
     "hint_interval": Real(MIN_INTERVAL, MAX_DURATION, unit="ms"),
     "propagate": Flag(),
+    "clock_skew": Real(0, MAX_SKEW, unit="ms"),
     "latency": _LATENCY,
 }
 
@@ -92,6 +95,7 @@ class _Plan:
     sloppy: bool
     hint_interval: float
     propagate: bool
+    clock_skew: float
     legs: dict[str, Distribution]
     faults: list[Failure]
     script: list[Op] | None
@@ -116,24 +120,35 @@ class _Plan:
         return work
 
 
+#: The causal verdicts joined onto ``run.ops`` (see :func:`replnb.metrics.causal_verdicts`).
+VERDICTS = ("lost", "lost_cause", "stale", "ryw_violation", "monotonic_violation")
+
+
 class LeaderlessRun(Run):
-    """A :class:`~replnb.records.Run` whose ``ops`` also mark ``stale`` reads and ``lost`` writes."""
+    """A :class:`~replnb.records.Run` whose ``ops`` also carry the causal verdicts.
+
+    ``run.extras["final"]`` is the converged final state: per key, the op_ids
+    of the surviving writes.
+    """
 
     @cached_property
     def ops(self) -> pd.DataFrame:
-        """Client operations, with boolean ``stale`` and ``lost`` columns."""
+        """Client operations with the causal record (``dot``, ``vv``, ``returned``) and the verdicts.
+
+        The verdict columns are ``lost``, ``lost_cause`` (``None`` unless
+        lost), ``stale``, ``ryw_violation`` and ``monotonic_violation``.
+        """
         df = frame(self.recorder.ops, OP_COLUMNS)
         # values are op ids (ints) or None: keep them as Python objects, not floats
-        df["value"] = pd.Series([op["value"] for op in self.recorder.ops], index=df.index, dtype=object)
-        df["stale"] = False
-        df["lost"] = False
-        if len(df):
-            df["ok"] = df["ok"].astype(bool)
-            stale = metrics.stale_reads(df)
-            df.loc[stale.index, "stale"] = stale.to_numpy(dtype=bool)
-            lost = metrics.lost_writes(df, self.extras["survivors"])
-            df.loc[lost.index, "lost"] = lost.to_numpy(dtype=bool)
-        return df
+        for column in ("value", "dot", "vv", "returned"):
+            df[column] = pd.Series([op.get(column) for op in self.recorder.ops], index=df.index, dtype=object)
+        if not len(df):
+            for column in VERDICTS:
+                df[column] = pd.Series(dtype=object if column == "lost_cause" else bool)
+            return df
+        df["ok"] = df["ok"].astype(bool)
+        verdicts = metrics.causal_verdicts(df, self.extras["final"])
+        return df.join(verdicts[list(VERDICTS)])
 
 
 def _metrics(run: Run) -> dict[str, Any]:
@@ -141,18 +156,18 @@ def _metrics(run: Run) -> dict[str, Any]:
     writes = ops[ops["kind"] == "write"]
     reads = ops[ops["kind"] == "read"]
     done_reads = int(reads["ok"].sum())
-    stale = int(reads["stale"].sum())
     x = run.extras
     acked = writes[writes["ok"]]
     done = reads[reads["ok"]]
+    figures = metrics.causal_figures(ops, ops)
     return {
         "writes": len(writes),
         "reads": len(reads),
         "write_availability": float(writes["ok"].mean()) if len(writes) else math.nan,
         "read_availability": float(reads["ok"].mean()) if len(reads) else math.nan,
-        "stale_reads": stale,
-        "stale_fraction": stale / done_reads if done_reads else math.nan,
-        "lost_writes": int(writes["lost"].sum()),
+        **figures,
+        "stale_fraction": figures["stale_reads"] / done_reads if done_reads else math.nan,
+        "reads_behind": _reads_behind(ops),
         "convergence_time": _convergence(run),
         "hinted_writes": x["hinted_writes"],
         "hints_handed_off": x["hints_handed_off"],
@@ -163,14 +178,33 @@ def _metrics(run: Run) -> dict[str, Any]:
     }
 
 
+def _reads_behind(ops: pd.DataFrame) -> int:
+    """Completed reads that returned an older version, in timestamp order, than the newest acknowledged.
+
+    PBS's stale read (see :func:`replnb.leaderless.analysis.read_ages`): the
+    newest among the writes of the key acknowledged before the read began.
+    """
+    acked = ops[(ops["kind"] == "write") & ops["ok"]]
+    reads = ops[(ops["kind"] == "read") & ops["ok"]]
+    count = 0
+    for key, group in reads.groupby("key", sort=False):
+        writes = acked[acked["key"] == key].sort_values("end")
+        ends = writes["end"].to_numpy(dtype=float)
+        newest = np.maximum.accumulate(writes["version"].to_numpy(dtype=float)) if len(writes) else ends
+        i = np.searchsorted(ends, group["start"].to_numpy(dtype=float), side="left")
+        floor = np.where(i > 0, newest[np.maximum(i - 1, 0)] if len(writes) else 0.0, 0.0)
+        count += int((group["version"].to_numpy(dtype=float) < floor).sum())
+    return count
+
+
 def _convergence(run: Run) -> float:
+    """The latest, over the keys, of the time until the key's live home replicas hold the same write."""
     ops = run.ops
     acked = ops[(ops["kind"] == "write") & ops["ok"]]
-    since = max(float(acked["end"].max()) if len(acked) else 0.0, run.extras["last_fault_end"])
+    last_ack = float(acked["end"].max()) if len(acked) else math.nan
     versions = run.versions
     versions = versions[versions["event"] != "hint"]
     by_key = dict(list(versions.groupby("key", sort=True))) if len(versions) else {}
-    final = run.final_state
     live = set(run.extras["live"])
     worst = 0.0
     for key in sorted(by_key):
@@ -178,7 +212,9 @@ def _convergence(run: Run) -> float:
         v = by_key[key]
         worst = max(
             worst,
-            metrics.convergence_time(v[v["node"].isin(nodes)], final.loc[nodes, [key]], nodes, since),
+            metrics.convergence_time_by_identity(
+                v[v["node"].isin(nodes)], nodes, last_ack, run.extras["last_fault_end"]
+            ),
         )
     return worst
 
@@ -203,9 +239,10 @@ def simulate(
     sloppy: bool = False,
     hint_interval: float = 100.0,
     propagate: bool = True,
+    clock_skew: float = 0.0,
     failures: Sequence[tuple[str, float, float | None]] = (),
     latency: str | float | Distribution | Mapping[str, Distribution] = "LNKD-DISK",
-    script: Sequence[tuple[float, str, str, str]] | None = None,
+    script: Sequence[tuple[Any, ...]] | None = None,
     seed: Seed = 0,
 ) -> LeaderlessRun:
     """Run a leaderless (Dynamo-style) key-value store under a random workload.
@@ -254,28 +291,36 @@ def simulate(
     propagate : bool, default True
         ``False``: writes go to only ``w`` random home replicas
         (non-expanding quorums, the PBS closed form).
+    clock_skew : float, default 0
+        Each node's clock is off by an amount drawn uniformly from
+        ``[-clock_skew, clock_skew]`` ms (at most 1000): the timestamps of
+        last-write-wins then no longer follow causality, and a write can lose
+        to an older one (cause ``older_write_won``). 0: perfect clocks.
     failures : sequence of (node, at, recover_at or None)
         Crash ``node`` at ``at`` ms and bring it back at ``recover_at``
         (at most 100 failures; times in [0, 100000] ms).
     latency : str, float, Distribution or mapping, default "LNKD-DISK"
         A PBS preset name, a mean delay in ms (exponential, in (0, 10000]), one
         distribution for every message, or a mapping of the WARS legs.
-    script : sequence of (time, kind, key, node), optional
+    script : sequence of (time, kind, key, node) or (time, kind, key, node, client), optional
         A scripted workload instead of the random one: at ``time`` ms, a
-        ``"write"`` or ``"read"`` of ``key`` arrives at coordinator ``node``
-        (it fails if that node is down). Writes write their op id as the
-        value. ``keys``, ``clients`` and the rates are then ignored. At
-        most 50000 operations, times in [0, 100000] ms.
+        ``"write"`` or ``"read"`` of ``key`` by ``client`` (default
+        ``"c0"``) arrives at coordinator ``node`` (it fails if that node is
+        down). Writes write their op id as the value. ``keys``, ``clients``
+        and the rates are then ignored. At most 50000 operations, times in
+        [0, 100000] ms.
     seed : int, numpy.random.Generator or None, default 0
         Same seed, same run.
 
     Returns
     -------
     LeaderlessRun
-        ``run.ops`` (with ``stale`` and ``lost``), ``run.messages``,
-        ``run.versions``, ``run.events``, ``run.final_state`` (home replicas'
+        ``run.ops`` (with the causal record and verdicts, see
+        :class:`LeaderlessRun`), ``run.messages``, ``run.versions`` (with
+        ``held``), ``run.events``, ``run.final_state`` (home replicas'
         values; ``None`` elsewhere) and ``run.metrics``. ``run.extras`` holds
-        ``home`` (each key's home replicas), ``survivors``, ``live``,
+        ``home`` (each key's home replicas), ``final`` (each key's surviving
+        op_ids), ``clock_offsets`` (each node's clock error, ms), ``live``,
         ``last_fault_end`` and the counters.
 
     Raises
@@ -290,9 +335,16 @@ def simulate(
 
     Examples
     --------
-    >>> run = simulate(n=3, r=2, w=2, seed=1)
-    >>> int(run.metrics["stale_reads"]), float(run.metrics["write_availability"])
-    (0, 1.0)
+    Two clients write ``x`` at once through different coordinators: neither
+    write saw the other, and last-write-wins keeps one, even with R + W > N.
+
+    >>> from replnb.engine.latency import constant
+    >>> both = [(0.0, "write", "x", "A", "c1"), (0.5, "write", "x", "B", "c2")]
+    >>> run = simulate(n=3, r=2, w=2, nodes=3, script=both, latency=constant(2.0))
+    >>> run.ops[["client", "ok", "lost", "lost_cause"]].values.tolist()
+    [['c1', True, True, 'concurrent'], ['c2', True, False, None]]
+    >>> int(run.metrics["lost_writes"]), int(run.metrics["conflicts"])
+    (1, 1)
     >>> partial = simulate(n=3, r=1, w=1, read_repair=False, seed=1)
     >>> int(partial.metrics["stale_reads"]) > 0
     True
@@ -307,9 +359,21 @@ def simulate(
     # traffic (read repair, anti-entropy, ...) see the same operations.
     ops, key_names = _workload(plan, rng)
     run_rng = np.random.default_rng(int(rng.integers(0, 2**63 - 1)))
+    # drawn last, and only with skew, so that perfect clocks leave every other draw as it was
+    offsets = (
+        dict(
+            zip(
+                plan.names,
+                rng.uniform(-plan.clock_skew, plan.clock_skew, len(plan.names)).tolist(),
+                strict=True,
+            )
+        )
+        if plan.clock_skew > 0
+        else None
+    )
     sim, rec = Simulation(), Recorder()
     net = Network(sim, plan.names, latency=plan.legs["R"], seed=run_rng, recorder=rec)
-    cluster = _build(plan, sim, net, rec, key_names, run_rng)
+    cluster = _build(plan, sim, net, rec, key_names, run_rng, offsets)
     _schedule(plan, sim, net, cluster, ops)
     sim.run(until=plan.end)
     cluster.finish(plan.end)
@@ -341,6 +405,7 @@ def _plan(args: Mapping[str, Any]) -> _Plan:
         sloppy=args["sloppy"],
         hint_interval=args["hint_interval"],
         propagate=args["propagate"],
+        clock_skew=args["clock_skew"],
         legs=legs,
         faults=_check_failures(args["failures"], names),
         script=None if script is None else _check_script(script, names),
@@ -429,8 +494,9 @@ def _build(
     rec: Recorder,
     key_names: list[str],
     rng: np.random.Generator,
+    offsets: dict[str, float] | None = None,
 ) -> Cluster:
-    """The cluster's nodes, registered with the network."""
+    """The cluster's nodes, registered with the network (``offsets``: the nodes' clock errors)."""
     return Cluster(
         sim,
         net,
@@ -446,6 +512,7 @@ def _build(
         timeout=plan.timeout,
         legs=plan.legs,
         rng=rng,
+        clock_offsets=offsets,
     )
 
 
@@ -479,7 +546,8 @@ def _collect(
     """The Run: ranked versions, final state, parameters and the counters."""
     names = plan.names
     live = [x for x in names if net.is_up(x)]
-    survivors = _rank_versions(rec, cluster, key_names, live)
+    _rank_versions(rec)
+    final_writes = _final_writes(cluster, key_names, live)
     final = {x: {k: cluster.store[x][k][1] for k in key_names if k in cluster.store[x]} for x in names}
     return LeaderlessRun(
         model="leaderless",
@@ -491,7 +559,8 @@ def _collect(
         end_time=plan.end,
         extras={
             "home": dict(cluster.home),
-            "survivors": survivors,
+            "final": final_writes,
+            "clock_offsets": dict(cluster.offsets),
             "live": live,
             "last_fault_end": net.last_fault_end,
             **cluster.counters(),
@@ -519,8 +588,9 @@ def _run_params(plan: _Plan, ops: list[Op], latency: Any, seed: Seed) -> dict[st
         "sloppy": plan.sloppy,
         "hint_interval": plan.hint_interval,
         "propagate": plan.propagate,
+        "clock_skew": plan.clock_skew,
         "failures": tuple(plan.faults),
-        "script": None if plan.script is None else tuple((op[0], op[1], op[2], op[4]) for op in ops),
+        "script": None if plan.script is None else tuple((op[0], op[1], op[2], op[4], op[3]) for op in ops),
         "latency": latency if isinstance(latency, str) else repr(latency),
         "seed": seed if not isinstance(seed, np.random.Generator) else "Generator",
     }
@@ -553,34 +623,32 @@ def _check_failures(failures: object, names: list[str]) -> list[Failure]:
 
 
 def _check_script(script: object, names: list[str]) -> list[Op]:
-    """``script`` as operations ``(time, kind, key, "c0", node)``, each field checked by a spec."""
+    """``script`` as operations ``(time, kind, key, client, node)``, each field checked by a spec."""
     if (
         isinstance(script, (str, bytes))
         or not isinstance(script, Sequence)
         or not 1 <= len(script) <= MAX_SCRIPT
     ):
         raise ValueError(
-            f"script must be a sequence of 1..{MAX_SCRIPT} (time, kind, key, node), got {script!r}"
+            f"script must be a sequence of 1..{MAX_SCRIPT} (time, kind, key, node[, client]), got {script!r}"
         )
     ops: list[Op] = []
     for i, item in enumerate(script):
         name = f"script[{i}]"
-        if isinstance(item, str) or not isinstance(item, Sequence) or len(item) != 4:
-            raise ValueError(f"{name} must be a (time, kind, key, node) tuple, got {item!r}")
+        if isinstance(item, str) or not isinstance(item, Sequence) or len(item) not in (4, 5):
+            raise ValueError(f"{name} must be a (time, kind, key, node[, client]) tuple, got {item!r}")
         time = Real(0, MAX_TIME, unit="ms").check(f"{name} time", item[0])
         kind = Choice(("write", "read")).check(f"{name} kind", item[1])
-        key = item[2]
-        if not isinstance(key, str) or not key:
-            raise ValueError(f"{name} key must be a non-empty string, got {key!r}")
+        for field, value in (("key", item[2]), ("client", item[4] if len(item) == 5 else "c0")):
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"{name} {field} must be a non-empty string, got {value!r}")
         node = Choice(tuple(names)).check(f"{name} node", item[3])
-        ops.append((time, kind, key, "c0", node))
+        ops.append((time, kind, item[2], item[4] if len(item) == 5 else "c0", node))
     return ops
 
 
-def _rank_versions(
-    rec: Recorder, cluster: Cluster, keys: list[str], live: list[str]
-) -> dict[str, int | None]:
-    """Replace version stamps by per-key ranks (1 = oldest); return each key's surviving op_id."""
+def _rank_versions(rec: Recorder) -> None:
+    """Replace version stamps by per-key ranks (1 = the oldest, in timestamp order; 0: a read found none)."""
     by_key: dict[str, list[Stamp]] = {}
     for record in rec.ops:
         if record["kind"] == "write":
@@ -596,9 +664,32 @@ def _rank_versions(
             record["version"] = math.nan
     for record in rec.versions:
         record["version"] = rank[(record["key"], record["version"])]
-    survivors: dict[str, int | None] = {}
+
+
+def _final_writes(cluster: Cluster, keys: list[str], live: list[str]) -> dict[str, tuple[int, ...]]:
+    """The converged final state: per key, the op_ids of the surviving writes, oldest first.
+
+    When the key's live home replicas hold the same write, that write, plus
+    any newer version still waiting as a hint on a live node (its handoff
+    would win). When they disagree (the replicas never converged), the union
+    of what the live home replicas and the live hints hold: each of those
+    versions is still in the store. A key that no live node holds keeps what
+    its crashed home replicas hold on disk.
+    """
+    out: dict[str, tuple[int, ...]] = {}
     for key in keys:
-        held = [cluster.store[x][key] for x in live if key in cluster.store[x]]
-        held += [max(v) for x in live for (_, k), v in cluster.hints[x].items() if k == key and v]
-        survivors[key] = max(held)[1] if held else None
-    return survivors
+        homes = [h for h in cluster.home[key] if h in live]
+        held = [cluster.store[h].get(key) for h in homes]
+        hinted = {
+            max(stamps) for x in live for (_, k), stamps in cluster.hints[x].items() if k == key and stamps
+        }
+        stamps = {s for s in held if s is not None}
+        if len(stamps) == 1 and None not in held:
+            (agreed,) = stamps
+            stamps |= {s for s in hinted if s > agreed}
+        else:
+            stamps |= hinted
+        if not stamps:
+            stamps = {cluster.store[h][key] for h in cluster.home[key] if key in cluster.store[h]}
+        out[key] = tuple(op_id for _, op_id in sorted(stamps))
+    return out

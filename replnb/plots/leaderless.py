@@ -271,13 +271,15 @@ def _draw_downtime(ax: Axes, run: Run) -> None:
 
 
 def _draw_op_marks(ax: Axes, run: Run) -> None:
-    """Mark stale reads at the bottom and failed writes at the top of the axes."""
+    """Mark stale reads at the bottom, and lost and failed writes at the top of the axes."""
     ops = run.ops
     stale = ops[(ops["kind"] == "read") & ops["stale"].astype(bool)] if "stale" in ops else ops[:0]
+    lost = ops[(ops["kind"] == "write") & ops["lost"].astype(bool)] if "lost" in ops else ops[:0]
     failed = ops[(ops["kind"] == "write") & ~ops["ok"].astype(bool)]
     for rows, y, marker, size, color, label in (
         (stale, 0.03, "|", 60, COLORS["stale"], "stale read"),
-        (failed, 0.97, "x", 25, COLORS["lost"], "failed write"),
+        (lost, 0.97, "v", 22, COLORS["lost"], "lost write"),
+        (failed, 0.9, "x", 25, COLORS["message"], "failed write"),
     ):
         if len(rows):
             ax.scatter(
@@ -310,7 +312,8 @@ def plot_convergence(
         one); a dict draws one labelled curve each.
     ax : Axes, optional
     marks : bool, optional
-        Also mark stale reads (orange, at the bottom) and failed writes (red,
+        Also mark stale reads (orange, at the bottom), lost writes (red
+        triangles, at the top, at the time they began) and failed writes (grey,
         at the top) of the run; default when one Run is given.
     legend : bool
         Name the curves, shading and marks in a legend right of the axes.

@@ -19,10 +19,34 @@ from .base import Control, make_controls
 from .captions import key_html
 from .kept_axes import KeptAxesExplorer
 
-__all__ = ["QuorumExplorer"]
+__all__ = ["QuorumExplorer", "lost_summary"]
 
 #: The choices of the R and W level controls.
 LEVELS = (*CONSISTENCY_LEVELS, "custom")
+
+
+#: The causes of a lost write as the summary names them.
+_CAUSES = (
+    ("lost_concurrent", "concurrent"),
+    ("lost_older_write_won", "older write won"),
+    ("lost_failover", "failover"),
+)
+
+
+def lost_summary(m: Any) -> str:
+    """Lost writes of acknowledged ones, with the number per cause.
+
+    Examples
+    --------
+    >>> lost_summary({"lost_writes": 3, "writes": 9, "lost_concurrent": 3, "lost_older_write_won": 0,
+    ...               "lost_failover": 0})
+    '3 of 9 (3 concurrent)'
+    >>> lost_summary({"lost_writes": 0, "writes": 9, "lost_concurrent": 0, "lost_older_write_won": 0,
+    ...               "lost_failover": 0})
+    '0 of 9'
+    """
+    causes = ", ".join(f"{m[name]} {label}" for name, label in _CAUSES if m[name])
+    return f"{m['lost_writes']} of {m['writes']}" + (f" ({causes})" if causes else "")
 
 
 class QuorumExplorer(KeptAxesExplorer):
@@ -41,7 +65,9 @@ class QuorumExplorer(KeptAxesExplorer):
     (:func:`replnb.pbs.t_visibility`, ``trials`` trials) with the closed form
     at ``t = 0``, the closed-form stale-read grid over (R, W) for this N, and
     the simulated run (:func:`replnb.leaderless.simulate`, one key, N + 2
-    nodes): replicas behind over time, stale reads and failed writes.
+    nodes): replicas behind over time, stale reads, lost and failed writes. The
+    summary counts the run's lost writes, with their causes, beside its stale
+    reads: stale reads heal, lost writes never come back.
 
     Examples
     --------
@@ -49,11 +75,11 @@ class QuorumExplorer(KeptAxesExplorer):
     >>> run = ex.update(n=5, r_level="QUORUM", w_level="QUORUM")
     >>> ex.controls["r"].value, ex.controls["w"].value, ex.controls["r"].max
     (3, 3, 5)
-    >>> int(run.metrics["stale_reads"])
-    0
+    >>> ex.summarize(run)[["stale reads", "lost writes (cause)"]].columns.tolist()
+    ['stale reads', 'lost writes (cause)']
     """
 
-    title = "Quorum explorer: N, R, W and stale reads"
+    title = "Quorum explorer: N, R, W, stale reads and lost writes"
     figsize = (9.0, 5.8)
     #: Trials of the PBS Monte Carlo per curve.
     trials = 20_000
@@ -223,8 +249,10 @@ class QuorumExplorer(KeptAxesExplorer):
             key.append(("▇", COLORS["down"], "node(s) down"))
         if "stale" in ops and ((ops["kind"] == "read") & ops["stale"].astype(bool)).any():
             key.append(("|", COLORS["stale"], "stale read"))
+        if "lost" in ops and ((ops["kind"] == "write") & ops["lost"].astype(bool)).any():
+            key.append(("▼", COLORS["lost"], "lost write"))
         if ((ops["kind"] == "write") & ~ops["ok"].astype(bool)).any():
-            key.append(("×", COLORS["lost"], "failed write"))
+            key.append(("×", COLORS["message"], "failed write"))
         return (
             f"<b>Top left:</b> the chance that a read t ms after a write commits sees it (PBS model,"
             f" {run.params['latency']} latencies, N={n}, R={r}, W={w}). <b>Top right:</b> P(stale read)"
@@ -241,10 +269,10 @@ class QuorumExplorer(KeptAxesExplorer):
             "PBS: P(fresh), t=0": float(p[0]),
             "closed form: P(fresh)": 1.0 - stale_read_probability(n, r, w),
             "stale reads": f"{m['stale_reads']} of {m['reads']}",
+            "lost writes (cause)": lost_summary(m),
             "write avail.": m["write_availability"],
             "read avail.": m["read_availability"],
             "convergence (ms)": m["convergence_time"],
             "hints handed off": f"{m['hints_handed_off']} of {m['hinted_writes']}",
-            "lost writes": m["lost_writes"],
         }
         return pd.DataFrame([row], index=["run"])
