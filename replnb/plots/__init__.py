@@ -28,8 +28,10 @@ from .leaderless import (
 )
 from .multi_leader import (
     CONFLICT_METRIC_COLORS,
+    CONFLICT_METRIC_LABELS,
     plot_conflict_sweep,
     plot_divergence,
+    plot_losses_by_cause,
     plot_strategy_comparison,
 )
 from .single_leader import (
@@ -56,6 +58,7 @@ from .topology import (
 __all__ = [
     "COLORS",
     "CONFLICT_METRIC_COLORS",
+    "CONFLICT_METRIC_LABELS",
     "EDGE_CMAP",
     "FAMILY_COLORS",
     "MIX_COLORS",
@@ -78,6 +81,7 @@ __all__ = [
     "plot_delivery",
     "plot_divergence",
     "plot_failover",
+    "plot_losses_by_cause",
     "plot_mode_comparison",
     "plot_mode_sweep",
     "plot_quorum_grid",
