@@ -9,15 +9,24 @@ PY := $(BIN)/python
 # Root (CI, containers) must pass --allow-root to jupyter lab.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 NOTEBOOK_FILES := $(sort $(wildcard notebooks/*.ipynb))
+# Every install takes its versions from this file (see `make lock`), so a new
+# upstream release cannot change what `make test` (and CI) runs.
+CONSTRAINTS := constraints.txt
+# The pins were resolved on Python 3.11 (their header says so); numpy and pandas
+# at those versions need it. On Python 3.10 the installs resolve afresh instead.
+PIN := $(shell $(PYTHON) -c 'import sys; print("-c $(CONSTRAINTS)" if sys.version_info >= (3, 11) else "")' 2>/dev/null)
+# `make lock` installs these on top of the extras (e.g. a requirement not yet in pyproject).
+LOCK_EXTRA ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test lint typecheck notebooks bench clean
+.PHONY: help lab test lint typecheck notebooks bench lock clean
 
 help:
 	@echo "make lab        open JupyterLab on notebooks/00_start_here.ipynb"
 	@echo "make test       ruff, mypy, then the whole pytest suite (unit, doctests, nbval, browser)"
 	@echo "make notebooks  re-execute every notebook in place (commit the result)"
 	@echo "make bench      print the benchmark table"
+	@echo "make lock       refresh $(CONSTRAINTS) (the pinned versions) from a fresh venv"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
@@ -25,14 +34,28 @@ $(PY):
 	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 		echo "could not create $(VENV); on Debian/Ubuntu: sudo apt install python3-venv"; exit 1; }
 
-# Stamp files: a re-run skips pip unless pyproject.toml changed.
-$(VENV)/.stamp-lab: pyproject.toml | $(PY)
-	$(PY) -m pip install -e '.[lab]'
+# Stamp files: a re-run skips pip unless pyproject.toml or the constraints changed.
+$(VENV)/.stamp-lab: pyproject.toml $(CONSTRAINTS) | $(PY)
+	$(PY) -m pip install $(PIN) -e '.[lab]'
 	touch $@
 
-$(VENV)/.stamp-test: pyproject.toml | $(PY)
-	$(PY) -m pip install -e '.[test,lab,bench]'
+$(VENV)/.stamp-test: pyproject.toml $(CONSTRAINTS) | $(PY)
+	$(PY) -m pip install $(PIN) -e '.[test,lab,bench]'
 	touch $@
+
+# Resolve every extra afresh in a throwaway venv (pip's cache makes it quick)
+# and write the result as the new constraints; review the diff and commit it.
+lock:
+	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip install -e '.[test,lab,bench]' $(LOCK_EXTRA); \
+	where=$$("$$tmp/venv/bin/python" -c 'import platform as p; print(p.python_version(), p.system(), p.machine())'); \
+	{ echo "# The pinned versions of every install of replnb: pip install -c $(CONSTRAINTS) -e '.[...]'."; \
+	  echo "# Written by 'make lock' (Python $$where); do not edit by hand."; \
+	  $(if $(strip $(LOCK_EXTRA)),echo "# With LOCK_EXTRA=$(LOCK_EXTRA)";) \
+	  "$$tmp/venv/bin/python" -m pip freeze --exclude-editable; } > "$$tmp/constraints.txt"; \
+	mv "$$tmp/constraints.txt" $(CONSTRAINTS)
+	@echo "wrote $(CONSTRAINTS): $$(grep -c '==' $(CONSTRAINTS)) pins; review the diff, then commit it"
 
 # root_dir = the repository (not notebooks/), so that links between files work.
 lab: $(VENV)/.stamp-lab

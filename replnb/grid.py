@@ -26,14 +26,18 @@ import numpy as np
 import pandas as pd
 
 from .engine.rng import stable_hash
+from .params import Int, checked
 from .records import Run
 
 __all__ = ["expand_grid", "point_seed", "sweep"]
 
 Grid = Mapping[str, Iterable[Any]] | Sequence[Mapping[str, Any]]
 
+#: The seed of a sweep (it only feeds a hash; 32 bits are plenty).
+SEED = Int(0, 2**32 - 1)
 
-def expand_grid(grid: Grid) -> list[dict[str, Any]]:
+
+def expand_grid(grid: Grid | None) -> list[dict[str, Any]]:
     """The points of ``grid``, in a deterministic order.
 
     Parameters
@@ -64,29 +68,40 @@ def expand_grid(grid: Grid) -> list[dict[str, Any]]:
     [{'n': 3, 'w': 2}, {'n': 5, 'w': 3}]
     """
     if isinstance(grid, Mapping):
-        names = list(grid)
-        columns = []
-        for name in names:
-            _check_name(name)
-            values = grid[name]
-            if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
-                raise ValueError(f"grid[{name!r}] must be a list of values, got {values!r}")
-            columns.append(list(values))
-        points = (
-            [dict(zip(names, combo, strict=True)) for combo in itertools.product(*columns)] if names else []
-        )
+        points = _product(grid)
     elif isinstance(grid, Sequence) and not isinstance(grid, (str, bytes)):
-        points = []
-        for i, point in enumerate(grid):
-            if not isinstance(point, Mapping):
-                raise ValueError(f"grid[{i}] must be a mapping of parameter values, got {point!r}")
-            for name in point:
-                _check_name(name)
-            points.append(dict(point))
+        points = _listed(grid)
     else:
         raise ValueError(f"grid must be a dict of lists or a list of dicts, got {type(grid).__name__}")
     if not points:
         raise ValueError("grid must hold at least one point (no list of values may be empty)")
+    return points
+
+
+def _product(grid: Mapping[str, Iterable[Any]]) -> list[dict[str, Any]]:
+    """The cartesian product of a dict of lists, the first name varying slowest."""
+    names = list(grid)
+    columns = []
+    for name in names:
+        _check_name(name)
+        values = grid[name]
+        if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
+            raise ValueError(f"grid[{name!r}] must be a list of values, got {values!r}")
+        columns.append(list(values))
+    if not names:
+        return []
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*columns)]
+
+
+def _listed(grid: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The points of a list of dicts, checked and copied."""
+    points = []
+    for i, point in enumerate(grid):
+        if not isinstance(point, Mapping):
+            raise ValueError(f"grid[{i}] must be a mapping of parameter values, got {point!r}")
+        for name in point:
+            _check_name(name)
+        points.append(dict(point))
     return points
 
 
@@ -95,6 +110,7 @@ def _check_name(name: object) -> None:
         raise ValueError(f"grid parameter names must be non-empty strings, got {name!r}")
 
 
+@checked(seed=SEED)
 def point_seed(point: Mapping[str, Any], seed: int = 0) -> int:
     """The seed of one grid point: a stable hash of its sorted items and ``seed``.
 
@@ -108,7 +124,7 @@ def point_seed(point: Mapping[str, Any], seed: int = 0) -> int:
     point : mapping
         Parameter name to value.
     seed : int, default 0
-        The sweep's seed, an int ``>= 0``: change it to draw a fresh,
+        The sweep's seed, an int in ``0 .. 2**32 - 1``: change it to draw a fresh,
         equally reproducible, set of runs.
 
     Returns
@@ -126,8 +142,6 @@ def point_seed(point: Mapping[str, Any], seed: int = 0) -> int:
     >>> point_seed({"t": np.float64(0.5)}) == point_seed({"t": 0.5})
     True
     """
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
     text = ";".join(f"{name}={_canonical(point[name])!r}" for name in sorted(point))
     return stable_hash(f"{int(seed)}|{text}")
 
@@ -165,9 +179,10 @@ def _evaluate(fn: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:
     return _figures(fn(**kwargs))
 
 
+@checked(seed=SEED)
 def sweep(
-    fn: Callable[..., Any],
-    grid: Grid,
+    fn: Callable[..., Any] | None = None,
+    grid: Grid | None = None,
     *,
     executor: Executor | None = None,
     seed: int = 0,
@@ -177,12 +192,12 @@ def sweep(
     Parameters
     ----------
     fn : callable
-        The model. It returns a :class:`~replnb.records.Run` (its
+        The model (required; ``None`` is refused). It returns a :class:`~replnb.records.Run` (its
         ``metrics`` are used), a :class:`pandas.Series`, a mapping of
         figures, or a single number (a column ``value``). To run on a
         process pool it must be picklable: a module-level function.
     grid : dict of lists, or list of dicts
-        The points, see :func:`expand_grid`.
+        The points, see :func:`expand_grid` (required).
     executor : concurrent.futures.Executor, optional
         Where to run the points (``None``: one after the other in this
         process). Any executor works: a ``ProcessPoolExecutor``, or a Dask
@@ -227,22 +242,37 @@ def sweep(
     1  2       4
     2  3       9
     """
-    if not callable(fn):
-        raise ValueError(f"fn must be callable, got {fn!r}")
-    if executor is not None and not isinstance(executor, Executor) and not hasattr(executor, "submit"):
-        raise ValueError(f"executor must be a concurrent.futures.Executor or None, got {executor!r}")
+    fn = _check_fn(fn)
+    _check_executor(executor)
     points = expand_grid(grid)
     seeded = _accepts_seed(fn)
-    seeds = [point_seed(point, seed) for point in points]  # also validates seed
     calls = [
-        dict(point, seed=s) if seeded and "seed" not in point else dict(point)
-        for point, s in zip(points, seeds, strict=True)
+        dict(point, seed=point_seed(point, seed)) if seeded and "seed" not in point else dict(point)
+        for point in points
     ]
     if executor is None:
         results = [_evaluate(fn, kwargs) for kwargs in calls]
     else:
         futures = [executor.submit(_evaluate, fn, kwargs) for kwargs in calls]
         results = [future.result() for future in futures]
+    return _frame(points, calls, results)
+
+
+def _check_fn(fn: Any) -> Callable[..., Any]:
+    if not callable(fn):
+        raise ValueError(f"fn must be callable, got {fn!r}")
+    return fn
+
+
+def _check_executor(executor: Any) -> None:
+    if executor is not None and not isinstance(executor, Executor):
+        raise ValueError(f"executor must be a concurrent.futures.Executor or None, got {executor!r}")
+
+
+def _frame(
+    points: list[dict[str, Any]], calls: list[dict[str, Any]], results: list[dict[str, Any]]
+) -> pd.DataFrame:
+    """One row per call: its parameters, then its figures (which may not reuse a parameter's name)."""
     rows = []
     for kwargs, figures in zip(calls, results, strict=True):
         clash = sorted(set(figures) & set(kwargs))

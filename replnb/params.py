@@ -44,13 +44,14 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import math
 import numbers
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-__all__ = ["Choice", "Flag", "Int", "Nodes", "Real", "Spec", "check", "checked", "specs_of"]
+__all__ = ["Choice", "Flag", "Int", "Nodes", "Real", "Spec", "Values", "check", "checked", "specs_of"]
 
 Bound = int | float | str
 F = TypeVar("F", bound=Callable[..., Any])
@@ -263,6 +264,47 @@ class Nodes(Spec):
         most = _resolve(self.most, context)
         size = f"at most {most} " if most is not None else ""
         return f"a list of {size}distinct names among {self._names(context)}"
+
+
+@dataclass(frozen=True)
+class Values(Spec):
+    """A non-empty list of at most ``most`` values, each allowed by the spec ``item``.
+
+    Any iterable but a string or a mapping is accepted, and returned as a list
+    of the item spec's normalised values; with ``distinct``, no value twice.
+
+    Examples
+    --------
+    >>> Values(Int(2, 10)).check("ns", range(3, 6))
+    [3, 4, 5]
+    >>> Values(Int(2, 10)).check("ns", [3, 12])
+    Traceback (most recent call last):
+    ...
+    ValueError: ns must be a non-empty list of at most 1000 values, each an integer in 2..10, got [3, 12]
+    """
+
+    item: Spec
+    most: int = 1000
+    distinct: bool = False
+    none: bool = False
+
+    def accept(self, value: Any, context: Mapping[str, Any]) -> tuple[bool, Any]:
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+            return False, None
+        items = list(itertools.islice(value, self.most + 1))
+        if not 1 <= len(items) <= self.most:
+            return False, None
+        out = []
+        for item in items:
+            ok, normalised = self.item.accept(item, context)
+            if not ok:
+                return False, None
+            out.append(normalised)
+        return not self.distinct or len(set(out)) == len(out), out
+
+    def describe(self, context: Mapping[str, Any]) -> str:
+        distinct = "distinct " if self.distinct else ""
+        return f"a non-empty list of at most {self.most} {distinct}values, each {self.item.describe(context)}"
 
 
 def check(specs: Mapping[str, Spec], values: Mapping[str, Any]) -> dict[str, Any]:

@@ -36,16 +36,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import overload
+from dataclasses import dataclass
+from typing import Any, overload
 
 import numpy as np
 import pandas as pd
 
 from .engine.latency import PRESETS, Distribution, exponential
 from .engine.rng import Seed, as_rng
+from .params import Int, Real, Spec, checked
 
 __all__ = [
+    "MAX_CELLS",
     "MAX_REPLICAS",
+    "MAX_TIMES",
+    "MAX_TRIALS",
+    "Legs",
+    "Times",
     "compare_published",
     "k_staleness",
     "published_latency",
@@ -59,6 +66,18 @@ __all__ = [
 #: The largest ``n`` that the Monte Carlo functions accept (memory grows as trials x n).
 MAX_REPLICAS = 1000
 
+#: The most Monte Carlo trials per call.
+MAX_TRIALS = 1_000_000
+
+#: The most delays drawn per WARS leg in one call (trials x n): about 3 s on the course machine.
+MAX_CELLS = 4_000_000
+
+#: The most times ``t`` that :func:`t_visibility` evaluates at once.
+MAX_TIMES = 1_000_000
+
+#: The largest ``k`` of :func:`k_staleness`.
+MAX_K = 1000
+
 #: Block size: each block draws about this many delays per WARS leg (trials x n), to bound memory.
 _BLOCK_CELLS = 1 << 21
 
@@ -68,58 +87,132 @@ Latency = str | Mapping[str, Distribution]
 
 
 # ---------------------------------------------------------------------------
-# validation
+# parameters
 
 
-def _check_int(name: str, value: object, low: int, high: int | None = None, high_text: str = "") -> int:
-    allowed = f"in {low}..{high_text or high}" if high is not None else f">= {low}"
-    message = f"{name} must be an integer {allowed}, got {value!r}"
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(message)
-    ivalue = int(value)
-    if ivalue < low or (high is not None and ivalue > high):
-        raise ValueError(message)
-    return ivalue
+#: A mean delay, in ms, that stands for exponential delays on every leg.
+_MEAN = Real(0, 10_000, low_open=True, unit="ms")
 
 
-def _check_nrw(n: object, r: object, w: object, n_max: int | None = None) -> tuple[int, int, int]:
-    nn = _check_int("n", n, 1, n_max)
-    rr = _check_int("r", r, 1, nn, f"n={nn}")
-    ww = _check_int("w", w, 1, nn, f"n={nn}")
-    return nn, rr, ww
+@dataclass(frozen=True)
+class Legs(Spec):
+    """WARS latencies: a preset name or a mapping of the four legs to distributions.
+
+    With ``single=True`` one :class:`~replnb.latency.Distribution` (used for
+    every leg) or a number, the mean delay of an exponential in ms, is
+    accepted too. The checked value is returned unchanged; :meth:`legs`
+    turns it into the four distributions.
+
+    Examples
+    --------
+    >>> sorted(Legs().legs("YMMR"))
+    ['A', 'R', 'S', 'W']
+    >>> Legs(single=True).legs(2.0)["W"].mean
+    2.0
+    >>> Legs().check("latency", 2.0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: latency must be a preset name in ['LNKD-DISK', 'LNKD-SSD', 'YMMR'] or a mapping ..., got 2.0
+    """
+
+    single: bool = False
+    #: The mean delay a number may give (``single=True`` only).
+    mean: Real = _MEAN
+    none: bool = False
+
+    def legs(self, value: Any) -> dict[str, Distribution] | None:
+        """The four distributions that ``value`` stands for, or ``None`` if it is not allowed."""
+        if isinstance(value, str):
+            return dict(PRESETS[value]) if value in PRESETS else None
+        if isinstance(value, Mapping):
+            legs = {str(k): v for k, v in value.items()}
+            ok = sorted(legs) == sorted(_LEGS) and all(isinstance(d, Distribution) for d in legs.values())
+            return legs if ok else None
+        if not self.single:
+            return None
+        if isinstance(value, Distribution):
+            return dict.fromkeys(_LEGS, value)
+        ok, mean = self.mean.accept(value, {})
+        return dict.fromkeys(_LEGS, exponential(mean=mean)) if ok else None
+
+    def accept(self, value: Any, context: Mapping[str, Any]) -> tuple[bool, Any]:
+        return self.legs(value) is not None, value
+
+    def describe(self, context: Mapping[str, Any]) -> str:
+        presets = f"a preset name in {sorted(PRESETS)}"
+        mapping = (
+            "a mapping with exactly the keys 'W', 'A', 'R', 'S' whose values are"
+            " replnb.latency.Distribution objects"
+        )
+        if self.single:
+            mean = f"{self.mean.describe(context)} (the mean of exponential delays)"
+            return f"{presets}, {mean}, a replnb.latency.Distribution or {mapping}"
+        return f"{presets} or {mapping}"
 
 
-def _check_probability(p: float) -> float:
-    try:
-        value = float(p)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not 0.0 < value <= 1.0:
-        raise ValueError(f"p must be a number in (0, 1], got {p!r}")
-    return value
+#: The replicas and quorum sizes of every function here.
+_NRW: dict[str, Spec] = {"n": Int(1, MAX_REPLICAS), "r": Int(1, "n"), "w": Int(1, "n")}
+#: The Monte Carlo's parameters (``trials`` is further bounded by :data:`MAX_CELLS`).
+_LATENCY = Legs()
+_MONTE_CARLO: dict[str, Spec] = {**_NRW, "latency": _LATENCY, "trials": Int(1, MAX_TRIALS)}
+#: A time after the commit: ``t`` is one or an array of at most :data:`MAX_TIMES` of them.
+_TIME = Real(0, math.inf, unit="ms", allow_inf=True)
 
 
-def _resolve_latency(latency: Latency) -> dict[str, Distribution]:
-    if isinstance(latency, str):
-        if latency not in PRESETS:
-            raise ValueError(f"latency preset must be one of {sorted(PRESETS)}, got {latency!r}")
-        return dict(PRESETS[latency])
-    if isinstance(latency, Mapping):
-        legs = {str(k): v for k, v in latency.items()}
-        if sorted(legs) == sorted(_LEGS) and all(isinstance(d, Distribution) for d in legs.values()):
-            return legs
-    raise ValueError(
-        "latency must be a preset name in "
-        f"{sorted(PRESETS)} or a mapping with exactly the keys 'W', 'A', 'R', 'S' "
-        f"whose values are replnb.latency.Distribution objects, got {latency!r}"
-    )
+def _check_trials(trials: int, n: int) -> int:
+    """``trials`` within the budget of :data:`MAX_CELLS` delays per leg for ``n`` replicas."""
+    most = min(MAX_TRIALS, max(1, MAX_CELLS // n))
+    return Int(1, most, unit=f"(for n={n})").check("trials", trials)
+
+
+@dataclass(frozen=True)
+class Times(Spec):
+    """Times after a commit, in ms: one number, or an array of at most ``most`` of them, each in ``[0, inf]``.
+
+    The checked value is a float array (zero-dimensional for one number). A
+    message names the first time out of range.
+
+    Examples
+    --------
+    >>> Times().check("t", [0, 2.5]).tolist()
+    [0.0, 2.5]
+    >>> Times().check("t", [0.0, -1.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: t must be a number in [0, inf] ms, or an array of at most 1000000 such numbers, got -1.0
+    """
+
+    most: int = MAX_TIMES
+    none: bool = False
+
+    def accept(self, value: Any, context: Mapping[str, Any]) -> tuple[bool, Any]:
+        try:
+            raw = np.asarray(None if isinstance(value, (bool, str, bytes)) else value)
+        except (TypeError, ValueError):  # a ragged list, say
+            return False, None
+        if raw.dtype.kind not in "iuf" or raw.size > self.most:
+            return False, None
+        times = raw.astype(float)
+        return bool(np.all(times >= 0)), times  # NaN fails too
+
+    def describe(self, context: Mapping[str, Any]) -> str:
+        return f"{_TIME.describe(context)}, or an array of at most {self.most} such numbers"
+
+    def check(self, name: str, value: Any, context: Mapping[str, Any] | None = None) -> Any:
+        ok, times = self.accept(value, context or {})
+        if ok:
+            return times
+        if times is not None:  # an array of numbers: name the first bad one
+            value = float(times[~(times >= 0)].ravel()[0])
+        raise ValueError(f"{name} must be {self.describe(context or {})}, got {value!r}")
 
 
 # ---------------------------------------------------------------------------
 # closed forms (non-expanding quorums)
 
 
-def stale_read_probability(n: int, r: int, w: int) -> float:
+@checked(**_NRW)
+def stale_read_probability(n: int = 3, r: int = 1, w: int = 1) -> float:
     """Chance that a read quorum misses the latest write quorum entirely.
 
     For quorums of fixed sizes chosen uniformly at random among ``n``
@@ -135,11 +228,11 @@ def stale_read_probability(n: int, r: int, w: int) -> float:
 
     Parameters
     ----------
-    n : int
-        Replicas, ``n >= 1``.
-    r : int
+    n : int, default 3
+        Replicas, ``1 <= n <= MAX_REPLICAS`` (1000).
+    r : int, default 1
         Read quorum size, ``1 <= r <= n``.
-    w : int
+    w : int, default 1
         Write quorum size, ``1 <= w <= n``.
 
     Returns
@@ -161,11 +254,11 @@ def stale_read_probability(n: int, r: int, w: int) -> float:
     >>> f"{stale_read_probability(100, 30, 30):.3g}"
     '1.88e-06'
     """
-    n, r, w = _check_nrw(n, r, w)
     return math.comb(n - w, r) / math.comb(n, r)
 
 
-def k_staleness(n: int, r: int, w: int, k: int) -> float:
+@checked(**_NRW, k=Int(1, MAX_K))
+def k_staleness(n: int = 3, r: int = 1, w: int = 1, k: int = 1) -> float:
     """Chance that a read misses each of the last ``k`` write quorums.
 
     With independent random quorums, a read returns none of the ``k``
@@ -178,8 +271,8 @@ def k_staleness(n: int, r: int, w: int, k: int) -> float:
     ----------
     n, r, w : int
         Replicas and quorum sizes, as in :func:`stale_read_probability`.
-    k : int
-        Number of recent versions, ``k >= 1``; ``k = 1`` gives
+    k : int, default 1
+        Number of recent versions, ``1 <= k <= MAX_K`` (1000); ``k = 1`` gives
         :func:`stale_read_probability`.
 
     Returns
@@ -202,7 +295,6 @@ def k_staleness(n: int, r: int, w: int, k: int) -> float:
     >>> k_staleness(3, 1, 1, 1) == stale_read_probability(3, 1, 1)
     True
     """
-    k = _check_int("k", k, 1)
     return stale_read_probability(n, r, w) ** k
 
 
@@ -239,10 +331,11 @@ def _block_thresholds(
     return best - commit
 
 
+@checked(**_MONTE_CARLO)
 def visibility_thresholds(
-    n: int,
-    r: int,
-    w: int,
+    n: int = 3,
+    r: int = 1,
+    w: int = 1,
     *,
     latency: Latency = "LNKD-DISK",
     trials: int = 100_000,
@@ -258,16 +351,18 @@ def visibility_thresholds(
 
     Parameters
     ----------
-    n : int
-        Replicas, ``1 <= n <= MAX_REPLICAS``.
-    r, w : int
+    n : int, default 3
+        Replicas, ``1 <= n <= MAX_REPLICAS`` (1000).
+    r, w : int, default 1
         Read and write quorum sizes, each in ``1..n``.
     latency : str or mapping, default "LNKD-DISK"
         A preset name from :data:`replnb.latency.PRESETS` or a mapping
         ``{"W": d, "A": d, "R": d, "S": d}`` of
         :class:`replnb.latency.Distribution`.
     trials : int, default 100_000
-        Monte Carlo trials, ``>= 1``.
+        Monte Carlo trials, ``1..MAX_TRIALS`` (a million), and at most
+        ``MAX_CELLS // n`` (four million delays per leg), which keeps a call
+        within a few seconds.
     seed : int, numpy.random.Generator or None, default 0
         Normalised by :func:`replnb.rng.as_rng`.
 
@@ -290,9 +385,9 @@ def visibility_thresholds(
     >>> visibility_thresholds(3, 1, 1, trials=5).shape
     (5,)
     """
-    n, r, w = _check_nrw(n, r, w, MAX_REPLICAS)
-    trials = _check_int("trials", trials, 1)
-    legs = _resolve_latency(latency)
+    trials = _check_trials(trials, n)
+    legs = _LATENCY.legs(latency)
+    assert legs is not None  # checked
     rng = as_rng(seed)
     block = max(1, _BLOCK_CELLS // n)
     parts = []
@@ -306,23 +401,12 @@ def visibility_thresholds(
     return out
 
 
-def _check_times(t: float | Sequence[float] | np.ndarray) -> np.ndarray:
-    try:
-        times = np.asarray(t, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"t must be a number >= 0 (ms) or an array of them, got {t!r}") from None
-    if times.size and not bool(np.all(times >= 0)):  # also rejects NaN
-        bad = times[~(times >= 0)].ravel()[0]
-        raise ValueError(f"t must be >= 0 (ms after the write commits), got {bad}")
-    return times
-
-
 @overload
 def t_visibility(
-    n: int,
-    r: int,
-    w: int,
-    t: float,
+    n: int = ...,
+    r: int = ...,
+    w: int = ...,
+    t: float = ...,
     *,
     latency: Latency = ...,
     trials: int = ...,
@@ -343,11 +427,12 @@ def t_visibility(
 ) -> np.ndarray: ...
 
 
+@checked(**_MONTE_CARLO, t=Times())
 def t_visibility(
-    n: int,
-    r: int,
-    w: int,
-    t: float | Sequence[float] | np.ndarray,
+    n: int = 3,
+    r: int = 1,
+    w: int = 1,
+    t: float | Sequence[float] | np.ndarray = 0.0,
     *,
     latency: Latency = "LNKD-DISK",
     trials: int = 100_000,
@@ -386,18 +471,21 @@ def t_visibility(
 
     Parameters
     ----------
-    n : int
-        Replicas, ``1 <= n <= MAX_REPLICAS``.
-    r, w : int
+    n : int, default 3
+        Replicas, ``1 <= n <= MAX_REPLICAS`` (1000).
+    r, w : int, default 1
         Read and write quorum sizes, each in ``1..n``.
-    t : float or array_like of float
-        Time(s) after the commit, in ms, ``>= 0`` (``inf`` is allowed).
+    t : float or array_like of float, default 0
+        Time(s) after the commit, in ms, ``>= 0`` (``inf`` is allowed); an
+        array holds at most ``MAX_TIMES`` (a million) times.
     latency : str or mapping, default "LNKD-DISK"
         A preset name from :data:`replnb.latency.PRESETS` ("LNKD-SSD",
         "LNKD-DISK", "YMMR") or a mapping ``{"W": d, "A": d, "R": d, "S": d}``
         of :class:`replnb.latency.Distribution`.
     trials : int, default 100_000
-        Monte Carlo trials, ``>= 1``.
+        Monte Carlo trials, ``1..MAX_TRIALS`` (a million), and at most
+        ``MAX_CELLS // n`` (four million delays per leg), which keeps a call
+        within a few seconds.
     seed : int, numpy.random.Generator or None, default 0
         Normalised by :func:`replnb.rng.as_rng`; the same seed gives the same
         numbers.
@@ -429,7 +517,7 @@ def t_visibility(
     >>> t_visibility(3, 2, 2, 0.0, trials=1000)
     1.0
     """
-    times = _check_times(t)
+    times = np.asarray(t, dtype=float)  # checked: an array already
     thresholds = visibility_thresholds(n, r, w, latency=latency, trials=trials, seed=seed)
     probs = np.searchsorted(thresholds, times, side="right") / thresholds.size
     if times.ndim == 0:
@@ -437,10 +525,11 @@ def t_visibility(
     return probs
 
 
+@checked(**_MONTE_CARLO, p=Real(0, 1, low_open=True))
 def t_visibility_quantile(
-    n: int,
-    r: int,
-    w: int,
+    n: int = 3,
+    r: int = 1,
+    w: int = 1,
     p: float = 0.999,
     *,
     latency: Latency = "LNKD-DISK",
@@ -483,7 +572,6 @@ def t_visibility_quantile(
     >>> bool(t_visibility(3, 1, 1, t, latency="LNKD-DISK", trials=20_000) >= 0.9)
     True
     """
-    p = _check_probability(p)
     thresholds = visibility_thresholds(n, r, w, latency=latency, trials=trials, seed=seed)
     size = thresholds.size
     # Smallest count k with k / size >= p (guarding against rounding in p * size).

@@ -12,19 +12,23 @@ regions), the module answers questions about a topology:
 - from a run of :func:`replnb.multi_leader.simulate`: who applied which
   write and when (:func:`delivery_delays`, :func:`received_fraction`,
   :func:`lagging`, :func:`failure_report`, :func:`message_counts`);
-- experiments that run the simulator for chapter 3 (:func:`sweep`,
-  :func:`failure_sweep`, :func:`missed_deliveries`,
-  :func:`causality_scenario`, :func:`causality_sweep`). They import
-  :mod:`replnb.multi_leader` when called, because that module builds its
-  graphs with :func:`build`.
+- experiments that run the simulator for chapter 3 (:func:`missed_deliveries`,
+  :func:`causality_scenario`, and the sweeps :func:`sweep`,
+  :func:`failure_sweep` and :func:`causality_sweep`, which run on the one
+  sweep runner :func:`replnb.grid.sweep`).
 
-The tests check the graph answers against the simulator.
+The experiments declare their parameters with :mod:`replnb.params` specs
+(:class:`Topology` and :class:`Values` are the two this chapter adds), and a
+sweep refuses more work than a few seconds' worth (:data:`MAX_WORK`,
+:func:`run_work`). The tests check the graph answers against the simulator.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
@@ -34,6 +38,7 @@ import pandas as pd
 from . import multi_leader
 from .engine.network import node_names
 from .engine.rng import Seed
+from .grid import sweep as grid_sweep
 from .multi_leader.graph import (
     KINDS,
     build,
@@ -46,14 +51,24 @@ from .multi_leader.graph import (
     regions,
     stranded,
 )
+from .multi_leader.setup import Topology
+from .params import Flag, Int, Nodes, Real, Values, check, checked, specs_of
 from .records import Run
 
 __all__ = [
+    "CART_WEIGHT",
     "CAUSALITY_SEED",
+    "DELIVERY",
     "KINDS",
+    "MAX_WORK",
+    "RUN_WORK",
+    "WRITE_WORK",
+    "Topology",
+    "Values",
     "build",
     "causality_scenario",
     "causality_sweep",
+    "check_work",
     "damage",
     "delivery_delays",
     "down_nodes",
@@ -72,6 +87,7 @@ __all__ = [
     "received_fraction",
     "region_layout",
     "regions",
+    "run_work",
     "stranded",
     "sweep",
 ]
@@ -233,11 +249,84 @@ def message_counts(run: Run) -> dict[tuple[str, str], int]:
     return dict(sorted(counts.items()))
 
 
+# -- the specs of the experiments ----------------------------------------------------------------
+
+
+_LEADERS = Int(2, multi_leader.MAX_LEADERS)
+_NS = Values(_LEADERS, distinct=True)
+_KINDS = Nodes(KINDS)
+_SEEDS = Values(Int(0, 2**63 - 1))
+_LATENCY = Real(0, 10_000, unit="ms")
+
+#: The most work the runs of one sweep may expect together, in the units of
+#: :func:`run_work` (one unit is about 6.5 µs of CPU on the course's machine):
+#: the slowest sweeps within it take about 5 s.
+MAX_WORK = 750_000
+#: The work of one write: this many units, plus one per leader and one per link.
+WRITE_WORK = 10
+#: The work of one run besides its writes (building it, its metrics).
+RUN_WORK = 400
+#: How many times a write of a cart workload counts (a union merge grows with the cart).
+CART_WEIGHT = 5
+_DEFAULTS = {
+    name: p.default for name, p in inspect.signature(multi_leader.simulate).parameters.items()
+}
+
+
+def _passed(params: Mapping[str, Any], taken: Iterable[str]) -> dict[str, Any]:
+    """``params`` for :func:`replnb.multi_leader.simulate`, checked by its specs; none of ``taken``."""
+    clash = sorted(set(params) & set(taken))
+    if clash:
+        raise TypeError(f"the sweep sets {clash} itself; do not pass them")
+    values = check(specs_of(multi_leader.simulate), {**_DEFAULTS, **params})
+    return {name: values[name] for name in params}
+
+
+def run_work(graph: nx.DiGraph, params: Mapping[str, Any]) -> float:
+    """The expected work of one run of :func:`replnb.multi_leader.simulate` on ``graph``.
+
+    The expected writes (a script's length, or ``write_rate * leaders *
+    duration``) times :data:`WRITE_WORK` plus the leaders plus the links,
+    :data:`CART_WEIGHT` times that for a cart workload; plus :data:`RUN_WORK`.
+    ``params`` are the other arguments of the run (its defaults fill in).
+
+    Examples
+    --------
+    >>> run_work(build("circular", 4), {"duration": 1000.0})   # 80 writes x (10 + 4 + 4) + 400
+    1840.0
+    """
+    n = graph.number_of_nodes()
+    values = {**_DEFAULTS, **params}
+    ops = values["ops"]
+    writes = len(ops) if ops is not None else values["write_rate"] * n * values["duration"] / 1000.0
+    weight = CART_WEIGHT if values["workload"] == "cart" else 1
+    return float(writes) * weight * (WRITE_WORK + n + graph.number_of_edges()) + RUN_WORK
+
+
+def check_work(work: float) -> None:
+    """Refuse a sweep whose runs expect more than :data:`MAX_WORK` units of work together.
+
+    Examples
+    --------
+    >>> check_work(8e5)
+    Traceback (most recent call last):
+    ...
+    ValueError: the work of the sweep's runs must be at most 750,000 units (fewer ns, kinds or seeds, \
+or a shorter duration), got 800,000
+    """
+    if work > MAX_WORK:
+        raise ValueError(
+            f"the work of the sweep's runs must be at most {MAX_WORK:,} units "
+            f"(fewer ns, kinds or seeds, or a shorter duration), got {work:,.0f}"
+        )
+
+
 # -- experiments (they run :func:`replnb.multi_leader.simulate`) ---------------------------------
 #: The seed of :func:`causality_scenario`: with it, B's update overtakes A's insert on the way to C.
 CAUSALITY_SEED = 34
 
 
+@checked(gap=Real(0, 1e6, unit="ms"))
 def one_write_each(nodes: Sequence[str], *, gap: float = 1.0, key: str | None = None) -> list[dict[str, Any]]:
     """A script in which each leader in ``nodes`` accepts one write, ``gap`` ms apart.
 
@@ -260,12 +349,21 @@ def _graph_of(topology: str | nx.DiGraph, leaders: int | None) -> nx.DiGraph:
     if isinstance(topology, nx.DiGraph):
         return topology
     if leaders is None:
-        raise ValueError(f"leaders must be given (an integer in 2..10) for topology={topology!r}")
+        raise ValueError(
+            f"leaders must be given (an integer in 2..{multi_leader.MAX_LEADERS}) "
+            f"when topology is a name ({topology!r}), got None"
+        )
     return build(topology, leaders)
 
 
+@checked(
+    topology=Topology(KINDS),
+    leaders=Int(2, multi_leader.MAX_LEADERS, none=True),
+    latency=_LATENCY,
+    jitter=Real(0, "latency", unit="ms"),
+)
 def missed_deliveries(
-    topology: str | nx.DiGraph,
+    topology: str | nx.DiGraph = "circular",
     failed: Iterable[str] = (),
     *,
     leaders: int | None = None,
@@ -285,8 +383,10 @@ def missed_deliveries(
         One of :data:`KINDS` (then give ``leaders``) or a graph such as :func:`regions`.
     failed : iterable of str
     leaders : int, optional
+        2..10, for a named topology.
     latency, jitter : float
-        Link delay and its spread (ms), as in :func:`replnb.multi_leader.simulate`.
+        Link delay and its spread (ms), as in :func:`replnb.multi_leader.simulate`:
+        latency in 0..10 000 ms, jitter at most the latency.
     seed : int, Generator or None
 
     Examples
@@ -296,7 +396,6 @@ def missed_deliveries(
     >>> missed_deliveries(regions([2, 3]), ["C"])   # A, B and D, E lose each other
     8
     """
-
     graph = _graph_of(topology, leaders)
     run = multi_leader.simulate(
         topology=graph,
@@ -309,6 +408,26 @@ def missed_deliveries(
     return int(run.metrics["missing_deliveries"])
 
 
+def _means(df: pd.DataFrame, by: list[str], columns: Sequence[str]) -> pd.DataFrame:
+    """The mean of each of ``columns`` in each group of ``by`` (groups in order of appearance).
+
+    ``np.mean`` over each group's values in row order: the numbers the loops
+    of the experiments always gave.
+    """
+    groups = df.groupby(by, sort=False)
+    means = {c: groups[c].agg(lambda v: float(np.mean(v.to_numpy(dtype=float)))) for c in columns}
+    return pd.DataFrame(means).reset_index()
+
+
+def _scaling_point(topology: str, n: int, seed: int, **params: Any) -> dict[str, float]:
+    run = multi_leader.simulate(topology=topology, leaders=n, seed=seed, **params)
+    return {
+        "convergence_time": float(run.metrics["convergence_time"]),
+        "messages_per_write": float(run.metrics["messages_per_write"]),
+    }
+
+
+@checked(ns=_NS, kinds=_KINDS, seeds=_SEEDS)
 def sweep(
     ns: Iterable[int] = (3, 4, 6, 8, 10),
     *,
@@ -319,9 +438,11 @@ def sweep(
     """Convergence time and messages per write against the number of leaders, per topology.
 
     Runs :func:`replnb.multi_leader.simulate` (its random workload, with
-    ``params`` passed through) for every topology, ``n`` and seed; returns one
-    row per topology and ``n`` with the means over seeds (``convergence_time``
-    is ``inf`` when a seed never converged) and :func:`expected_messages`.
+    ``params`` passed through) for every topology, ``n`` and seed, on
+    :func:`replnb.grid.sweep`; returns one row per topology and ``n`` with the
+    means over seeds (``convergence_time`` is ``inf`` when a seed never
+    converged) and :func:`expected_messages`. The runs together may expect
+    at most :data:`MAX_WORK` units of work (:func:`run_work`).
 
     Examples
     --------
@@ -329,24 +450,26 @@ def sweep(
     >>> df[["topology", "n", "expected_messages"]].values.tolist()
     [['circular', 3, 2], ['circular', 4, 3]]
     """
-
-    rows = []
-    seeds = list(seeds)
-    for kind in kinds:
-        for n in ns:
-            runs = [multi_leader.simulate(topology=kind, leaders=n, seed=s, **params) for s in seeds]
-            rows.append(
-                {
-                    "topology": kind,
-                    "n": n,
-                    "convergence_time": float(np.mean([r.metrics["convergence_time"] for r in runs])),
-                    "messages_per_write": float(np.mean([r.metrics["messages_per_write"] for r in runs])),
-                    "expected_messages": expected_messages(kind, n),
-                }
-            )
-    return pd.DataFrame(rows)
+    params = _passed(params, ["topology", "leaders", "seed"])
+    seeds = list(seeds)  # already a list (checked)
+    grid = {"topology": kinds, "n": ns, "seed": seeds}
+    check_work(sum(run_work(build(k, n), params) for k in kinds for n in ns) * len(seeds))
+    runs = grid_sweep(functools.partial(_scaling_point, **params), grid)
+    df = _means(runs, ["topology", "n"], ["convergence_time", "messages_per_write"])
+    df["expected_messages"] = [expected_messages(k, n) for k, n in zip(df["topology"], df["n"], strict=True)]
+    return df
 
 
+def _failure_point(topology: str, n: int, failed: str, seed: int, **params: Any) -> dict[str, float]:
+    run = multi_leader.simulate(topology=topology, leaders=n, failed=[failed], seed=seed, **params)
+    counts = run.extras.get("counts") or run.metrics  # the counts, without computing convergence
+    return {
+        "missing_writes": len(lagging(run)) / (n - 1),
+        "unconverged": float(counts["unconverged_replicas"]) / (n - 1),
+    }
+
+
+@checked(ns=_NS, kinds=_KINDS, seeds=_SEEDS)
 def failure_sweep(
     ns: Iterable[int] = (3, 4, 6, 8, 10),
     *,
@@ -358,8 +481,9 @@ def failure_sweep(
 
     For every topology, ``n``, failed leader and seed, runs
     :func:`replnb.multi_leader.simulate` (random workload, ``params`` passed
-    through) with that leader down. Averaged over the failed leaders and
-    seeds, as fractions of the ``n - 1`` live replicas:
+    through) with that leader down, on :func:`replnb.grid.sweep`. Averaged
+    over the failed leaders and seeds, as fractions of the ``n - 1`` live
+    replicas:
 
     ``missing_writes``
         replicas that never applied some acknowledged write (:func:`lagging`);
@@ -371,38 +495,35 @@ def failure_sweep(
         ``len(stranded(...)) / (n - 1)`` from the graph alone; it equals
         ``missing_writes`` whenever every live leader accepted a write.
 
+    The runs together may expect at most :data:`MAX_WORK` units of work
+    (:func:`run_work`).
+
     Examples
     --------
     >>> df = failure_sweep([4], kinds=["star", "all-to-all"], duration=300.0)
     >>> df[["topology", "n", "missing_writes", "predicted"]].values.tolist()
     [['star', 4, 0.25, 0.25], ['all-to-all', 4, 0.0, 0.0]]
     """
-
-    rows = []
-    seeds = list(seeds)
-    for kind in kinds:
-        for n in ns:
-            graph = build(kind, n)
-            missing, unconverged, predicted = [], [], []
-            for f in sorted(graph.nodes):
-                predicted.append(len(stranded(graph, [f])) / (n - 1))
-                for s in seeds:
-                    run = multi_leader.simulate(topology=kind, leaders=n, failed=[f], seed=s, **params)
-                    missing.append(len(lagging(run)) / (n - 1))
-                    counts = run.extras.get("counts") or run.metrics
-                    unconverged.append(float(counts["unconverged_replicas"]) / (n - 1))
-            rows.append(
-                {
-                    "topology": kind,
-                    "n": n,
-                    "missing_writes": float(np.mean(missing)),
-                    "unconverged": float(np.mean(unconverged)),
-                    "predicted": float(np.mean(predicted)),
-                }
-            )
-    return pd.DataFrame(rows)
+    params = _passed(params, ["topology", "leaders", "failed", "seed"])
+    graphs = {(k, n): build(k, n) for k in kinds for n in ns}
+    points = [
+        {"topology": k, "n": n, "failed": f, "seed": s}
+        for (k, n), graph in graphs.items()
+        for f in sorted(graph.nodes)
+        for s in seeds
+    ]
+    check_work(sum(run_work(graphs[p["topology"], p["n"]], params) for p in points))
+    runs = grid_sweep(functools.partial(_failure_point, **params), points)
+    df = _means(runs, ["topology", "n"], ["missing_writes", "unconverged"])
+    predicted = {
+        key: float(np.mean([len(stranded(graph, [f])) / (key[1] - 1) for f in sorted(graph.nodes)]))
+        for key, graph in graphs.items()
+    }
+    df["predicted"] = [predicted[k, n] for k, n in zip(df["topology"], df["n"], strict=True)]
+    return df
 
 
+@checked(causal=Flag())
 def causality_scenario(*, causal: bool = False) -> Run:
     """The causality anomaly of all-to-all replication, scripted on three leaders.
 
@@ -417,7 +538,6 @@ def causality_scenario(*, causal: bool = False) -> Run:
     >>> [int(causality_scenario(causal=c).metrics["out_of_order"]) for c in (False, True)]
     [1, 0]
     """
-
     ops = [
         {"time": 0.0, "node": "A", "key": "x", "value": "inserted"},
         {"time": 5.0, "node": "B", "key": "x", "value": "updated"},
@@ -433,6 +553,21 @@ def causality_scenario(*, causal: bool = False) -> Run:
     )
 
 
+#: The delivery modes of :func:`causality_sweep`, by the value of ``causal``.
+DELIVERY = {False: "as received", True: "causal"}
+
+
+def _causality_point(jitter: float, causal: bool, seed: int, **params: Any) -> dict[str, float]:
+    run = multi_leader.simulate(topology="all-to-all", jitter=jitter, causal=causal, seed=seed, **params)
+    return {
+        "out_of_order": float(run.metrics["out_of_order"]),
+        "causal_delay_ms": float(run.metrics["causal_delay_ms"]),
+        "max_wait_ms": float(run.extras["delivery"]["wait"].max()),
+        "convergence_time": float(run.metrics["convergence_time"]),
+    }
+
+
+@checked(jitters=Values(_LATENCY, distinct=True), leaders=_LEADERS, seeds=_SEEDS)
 def causality_sweep(
     jitters: Iterable[float] = (0.0, 2.5, 5.0, 7.5, 10.0),
     *,
@@ -444,11 +579,12 @@ def causality_sweep(
 
     Runs :func:`replnb.multi_leader.simulate` on an all-to-all topology
     (random workload; ``latency`` defaults to 10 ms, so a jitter of 10 ms
-    spreads delays over 0..20 ms) and returns, per jitter and delivery mode
-    (``"as received"`` or ``"causal"``), the means over seeds of
-    ``out_of_order``, ``causal_delay_ms`` (the mean wait of a remote write in
-    the causal buffer), ``max_wait_ms`` (the longest such wait in the run)
-    and ``convergence_time``.
+    spreads delays over 0..20 ms), on :func:`replnb.grid.sweep`, and returns,
+    per jitter and delivery mode (``"as received"`` or ``"causal"``), the
+    means over seeds of ``out_of_order``, ``causal_delay_ms`` (the mean wait
+    of a remote write in the causal buffer), ``max_wait_ms`` (the longest
+    such wait in the run) and ``convergence_time``. The runs together may
+    expect at most :data:`MAX_WORK` units of work (:func:`run_work`).
 
     Examples
     --------
@@ -456,22 +592,12 @@ def causality_sweep(
     >>> df[["jitter", "delivery", "out_of_order"]].values.tolist()
     [[0.0, 'as received', 0.0], [0.0, 'causal', 0.0]]
     """
-
-    params.setdefault("latency", 10.0)
-    rows = []
-    seeds = list(seeds)
-    for jitter in jitters:
-        for mode, causal in (("as received", False), ("causal", True)):
-            runs = [
-                multi_leader.simulate(
-                    topology="all-to-all", leaders=leaders, jitter=jitter, causal=causal, seed=s, **params
-                )
-                for s in seeds
-            ]
-            row: dict[str, Any] = {"jitter": float(jitter), "delivery": mode}
-            for name in ("out_of_order", "causal_delay_ms"):
-                row[name] = float(np.mean([float(r.metrics[name]) for r in runs]))
-            row["max_wait_ms"] = float(np.mean([float(r.extras["delivery"]["wait"].max()) for r in runs]))
-            row["convergence_time"] = float(np.mean([float(r.metrics["convergence_time"]) for r in runs]))
-            rows.append(row)
-    return pd.DataFrame(rows)
+    params = {"latency": 10.0, **_passed(params, ["topology", "leaders", "jitter", "causal", "seed"])}
+    params["leaders"] = leaders
+    jitters, seeds = list(jitters), list(seeds)  # already lists (checked)
+    grid: dict[str, list[Any]] = {"jitter": jitters, "causal": list(DELIVERY), "seed": seeds}
+    check_work(run_work(build("all-to-all", leaders), params) * len(jitters) * len(DELIVERY) * len(seeds))
+    runs = grid_sweep(functools.partial(_causality_point, **params), grid)
+    runs["delivery"] = runs["causal"].map(DELIVERY)
+    columns = ["out_of_order", "causal_delay_ms", "max_wait_ms", "convergence_time"]
+    return _means(runs, ["jitter", "delivery"], columns)

@@ -475,3 +475,28 @@ def test_bad_input_names_the_parameter(kwargs: dict[str, Any], message: str) -> 
 
 def test_numpy_numbers_are_accepted() -> None:
     assert check(GOOD, budget=np.int64(100), timeout=np.float64(1.0)).linearizable is True
+
+
+def test_plot_spacetime_marks_the_witness_and_its_real_time_order() -> None:
+    """A failing verdict rings every witness op in the window and draws one arrow per precedence pair."""
+    import matplotlib.pyplot as plt
+
+    from replnb import plots, single_leader
+
+    run = single_leader.simulate(
+        mode="async", read_from="any", replication_delay=40, duration=200, clients=2, seed=1
+    )
+    result = check(run.ops)
+    assert result.linearizable is False
+    plain = plots.plot_spacetime(run, until=200)
+    marked = plots.plot_spacetime(run, until=200, check=result)
+    rings = [c for c in marked.collections if c.get_sizes().tolist() == [170.0]]
+    witness = {op for f in result.failures for op in f.witness}
+    shown = set(run.ops.loc[run.ops["start"] <= 200, "op_id"]) & witness
+    assert sum(len(c.get_offsets()) for c in rings) == len(shown) > 0
+    arrows = [t for t in marked.texts if getattr(t, "arrow_patch", None) is not None]
+    pairs = sum(len(f.precedes) for f in result.failures)
+    assert 0 < len(arrows) <= pairs
+    assert "no legal order" in [t.get_text() for t in marked.get_legend().get_texts()]
+    assert not [c for c in plain.collections if c.get_sizes().tolist() == [170.0]]
+    plt.close("all")

@@ -357,21 +357,21 @@ def test_scheme_explorer_updates_and_ranks() -> None:
 
     ex = SchemeExplorer()
     run = ex.update()
-    table, ranking = run.extras["table"], run.extras["ranking"]
+    table, ranking = run.table, run.ranking
     assert list(table.index) == list(SCHEMES)
-    assert run.metrics["best"] == ranking.index[0] and run.metrics["worst"] == ranking.index[-1]
+    assert run.best == ranking.index[0] and run.worst == ranking.index[-1]
     first_png = bytes(ex.image.value)
     assert first_png.startswith(b"\x89PNG")
     ex.update(clock_skew=60)
     assert "clock skew 60 ms" in ex.caption.value  # the caption always names the scenario
     ex.update(crash_ms=0)
     assert bytes(ex.image.value) != first_png  # without the crash, write availability changes
-    bests = {ex.update(priority=p).metrics["best"] for p in SchemeExplorer.priorities}
+    bests = {ex.update(priority=p).best for p in SchemeExplorer.priorities}
     assert len(bests) >= 2  # what matters most changes the winner
     summary = ex.summarize(ex.run)
     assert summary.index.tolist() == [1, 2, 3, 4, 5, 6]
     calm = ex.update(crash_ms=0, partition_ms=0, clock_skew=0)
-    f = calm.extras["faults"]
+    f = calm.faults
     assert (f.crashes, f.clock_skew, f.partition) == (False, 0.0, ())
     with pytest.raises(ValueError, match="unknown parameter"):
         ex.update(followers=3)
@@ -496,3 +496,38 @@ def test_check_scheme_choice_rejects_bad_input() -> None:
         check_scheme_choice("bank", "multi-leader union")
     with pytest.raises(ValueError, match=r"seeds must be an integer in 1\.\.10"):
         check_scheme_choice("shopping cart", "multi-leader union", seeds=0)
+
+
+def test_sweep_runs_on_any_executor_and_bounds_its_seeds() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    schemes = ["multi-leader union", "leaderless strict"]
+    local = c.sweep(["read-heavy"], seeds=[0, 1], schemes=schemes)
+    with ThreadPoolExecutor(2) as pool:
+        pooled = c.sweep(["read-heavy"], seeds=[0, 1], schemes=schemes, executor=pool)
+    pd.testing.assert_frame_equal(local, pooled)
+    with pytest.raises(ValueError, match="seeds must be a non-empty list of at most 5"):
+        c.sweep(seeds=range(c.results.MAX_SEEDS + 1))
+    with pytest.raises(ValueError, match="seeds must be"):
+        c.sweep(seeds=[0, None])
+
+
+def test_a_workload_too_large_to_replay_is_refused() -> None:
+    big = c.make_workload("write-heavy", clients=8, rate=200.0, duration=10_000.0, seed=0)
+    assert len(big.ops) > c.MAX_OPS
+    with pytest.raises(
+        ValueError, match=r"workload must be a Workload of at most 1000 operations, got a "
+    ):
+        c.compare(workload=big)
+    with pytest.raises(ValueError, match="workload must be a Workload"):
+        c.run_scheme("multi-leader LWW", big)
+
+
+def test_the_explorer_returns_and_keeps_a_comparison() -> None:
+    from replnb.widgets import SchemeExplorer
+
+    ex = SchemeExplorer(mix="read-heavy", seed=2)
+    cmp = ex.update()
+    assert isinstance(cmp, c.Comparison) and ex.comparison is cmp
+    assert cmp.params["mix"] == "read-heavy" and cmp.workload == c.make_workload("read-heavy", seed=2)
+    assert cmp.ranked_table().index[0] == f"1. {cmp.best}"

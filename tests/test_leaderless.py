@@ -461,26 +461,38 @@ def test_same_run_in_another_process_with_another_hash_seed() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"n": 3, "r": 4}, r"r must be an integer in 1\.\.n=3, got 4"),
-        ({"n": 3, "w": 0}, r"w must be an integer in 1\.\.n=3, got 0"),
+        ({"n": 3, "r": 4}, r"r must be an integer in 1\.\.3, got 4"),
+        ({"n": 3, "w": 0}, r"w must be an integer in 1\.\.3, got 0"),
         ({"n": 0}, r"n must be an integer in 1\.\.26"),
         ({"n": 2.0}, r"n must be an integer"),
         ({"r": True}, r"r must be an integer"),
-        ({"latency": "LNKD-TAPE"}, r"latency preset must be one of \['LNKD-DISK', 'LNKD-SSD', 'YMMR'\]"),
-        ({"latency": -1.0}, r"latency must be a number > 0"),
+        ({"latency": "LNKD-TAPE"}, r"latency must be a preset name in \['LNKD-DISK', 'LNKD-SSD', 'YMMR'\]"),
+        ({"latency": -1.0}, r"latency must be a preset name .*, a number in \(0, 10000\] ms .*, got -1\.0"),
         ({"latency": {"W": 1.0}}, r"latency must be a preset name"),
         ({"nodes": 2}, r"nodes must be an integer in 3\.\.26"),
         ({"keys": 0}, r"keys must be an integer in 1\.\.1000"),
         ({"clients": 0}, r"clients must be an integer in 1\.\.100"),
-        ({"write_rate": -1}, r"write_rate must be a number >= 0"),
-        ({"duration": 0}, r"duration must be a number > 0"),
-        ({"writes_until": 2000.0}, r"writes_until must be in \(0, duration=1000\]"),
-        ({"timeout": math.nan}, r"timeout must be a number > 0"),
-        ({"anti_entropy_interval": 0}, r"anti_entropy_interval must be a number > 0"),
+        ({"write_rate": -1}, r"write_rate must be a number in \[0, 5000\] per s, got -1"),
+        ({"duration": 0}, r"duration must be a number in \(0, 10000\] ms, got 0"),
+        ({"writes_until": 2000.0}, r"writes_until must be a number in \(0, 1000\] ms or None, got 2000\.0"),
+        ({"timeout": math.nan}, r"timeout must be a number in \(0, 10000\] ms, got nan"),
+        (
+            {"anti_entropy_interval": 0},
+            r"anti_entropy_interval must be a number in \[10, 10000\] ms" r" or None, got 0",
+        ),
         ({"sloppy": "yes"}, r"sloppy must be True or False"),
-        ({"failures": [("Z", 1.0, 2.0)]}, r"failure node must be one of"),
-        ({"failures": [("A", 5.0, 2.0)]}, r"failure 'recover_at' must be > at"),
-        ({"failures": [("A",)]}, r"each failure must be"),
+        (
+            {"failures": [("Z", 1.0, 2.0)]},
+            r"failures\[0\] node must be one of" r" \['A', 'B', 'C', 'D', 'E'\], got 'Z'",
+        ),
+        (
+            {"failures": [("A", 5.0, 2.0)]},
+            r"failures\[0\] recover_at must be" r" a number in \(5, 100000\] ms or None, got 2\.0",
+        ),
+        (
+            {"failures": [("A",)]},
+            r"failures\[0\] must be a \(node, at\)" r" or \(node, at, recover_at or None\) tuple",
+        ),
         ({"failures": "A"}, r"failures must be a sequence"),
         ({"seed": -1}, r"seed must be a non-negative int"),
     ],
@@ -607,9 +619,11 @@ def test_explorer_slider_callback_runs_the_model() -> None:
 def test_explorer_rejects_bad_arguments() -> None:
     with pytest.raises(ValueError, match=r"n must be an integer in 1\.\.9"):
         QuorumExplorer(n=10)
-    with pytest.raises(ValueError, match=r"r must be an integer in 1\.\.n=3"):
+    with pytest.raises(ValueError, match=r"r must be an integer in 1\.\.3, got 4"):
         QuorumExplorer(r=4)
-    with pytest.raises(ValueError, match="latency preset must be one of"):
+    with pytest.raises(
+        ValueError, match=r"latency must be one of" r" \['LNKD-DISK', 'LNKD-SSD', 'YMMR'\], got 'fast'"
+    ):
         QuorumExplorer(latency="fast")
 
 
@@ -634,3 +648,50 @@ def test_check_quorum_choice_explains_what_is_wrong() -> None:
     assert "between 1 and N = 5" in check_quorum_choice(0, 3).message
     assert not check_quorum_choice(3.0, 3)  # type: ignore[arg-type]
     assert "single failed node stops reads" in check_quorum_choice(5, 1).message
+
+
+# -- bounds: no accepted input runs for long ----------------------------------------
+
+
+def test_a_huge_duration_is_refused_at_once() -> None:
+    with pytest.raises(
+        ValueError, match=r"^duration must be a number in \(0, 10000\] ms, got 1000000000\.0$"
+    ):
+        simulate(duration=1e9)
+
+
+def test_the_work_budget_names_what_to_lower() -> None:
+    big = {"n": 26, "nodes": 26, "write_rate": 5000, "read_rate": 5000, "duration": 10_000}
+    with pytest.raises(ValueError, match=r"^duration must be a number in \(0, \d+\] ms at these rates"):
+        simulate(**big)
+    digests = {"n": 26, "nodes": 26, "keys": 1000, "anti_entropy_interval": 10, "duration": 10_000}
+    with pytest.raises(ValueError, match=r"^anti_entropy_interval must be a number in \[\d+, 10000\] ms"):
+        simulate(**digests)
+    script = [(float(i), "read", "k", "A") for i in range(4000)]
+    with pytest.raises(ValueError, match=r"^script must be a sequence of at most \d+ operations for n=26"):
+        simulate(n=26, nodes=26, script=script, duration=10_000)
+
+
+def test_closed_form_check_bounds_its_cases_and_reads() -> None:
+    with pytest.raises(ValueError, match=r"^cases\[0\] n must be an integer in 1\.\.9, got 10$"):
+        closed_form_check([(10, 1, 1)])
+    with pytest.raises(ValueError, match=r"^cases\[1\] r must be an integer in 1\.\.3, got 4$"):
+        closed_form_check([(3, 1, 1), (3, 4, 1)])
+    with pytest.raises(
+        ValueError, match=r"^reads must be an integer in 1\.\.\d+ for these cases, got 10000$"
+    ):
+        closed_form_check([(9, 1, 1)] * 12, reads=10_000)
+
+
+def test_explorer_refuses_a_bool_n_with_its_range() -> None:
+    with pytest.raises(ValueError, match=r"^n must be an integer in 1\.\.9, got True$"):
+        QuorumExplorer(n=True)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^failed must be an integer in 0\.\.3, got 4$"):
+        QuorumExplorer(failed=4)
+
+
+def test_explorer_levels_given_to_the_constructor_set_the_sizes() -> None:
+    c = QuorumExplorer(n=5, r_level="QUORUM", w_level="ALL").controls
+    assert (c["r"].value, c["w"].value) == (3, 5)
+    c = QuorumExplorer(n=5, r=2).controls
+    assert (c["r_level"].value, c["w_level"].value) == ("custom", "custom")

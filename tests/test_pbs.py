@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from replnb import pbs
 from replnb.engine import latency as lat
 from replnb.pbs import (
     MAX_REPLICAS,
@@ -378,15 +379,17 @@ def test_compare_published_lines_up_with_the_table() -> None:
 # ---------------------------------------------------------------------------
 # bad input
 
+PRESET_MESSAGE = r"latency must be a preset name in \['LNKD-DISK', 'LNKD-SSD', 'YMMR'\]"
+
 
 @pytest.mark.parametrize(
     ("args", "match"),
     [
-        ((0, 1, 1), r"n must be an integer >= 1, got 0"),
-        ((3, 4, 1), r"r must be an integer in 1\.\.n=3, got 4"),
-        ((3, 0, 1), r"r must be an integer in 1\.\.n=3, got 0"),
-        ((3, 1, 4), r"w must be an integer in 1\.\.n=3, got 4"),
-        ((3, 1, 0), r"w must be an integer in 1\.\.n=3, got 0"),
+        ((0, 1, 1), r"n must be an integer in 1\.\.1000, got 0"),
+        ((3, 4, 1), r"r must be an integer in 1\.\.3, got 4"),
+        ((3, 0, 1), r"r must be an integer in 1\.\.3, got 0"),
+        ((3, 1, 4), r"w must be an integer in 1\.\.3, got 4"),
+        ((3, 1, 0), r"w must be an integer in 1\.\.3, got 0"),
         ((3.0, 1, 1), r"n must be an integer"),
         ((3, True, 1), r"r must be an integer"),
         ((3, "1", 1), r"r must be an integer"),
@@ -401,7 +404,7 @@ def test_closed_form_rejects_bad_parameters(args: tuple, match: str) -> None:
 
 @pytest.mark.parametrize("k", [0, -1, 1.5, None])
 def test_k_staleness_rejects_bad_k(k: object) -> None:
-    with pytest.raises(ValueError, match=r"k must be an integer >= 1"):
+    with pytest.raises(ValueError, match=r"k must be an integer in 1\.\.1000"):
         k_staleness(3, 1, 1, k)  # type: ignore[arg-type]
 
 
@@ -410,15 +413,15 @@ def test_k_staleness_rejects_bad_k(k: object) -> None:
     [
         ({"n": 0}, r"n must be an integer in 1\.\.1000, got 0"),
         ({"n": MAX_REPLICAS + 1}, r"n must be an integer in 1\.\.1000, got 1001"),
-        ({"r": 4}, r"r must be an integer in 1\.\.n=3, got 4"),
-        ({"w": 0}, r"w must be an integer in 1\.\.n=3, got 0"),
-        ({"t": -1.0}, r"t must be >= 0"),
-        ({"t": math.nan}, r"t must be >= 0"),
-        ({"t": [0.0, 5.0, -0.5]}, r"t must be >= 0 .*got -0\.5"),
-        ({"t": "soon"}, r"t must be a number >= 0"),
-        ({"trials": 0}, r"trials must be an integer >= 1, got 0"),
-        ({"trials": 10.0}, r"trials must be an integer >= 1"),
-        ({"latency": "LNKD-TAPE"}, r"latency preset must be one of"),
+        ({"r": 4}, r"r must be an integer in 1\.\.3, got 4"),
+        ({"w": 0}, r"w must be an integer in 1\.\.3, got 0"),
+        ({"t": -1.0}, r"t must be a number in \[0, inf\] ms, or an array .*, got -1\.0"),
+        ({"t": math.nan}, r"t must be a number in \[0, inf\] ms, .*got nan"),
+        ({"t": [0.0, 5.0, -0.5]}, r"t must be a number in \[0, inf\] ms, .*got -0\.5"),
+        ({"t": "soon"}, r"t must be a number in \[0, inf\] ms, or an array"),
+        ({"trials": 0}, r"trials must be an integer in 1\.\.1000000, got 0"),
+        ({"trials": 10.0}, r"trials must be an integer in 1\.\.1000000"),
+        ({"latency": "LNKD-TAPE"}, PRESET_MESSAGE),
         ({"latency": {"W": lat.constant(1)}}, r"latency must be a preset name .* keys 'W', 'A', 'R', 'S'"),
         ({"latency": dict.fromkeys("WARS", 1.0)}, r"latency must be a preset name"),
         ({"latency": 3}, r"latency must be a preset name"),
@@ -438,12 +441,34 @@ def test_quantile_rejects_bad_p(p: object) -> None:
 
 
 def test_quantile_checks_the_monte_carlo_parameters_too() -> None:
-    with pytest.raises(ValueError, match=r"r must be an integer in 1\.\.n=3, got 5"):
+    with pytest.raises(ValueError, match=r"r must be an integer in 1\.\.3, got 5"):
         t_visibility_quantile(3, 5, 1)
-    with pytest.raises(ValueError, match=r"latency preset must be one of"):
+    with pytest.raises(ValueError, match=PRESET_MESSAGE):
         t_visibility_quantile(3, 1, 1, latency="nope")
 
 
 def test_published_latency_rejects_unknown_labels() -> None:
     with pytest.raises(ValueError, match=r"label must be one of"):
         published_latency("WAN")
+
+
+def test_the_monte_carlo_is_bounded_by_trials_times_replicas() -> None:
+    # trials=10**12 used to run for hours; now the budget refuses it at once
+    with pytest.raises(ValueError, match=r"^trials must be an integer in 1\.\.1000000, got 1000000000000$"):
+        t_visibility(3, 1, 1, 0.0, trials=10**12)
+    most = pbs.MAX_CELLS // 1000
+    with pytest.raises(
+        ValueError, match=rf"^trials must be an integer in 1\.\.{most} \(for n=1000\), got {most + 1}$"
+    ):
+        visibility_thresholds(1000, 1, 1, trials=most + 1)
+
+
+@pytest.mark.parametrize("t", [True, "1", None, [[0.0], [1.0, 2.0]], np.zeros(pbs.MAX_TIMES + 1)])
+def test_t_must_be_numbers(t: object) -> None:
+    with pytest.raises(ValueError, match=r"^t must be a number in \[0, inf\] ms, or an array of at most"):
+        t_visibility(3, 1, 1, t, trials=100)  # type: ignore[call-overload]
+
+
+def test_defaults_are_the_papers_running_example() -> None:
+    assert stale_read_probability() == stale_read_probability(3, 1, 1)
+    assert t_visibility(trials=1000) == t_visibility(3, 1, 1, 0.0, trials=1000)

@@ -495,3 +495,30 @@ def test_check_worst_failure_accepts_right_and_rejects_wrong_answers() -> None:
     assert not check_worst_failure(two, "Z")
     with pytest.raises(ValueError, match="leaders must be given"):
         check_worst_failure("star", "A")
+
+
+def test_sweeps_check_their_lists_and_refuse_more_work_than_a_few_seconds() -> None:
+    with pytest.raises(ValueError, match=r"^the work of the sweep's runs must be at most 750,000 units"):
+        topology.failure_sweep(seeds=range(10))
+    assert topology.run_work(build("star", 3), {"duration": 500.0}) == 30 * (10 + 3 + 4) + topology.RUN_WORK
+    with pytest.raises(ValueError, match=r"^ns must be a non-empty list of at most 1000 distinct values"):
+        topology.sweep([])
+    with pytest.raises(ValueError, match=r"^ns must be .*, got \[3, 3\]$"):
+        topology.sweep([3, 3])
+    with pytest.raises(ValueError, match=r"^kinds must be a list of distinct names among"):
+        topology.failure_sweep([3], kinds=["ring"])
+    with pytest.raises(ValueError, match=r"^jitters must be"):
+        topology.causality_sweep([-1.0])
+    with pytest.raises(TypeError, match=r"sets \['seed'\] itself"):
+        topology.sweep([3], seed=1)
+
+
+def test_explorer_summarizes_an_earlier_run_with_its_own_causal_twin() -> None:
+    from replnb.widgets import TopologyExplorer
+
+    ex = TopologyExplorer(topology="all-to-all", leaders=4, jitter=10.0)
+    first = ex.update()
+    table = ex.summarize(first)
+    ex.update(topology="star", failed="B")
+    assert ex.summarize(first).equals(table)
+    assert "causal_counts" not in first.extras

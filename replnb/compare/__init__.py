@@ -42,8 +42,17 @@ approximated and how, and what could not be applied. The notebook shows it.
 from __future__ import annotations
 
 from . import results, schemes, workload
-from .results import annotate, compare, rank_schemes, scheme_metrics, scripted_race, sweep, verdicts
-from .schemes import Faults, coverage, effective_faults, run_scheme, with_faults
+from .results import (
+    Comparison,
+    annotate,
+    compare,
+    rank_schemes,
+    scheme_metrics,
+    scripted_race,
+    sweep,
+    verdicts,
+)
+from .schemes import MAX_OPS, Faults, check_workload, coverage, effective_faults, run_scheme, with_faults
 from .workload import (
     ANTI_ENTROPY_MS,
     COLUMNS,
@@ -57,7 +66,6 @@ from .workload import (
     TIMEOUT_MS,
     Op,
     Workload,
-    check_float,
     make_workload,
 )
 
@@ -68,15 +76,17 @@ __all__ = [
     "FAMILIES",
     "LINK_HIGH_MS",
     "LINK_LOW_MS",
+    "MAX_OPS",
     "MIXES",
     "SCHEMES",
     "SETTLE_MS",
     "TIMEOUT_MS",
+    "Comparison",
     "Faults",
     "Op",
     "Workload",
     "annotate",
-    "check_float",
+    "check_workload",
     "compare",
     "coverage",
     "effective_faults",

@@ -4,19 +4,35 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .. import metrics
-from ..engine.rng import Seed
+from .. import grid, metrics
+from ..params import Choice, Int, Nodes, checked
 from ..records import Run
-from .schemes import Faults, effective_faults, run_scheme
+from .schemes import Faults, check_workload, effective_faults, run_scheme
 from .workload import COLUMNS, MIXES, SCHEMES, Op, Workload, make_workload
 
-__all__ = ["annotate", "compare", "rank_schemes", "scheme_metrics", "scripted_race", "sweep", "verdicts"]
+__all__ = [
+    "MAX_SEEDS",
+    "Comparison",
+    "annotate",
+    "compare",
+    "rank_schemes",
+    "scheme_metrics",
+    "scripted_race",
+    "sweep",
+    "verdicts",
+]
+
+
+#: A seed of :func:`compare` (``None``: fresh runs, never cached).
+SEED = Int(0, 2**32 - 1, none=True)
 
 
 # -- metrics ----------------------------------------------------------------------------------
@@ -63,69 +79,91 @@ def verdicts(run: Run, faults: Faults | None = None) -> pd.DataFrame:
     ([False, True, False, False], [False, False, True, True])
     """
     faults = Faults() if faults is None else faults
-    records = run.recorder.ops  # the flat records behind run.ops (row i is record i)
-    n = len(records)
-    kind = [str(r["kind"]) for r in records]
-    key = [str(r["key"]) for r in records]
-    value = [r.get("value") for r in records]
-    start = [float(r["start"]) for r in records]
-    end = [float(r["end"]) for r in records]
-    ok = [bool(r["ok"]) if r["ok"] == r["ok"] else False for r in records]  # NaN -> False
-    op_id = [int(r["op_id"]) for r in records]
-    writes = [i for i in range(n) if kind[i] == "write"]
-    acked = [i for i in writes if ok[i]]
-    done = [i for i in range(n) if kind[i] == "read" and ok[i]]
+    ops = _OpColumns(run.recorder.ops)
     final = _final_values(run, _live(run, faults))
-    lost = [False] * n
-    stale = [False] * n
-    if any(r.get("op") == "add" for r in records):  # a set per key: the union merge
-        acked_by_key: dict[str, list[tuple[float, Hashable]]] = {}
-        for i in acked:
-            acked_by_key.setdefault(key[i], []).append((end[i], value[i]))
-        for i in acked:
-            lost[i] = bool(metrics.lost_elements([value[i]], final.get(key[i]) or ()))
-        for i in done:
-            before = [item for t, item in acked_by_key.get(key[i], ()) if t < start[i]]
-            returned = value[i]
-            got: tuple[Hashable, ...] = () if returned is None or _missing(returned) else tuple(returned)
-            stale[i] = bool(metrics.lost_elements(before, got))
+    if any(r.get("op") == "add" for r in ops.records):  # a set per key: the union merge
+        lost, stale = _set_verdicts(ops, final)
     else:
-        # a register per key: the true-time order in which writes began ranks the versions of each key
-        rank: dict[int, int] = {}
-        counts: dict[str, int] = {}
-        for i in sorted(writes, key=lambda i: (start[i], op_id[i])):
-            counts[key[i]] = counts.get(key[i], 0) + 1
-            rank[i] = counts[key[i]]
-        value_op = {(key[i], value[i]): op_id[i] for i in writes}
-        value_rank = {(key[i], value[i]): rank[i] for i in writes}
-        survivors: dict[Hashable, Hashable | None] = {
-            k: None if _missing(v) else value_op.get((k, v)) for k, v in final.items()
+        lost, stale = _register_verdicts(ops, final)
+    return pd.DataFrame({"lost": lost, "stale": stale}, index=pd.RangeIndex(ops.n))
+
+
+class _OpColumns:
+    """The flat op records of a run as columns (row ``i`` is record ``i``)."""
+
+    def __init__(self, records: Sequence[dict[str, Any]]) -> None:
+        self.records = records
+        self.n = len(records)
+        self.kind = [str(r["kind"]) for r in records]
+        self.key = [str(r["key"]) for r in records]
+        self.value = [r.get("value") for r in records]
+        self.start = [float(r["start"]) for r in records]
+        self.end = [float(r["end"]) for r in records]
+        self.ok = [bool(r["ok"]) if r["ok"] == r["ok"] else False for r in records]  # NaN -> False
+        self.op_id = [int(r["op_id"]) for r in records]
+        self.writes = [i for i in range(self.n) if self.kind[i] == "write"]
+        self.acked = [i for i in self.writes if self.ok[i]]
+        self.done = [i for i in range(self.n) if self.kind[i] == "read" and self.ok[i]]
+
+
+def _set_verdicts(ops: _OpColumns, final: dict[str, Any]) -> tuple[list[bool], list[bool]]:
+    """Lost items and stale reads of a set per key: an acknowledged item missing from a set."""
+    lost, stale = [False] * ops.n, [False] * ops.n
+    acked_by_key: dict[str, list[tuple[float, Hashable]]] = {}
+    for i in ops.acked:
+        acked_by_key.setdefault(ops.key[i], []).append((ops.end[i], ops.value[i]))
+    for i in ops.acked:
+        lost[i] = bool(metrics.lost_elements([ops.value[i]], final.get(ops.key[i]) or ()))
+    for i in ops.done:
+        before = [item for t, item in acked_by_key.get(ops.key[i], ()) if t < ops.start[i]]
+        returned = ops.value[i]
+        got: tuple[Hashable, ...] = () if returned is None or _missing(returned) else tuple(returned)
+        stale[i] = bool(metrics.lost_elements(before, got))
+    return lost, stale
+
+
+def _register_verdicts(ops: _OpColumns, final: dict[str, Any]) -> tuple[list[bool], list[bool]]:
+    """Lost writes and stale reads of a register per key, by :mod:`replnb.metrics`.
+
+    The true-time order in which writes began ranks the versions of each key.
+    """
+    kind, key, value = ops.kind, ops.key, ops.value
+    rank: dict[int, int] = {}
+    counts: dict[str, int] = {}
+    for i in sorted(ops.writes, key=lambda i: (ops.start[i], ops.op_id[i])):
+        counts[key[i]] = counts.get(key[i], 0) + 1
+        rank[i] = counts[key[i]]
+    value_op = {(key[i], value[i]): ops.op_id[i] for i in ops.writes}
+    value_rank = {(key[i], value[i]): rank[i] for i in ops.writes}
+    survivors: dict[Hashable, Hashable | None] = {
+        k: None if _missing(v) else value_op.get((k, v)) for k, v in final.items()
+    }
+    for i in ops.writes:
+        survivors.setdefault(key[i], None)
+    version = [
+        float(rank[i])
+        if kind[i] == "write"
+        else float(value_rank.get((key[i], value[i]), 0) if not _missing(value[i]) else 0)
+        for i in range(ops.n)
+    ]
+    frame = pd.DataFrame(
+        {
+            "op_id": ops.op_id,
+            "client": [r.get("client") for r in ops.records],
+            "kind": kind,
+            "key": key,
+            "start": ops.start,
+            "end": ops.end,
+            "ok": ops.ok,
+            "version": version,
         }
-        for i in writes:
-            survivors.setdefault(key[i], None)
-        version = [
-            float(rank[i])
-            if kind[i] == "write"
-            else float(value_rank.get((key[i], value[i]), 0) if not _missing(value[i]) else 0)
-            for i in range(n)
-        ]
-        frame = pd.DataFrame(
-            {
-                "op_id": op_id,
-                "client": [r.get("client") for r in records],
-                "kind": kind,
-                "key": key,
-                "start": start,
-                "end": end,
-                "ok": ok,
-                "version": version,
-            }
-        )
-        for pos, flag in metrics.lost_writes(frame, survivors).items():
-            lost[int(pos)] = bool(flag)  # type: ignore[call-overload]
-        for pos, flag in metrics.stale_reads(frame).items():
-            stale[int(pos)] = bool(flag)  # type: ignore[call-overload]
-    return pd.DataFrame({"lost": lost, "stale": stale}, index=pd.RangeIndex(n))
+    )
+    lost, stale = [False] * ops.n, [False] * ops.n
+    for pos, flag in metrics.lost_writes(frame, survivors).items():
+        lost[int(pos)] = bool(flag)  # type: ignore[call-overload]
+    for pos, flag in metrics.stale_reads(frame).items():
+        stale[int(pos)] = bool(flag)  # type: ignore[call-overload]
+    return lost, stale
 
 
 def annotate(run: Run, faults: Faults | None = None) -> Run:
@@ -197,13 +235,14 @@ def scripted_race() -> tuple[Workload, Faults]:
     return race, Faults(crash_node=None, clock_skew=50.0, partition=())
 
 
+@checked(mix=Choice(tuple(MIXES)), seed=SEED)
 def compare(
     mix: str = "balanced",
     *,
     faults: Faults | None = None,
     workload: Workload | None = None,
     schemes: Sequence[str] = SCHEMES,
-    seed: Seed = 0,
+    seed: int | None = 0,
     runs: dict[str, Run] | None = None,
 ) -> pd.DataFrame:
     """Run one workload through every scheme under the same faults; one row per scheme.
@@ -216,11 +255,13 @@ def compare(
         Default: :class:`Faults()` (crash of A from 200 to 450 ms, 50 ms of
         clock skew, C cut off from 550 to 750 ms).
     workload : Workload, optional
-        Default: ``make_workload(mix, seed=seed)``.
+        Default: ``make_workload(mix, seed=seed)``; at most
+        :data:`~replnb.compare.schemes.MAX_OPS` operations.
     schemes : sequence of str
         A subset of :data:`SCHEMES`.
-    seed : int
-        Seeds the workload and every run (the same seed for each scheme).
+    seed : int or None
+        Seeds the workload and every run (the same seed for each scheme),
+        ``0 .. 2**32 - 1``; ``None`` draws fresh, unrepeatable runs.
     runs : dict, optional
         If given, receives the Run of each scheme (for plots of single runs).
 
@@ -237,13 +278,9 @@ def compare(
     >>> int(table.loc["multi-leader union", "lost_writes"])
     0
     """
-    if isinstance(seed, np.random.Generator):
-        raise ValueError("seed must be an int (every scheme replays the same seed), got a Generator")
-    workload = make_workload(mix, seed=seed) if workload is None else workload
+    workload = make_workload(mix, seed=seed) if workload is None else check_workload(workload)
     faults = Faults() if faults is None else faults
-    unknown = [s for s in schemes if s not in SCHEMES]
-    if unknown or not schemes:
-        raise ValueError(f"schemes must be a non-empty subset of {list(SCHEMES)}, got {list(schemes)}")
+    schemes = _check_schemes(schemes)
     for scheme in schemes:  # validate the faults before running anything
         effective_faults(scheme, faults, workload.nodes)
     faults.check(workload.nodes)
@@ -262,6 +299,16 @@ def compare(
     return table
 
 
+def _check_schemes(schemes: Any) -> list[str]:
+    """``schemes`` as a list: a non-empty subset of :data:`SCHEMES`."""
+    if isinstance(schemes, str) or not isinstance(schemes, Sequence):
+        raise ValueError(f"schemes must be a non-empty subset of {list(SCHEMES)}, got {schemes!r}")
+    unknown = [s for s in schemes if s not in SCHEMES]
+    if unknown or not schemes:
+        raise ValueError(f"schemes must be a non-empty subset of {list(SCHEMES)}, got {list(schemes)}")
+    return list(schemes)
+
+
 @functools.lru_cache(maxsize=512)
 def _cached_metrics(
     scheme: str, workload: Workload, faults: Faults, seed: int
@@ -270,14 +317,30 @@ def _cached_metrics(
     return tuple(figures.items())
 
 
+@checked(mixes=Nodes(tuple(MIXES)))
 def sweep(
     mixes: Sequence[str] = tuple(MIXES),
     seeds: Sequence[int] = range(5),
     *,
     faults: Faults | None = None,
     schemes: Sequence[str] = SCHEMES,
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """:func:`compare` for every mix and seed: one row per (mix, seed, scheme).
+
+    The points run through :func:`replnb.grid.sweep`, so any
+    ``concurrent.futures`` executor can run them.
+
+    Parameters
+    ----------
+    mixes : list of str
+        Distinct names among :data:`MIXES`, at least one.
+    seeds : list of int
+        1 to :data:`MAX_SEEDS` seeds, each ``0 .. 2**32 - 1``.
+    faults : Faults, optional
+    schemes : sequence of str
+        A subset of :data:`SCHEMES`.
+    executor : concurrent.futures.Executor, optional
 
     Examples
     --------
@@ -287,19 +350,79 @@ def sweep(
     >>> df["lost_writes"].tolist()
     [0, 0]
     """
-    bad = [m for m in mixes if m not in MIXES]
-    if bad or not len(mixes):
+    if not mixes:
         raise ValueError(f"mixes must be a non-empty list of {list(MIXES)}, got {list(mixes)}")
-    if not len(seeds) or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in seeds):
-        raise ValueError(f"seeds must be a non-empty list of ints, got {list(seeds)}")
-    frames = []
-    for mix in mixes:
-        for seed in seeds:
-            table = compare(mix, faults=faults, seed=int(seed), schemes=schemes).reset_index()
-            table.insert(0, "seed", int(seed))
-            table.insert(0, "mix", mix)
-            frames.append(table)
-    return pd.concat(frames, ignore_index=True)
+    seeds = _check_seeds(seeds)
+    schemes = _check_schemes(schemes)
+    points = [{"mix": m, "seed": s, "scheme": scheme} for m in mixes for s in seeds for scheme in schemes]
+    return grid.sweep(functools.partial(_scheme_point, faults=faults), points, executor=executor)
+
+
+#: The most seeds one :func:`sweep` takes (each seed runs every scheme once per mix).
+MAX_SEEDS = 5
+
+
+def _check_seeds(seeds: Any) -> list[int]:
+    ok = isinstance(seeds, (Sequence, range)) and not isinstance(seeds, str) and 1 <= len(seeds) <= MAX_SEEDS
+    if ok:
+        try:
+            return [grid.SEED.check("seed", s) for s in seeds]
+        except ValueError:
+            pass
+    raise ValueError(
+        f"seeds must be a non-empty list of at most {MAX_SEEDS} ints in 0..{2**32 - 1}, got {seeds!r}"
+    )
+
+
+def _scheme_point(mix: str, seed: int, scheme: str, faults: Faults | None) -> dict[str, float]:
+    """The figures of one scheme for one mix and seed (a point of :func:`sweep`)."""
+    table = compare(mix, faults=faults, seed=seed, schemes=[scheme])
+    row: dict[str, float] = table.reset_index(drop=True).to_dict("records")[0]
+    return row
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One comparison of the schemes: its scenario, the :func:`compare` table and its ranking.
+
+    What :class:`replnb.widgets.SchemeExplorer` returns, and all that its
+    plots and tables read.
+
+    Examples
+    --------
+    >>> faults = Faults(crash_node=None, partition=())
+    >>> wl = make_workload("read-heavy", seed=2)
+    >>> table = compare(workload=wl, faults=faults, seed=2)
+    >>> cmp = Comparison({"mix": "read-heavy"}, table, rank_schemes(table), faults, wl)
+    >>> cmp.best == cmp.ranking.index[0], len(cmp.ranked_table())
+    (True, 6)
+    """
+
+    #: The values that chose the scenario (an explorer's control values).
+    params: Mapping[str, Any]
+    #: One row per scheme, columns :data:`COLUMNS` (as :func:`compare` returns).
+    table: pd.DataFrame
+    #: The ranking of ``table`` (as :func:`rank_schemes` returns), best first.
+    ranking: pd.DataFrame
+    faults: Faults
+    workload: Workload
+
+    @property
+    def best(self) -> str:
+        """The scheme ranked first."""
+        return str(self.ranking.index[0])
+
+    @property
+    def worst(self) -> str:
+        """The scheme ranked last."""
+        return str(self.ranking.index[-1])
+
+    def ranked_table(self) -> pd.DataFrame:
+        """The table in ranking order, each scheme named with its place (``"1. multi-leader union"``)."""
+        table = self.table.loc[self.ranking.index]
+        places = zip(self.ranking["place"], self.ranking.index, strict=True)
+        table.index = [f"{place}. {scheme}" for place, scheme in places]
+        return table
 
 
 def rank_schemes(table: pd.DataFrame, priority: str | None = None) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from .. import leaderless, multi_leader, single_leader
 from ..engine.latency import uniform
 from ..engine.network import node_names
 from ..engine.rng import Seed
+from ..params import Real, Spec, check
 from ..records import Run
 from .workload import (
     ANTI_ENTROPY_MS,
@@ -24,10 +25,40 @@ from .workload import (
     SETTLE_MS,
     TIMEOUT_MS,
     Workload,
-    check_float,
 )
 
-__all__ = ["Faults", "coverage", "effective_faults", "run_scheme", "with_faults"]
+__all__ = ["MAX_OPS", "Faults", "check_workload", "coverage", "effective_faults", "run_scheme", "with_faults"]
+
+#: The most operations a workload replayed through the schemes may hold: about 1000
+#: operations take some 4 s through all six schemes (a few hundred is the course's size).
+MAX_OPS = 1000
+
+
+def check_workload(workload: Any) -> Workload:
+    """``workload`` itself, if it is a :class:`Workload` of at most :data:`MAX_OPS` operations.
+
+    Examples
+    --------
+    >>> check_workload("x")
+    Traceback (most recent call last):
+    ...
+    ValueError: workload must be a Workload of at most 1000 operations, got 'x'
+    """
+    if not isinstance(workload, Workload) or len(workload.ops) > MAX_OPS:
+        is_one = isinstance(workload, Workload)
+        shown = f"a workload of {len(workload.ops)} operations" if is_one else repr(workload)
+        raise ValueError(f"workload must be a Workload of at most {MAX_OPS} operations, got {shown}")
+    return workload
+
+
+#: The numeric fields of :class:`Faults`, checked in this order (times in ms of true time).
+_FAULT_SPECS: dict[str, Spec] = {
+    "crash_at": Real(0, 60_000),
+    "recover_at": Real(0, 60_000, none=True),
+    "clock_skew": Real(0, 1000),
+    "partition_at": Real(0, 60_000),
+    "heal_at": Real(0, 60_000),
+}
 
 
 @dataclass(frozen=True)
@@ -63,21 +94,22 @@ class Faults:
     heal_at: float = 750.0
 
     def __post_init__(self) -> None:
+        check(_FAULT_SPECS, {name: getattr(self, name) for name in _FAULT_SPECS})
+        self._check_crash()
+        self._check_partition()
+
+    def _check_crash(self) -> None:
         if self.crash_node is not None and self.crash_node not in node_names(5):
             raise ValueError(f"crash_node must be None or a node name 'A'..'E', got {self.crash_node!r}")
-        check_float("crash_at", self.crash_at, 0.0, 60_000.0)
-        if self.recover_at is not None and not (
-            isinstance(self.recover_at, (int, float)) and self.recover_at > self.crash_at
-        ):
+        if self.recover_at is not None and not self.recover_at > self.crash_at:
             raise ValueError(
                 f"recover_at must be None or a time > crash_at={self.crash_at:g} ms, got {self.recover_at!r}"
             )
-        check_float("clock_skew", self.clock_skew, 0.0, 1000.0)
+
+    def _check_partition(self) -> None:
         part = tuple(self.partition)
         if len(set(part)) != len(part) or any(n not in node_names(5) for n in part):
             raise ValueError(f"partition must be distinct node names 'A'..'E', got {self.partition!r}")
-        check_float("partition_at", self.partition_at, 0.0, 60_000.0)
-        check_float("heal_at", self.heal_at, 0.0, 60_000.0)
         if part and not self.heal_at > self.partition_at:
             raise ValueError(f"heal_at must be > partition_at={self.partition_at:g} ms, got {self.heal_at!r}")
         object.__setattr__(self, "partition", part)
@@ -291,6 +323,7 @@ def run_scheme(scheme: str, workload: Workload, faults: Faults | None = None, *,
     """
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {list(SCHEMES)}, got {scheme!r}")
+    check_workload(workload)
     faults = Faults() if faults is None else faults
     faults.check(workload.nodes)
     faults = effective_faults(scheme, faults, workload.nodes)
@@ -315,50 +348,64 @@ def coverage(faults: Faults | None = None) -> pd.DataFrame:
     'approximated'
     """
     f = Faults() if faults is None else faults
-    rows = {}
-    for scheme in SCHEMES:
-        family = FAMILIES[scheme]
-        if family == "single-leader":
-            row = {
-                "workload": "as asked: the scripted operations (writes to the leader, reads to home nodes)",
-                "crash": (
-                    "as asked: the leader A crashes, a follower takes over, A returns fenced"
-                    if f.crash_node in (None, "A")
-                    else f"not applied: the model can crash only the leader A, not {f.crash_node}"
-                ),
-                "clock_skew": "no effect: the leader's log orders the writes, clocks are never read",
-                "partition": "not applied: the model has no partitions",
-            }
-        elif family == "multi-leader":
-            row = {
-                "workload": "as asked: the scripted operations, each at the client's home leader",
-                "crash": "as asked: the node crashes; on recovery it catches up by anti-entropy",
-                "clock_skew": "as asked: the leaders' clocks are offset (last-write-wins reads them)",
-                "partition": "as asked: the cut-off leaders cannot reach the others; on healing all catch up",
-            }
-            if scheme.endswith("union"):
-                row["workload"] = "as asked, as a set: each write adds its own item to the key's set"
-                row["clock_skew"] = "as asked, but the union merge never compares timestamps"
-        else:
-            row = {
-                "workload": "as asked: the scripted operations, coordinated by the client's home node",
-                "crash": "as asked: the node crashes and keeps its data; anti-entropy repairs it",
-                "clock_skew": "not applied: the model's coordinators use perfect clocks",
-                "partition": (
-                    "approximated: the model has no partitions, so the cut-off node is crashed for the "
-                    "same window; its clients' operations fail even where a partial quorum would serve them"
-                ),
-            }
-        if not f.crashes:
-            row["crash"] = "none"
-        if not f.partition:
-            row["partition"] = "none"
-        if f.clock_skew == 0:
-            row["clock_skew"] = "none"
-        rows[scheme] = row
+    rows = {scheme: _absent_faults(_coverage_row(scheme, f), f) for scheme in SCHEMES}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "scheme"
     return table
+
+
+def _coverage_row(scheme: str, f: Faults) -> dict[str, str]:
+    family = FAMILIES[scheme]
+    if family == "single-leader":
+        return _single_leader_coverage(f)
+    if family == "multi-leader":
+        return _multi_leader_coverage(union=scheme.endswith("union"))
+    return {
+        "workload": "as asked: the scripted operations, coordinated by the client's home node",
+        "crash": "as asked: the node crashes and keeps its data; anti-entropy repairs it",
+        "clock_skew": "not applied: the model's coordinators use perfect clocks",
+        "partition": (
+            "approximated: the model has no partitions, so the cut-off node is crashed for the "
+            "same window; its clients' operations fail even where a partial quorum would serve them"
+        ),
+    }
+
+
+def _single_leader_coverage(f: Faults) -> dict[str, str]:
+    return {
+        "workload": "as asked: the scripted operations (writes to the leader, reads to home nodes)",
+        "crash": (
+            "as asked: the leader A crashes, a follower takes over, A returns fenced"
+            if f.crash_node in (None, "A")
+            else f"not applied: the model can crash only the leader A, not {f.crash_node}"
+        ),
+        "clock_skew": "no effect: the leader's log orders the writes, clocks are never read",
+        "partition": "not applied: the model has no partitions",
+    }
+
+
+def _multi_leader_coverage(*, union: bool) -> dict[str, str]:
+    row = {
+        "workload": "as asked: the scripted operations, each at the client's home leader",
+        "crash": "as asked: the node crashes; on recovery it catches up by anti-entropy",
+        "clock_skew": "as asked: the leaders' clocks are offset (last-write-wins reads them)",
+        "partition": "as asked: the cut-off leaders cannot reach the others; on healing all catch up",
+    }
+    if union:
+        row["workload"] = "as asked, as a set: each write adds its own item to the key's set"
+        row["clock_skew"] = "as asked, but the union merge never compares timestamps"
+    return row
+
+
+def _absent_faults(row: dict[str, str], f: Faults) -> dict[str, str]:
+    """``row`` with ``"none"`` for each fault that ``f`` does not inject."""
+    if not f.crashes:
+        row["crash"] = "none"
+    if not f.partition:
+        row["partition"] = "none"
+    if f.clock_skew == 0:
+        row["clock_skew"] = "none"
+    return row
 
 
 def with_faults(faults: Faults, **changes: Any) -> Faults:

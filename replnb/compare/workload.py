@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,6 +10,7 @@ import pandas as pd
 from .. import single_leader
 from ..engine.network import node_names
 from ..engine.rng import Seed, as_rng
+from ..params import Choice, Int, Real, checked
 
 __all__ = [
     "ANTI_ENTROPY_MS",
@@ -26,7 +25,6 @@ __all__ = [
     "TIMEOUT_MS",
     "Op",
     "Workload",
-    "check_float",
     "make_workload",
 ]
 
@@ -123,23 +121,15 @@ class Workload:
         return pd.DataFrame(rows, columns=["time", "client", "home", "kind", "key", "value"])
 
 
-def _check_int(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in {low}..{high}, got {value!r}")
-    return int(value)
-
-
-def check_float(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if ok:
-        v = float(value)
-        ok = math.isfinite(v) and (v > low if low_open else v >= low) and v <= high
-    if not ok:
-        bracket = "(" if low_open else "["
-        raise ValueError(f"{name} must be a number in {bracket}{low:g}, {high:g}], got {value!r}")
-    return float(value)
-
-
+@checked(
+    mix=Choice(tuple(MIXES)),
+    clients=Int(1, 8),
+    keys=Int(1, 8),
+    rate=Real(0, 200, low_open=True),
+    duration=Real(0, 10_000, low_open=True),
+    nodes=Int(3, 5),
+    key_skew=Real(0, 3),
+)
 def make_workload(
     mix: str = "balanced",
     *,
@@ -195,31 +185,42 @@ def make_workload(
     ...
     ValueError: mix must be one of ['read-heavy', 'balanced', 'write-heavy'], got 'mostly-reads'
     """
-    if mix not in MIXES:
-        raise ValueError(f"mix must be one of {list(MIXES)}, got {mix!r}")
-    n_clients = _check_int("clients", clients, 1, 8)
-    n_keys = _check_int("keys", keys, 1, 8)
-    rate = check_float("rate", rate, 0.0, 200.0, low_open=True)
-    duration = check_float("duration", duration, 0.0, 10_000.0, low_open=True)
-    names = tuple(node_names(_check_int("nodes", nodes, 3, 5)))
+    names = tuple(node_names(nodes))
     rng = as_rng(seed)
-    client_names = tuple(f"c{i + 1}" for i in range(n_clients))
-    key_names = tuple(single_leader.KEYS[:n_keys])
-    skew = check_float("key_skew", key_skew, 0.0, 3.0)
-    cumulative = np.cumsum(1.0 / np.arange(1, n_keys + 1) ** skew)
-    drawn: list[tuple[float, str, bool, str]] = []
-    for client in client_names:
-        t = float(rng.exponential(1000.0 / rate))
-        while t < duration:
-            is_write = bool(rng.random() < MIXES[mix])
-            key = key_names[int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))]
-            drawn.append((round(t, 3), client, is_write, key))
-            t += float(rng.exponential(1000.0 / rate))
-    drawn.sort(key=lambda d: (d[0], d[1]))
+    client_names = tuple(f"c{i + 1}" for i in range(clients))
+    key_names = tuple(single_leader.KEYS[:keys])
+    drawn = _draw(rng, client_names, key_names, MIXES[mix], rate, duration, key_skew)
     ops, value = [], 0
     for t, client, is_write, key in drawn:
         if is_write:
             value += 1
         ops.append(Op(t, client, "write" if is_write else "read", key, value if is_write else None))
-    homes = tuple(names[i % len(names)] for i in range(n_clients))
+    homes = tuple(names[i % len(names)] for i in range(clients))
     return Workload(mix, tuple(ops), client_names, key_names, names, duration, homes)
+
+
+def _draw(
+    rng: np.random.Generator,
+    clients: tuple[str, ...],
+    keys: tuple[str, ...],
+    write_share: float,
+    rate: float,
+    duration: float,
+    skew: float,
+) -> list[tuple[float, str, bool, str]]:
+    """``(time, client, is_write, key)`` of every operation, in time order (ties: by client).
+
+    Each client draws its operations one after the other from the one
+    generator: gap, kind, key, gap, ... (the order the golden runs fix).
+    """
+    cumulative = np.cumsum(1.0 / np.arange(1, len(keys) + 1) ** skew)
+    drawn: list[tuple[float, str, bool, str]] = []
+    for client in clients:
+        t = float(rng.exponential(1000.0 / rate))
+        while t < duration:
+            is_write = bool(rng.random() < write_share)
+            key = keys[int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))]
+            drawn.append((round(t, 3), client, is_write, key))
+            t += float(rng.exponential(1000.0 / rate))
+    drawn.sort(key=lambda d: (d[0], d[1]))
+    return drawn

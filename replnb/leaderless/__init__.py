@@ -71,6 +71,14 @@ through :meth:`replnb.network.Network.crash`. Stored data (replica state and
 hints) survives a crash, as on disk; a crashed coordinator's pending
 operations never complete.
 
+**Bounds.** Every parameter is declared once as a spec
+(:data:`replnb.leaderless.simulation.SPECS`). Besides each range, a run
+whose expected work (about ``3 n`` messages per client operation, plus the
+anti-entropy digests) is above
+:data:`~replnb.leaderless.simulation.MAX_WORK` is refused at once, naming
+the duration, the anti-entropy interval or the script length that would
+fit: no accepted run takes more than a few seconds.
+
 The metrics (see :mod:`replnb.metrics` for the definitions) are
 ``writes``, ``reads``, ``write_availability``, ``read_availability``,
 ``stale_reads``, ``stale_fraction``, ``lost_writes``, ``convergence_time``,
@@ -93,9 +101,8 @@ from .cluster import Cluster
 from .ring import (
     CONSISTENCY_LEVELS,
     MAX_NODES,
+    NODES,
     Stamp,
-    check_float,
-    check_int,
     home_replicas,
     level_name,
     level_size,
@@ -108,12 +115,11 @@ from .simulation import LeaderlessRun, simulate
 __all__ = [
     "CONSISTENCY_LEVELS",
     "MAX_NODES",
+    "NODES",
     "Cluster",
     "LeaderlessRun",
     "Stamp",
     "analysis",
-    "check_float",
-    "check_int",
     "closed_form_check",
     "cluster",
     "expected_stale_reads",

@@ -10,12 +10,20 @@ import pandas as pd
 
 from ..engine.latency import PRESETS
 from ..engine.rng import Seed, as_rng
+from ..params import Int, checked
 from ..pbs import stale_read_probability, t_visibility
 from ..records import Run
-from .ring import check_int
-from .simulation import simulate
+from .simulation import MAX_WORK, simulate
 
-__all__ = ["closed_form_check", "expected_stale_reads", "lagging_replicas", "read_ages"]
+__all__ = [
+    "MAX_CASES",
+    "MAX_CASE_N",
+    "MAX_READS",
+    "closed_form_check",
+    "expected_stale_reads",
+    "lagging_replicas",
+    "read_ages",
+]
 
 
 def lagging_replicas(run: Run) -> pd.DataFrame:
@@ -137,6 +145,31 @@ def read_ages(run: Run) -> pd.DataFrame:
     return merged[columns]
 
 
+#: The most (n, r, w) cases of :func:`closed_form_check`, and their largest n.
+MAX_CASES, MAX_CASE_N = 12, 9
+#: The most reads per case.
+MAX_READS = 10_000
+
+
+def _check_cases(cases: object, reads: int) -> list[tuple[int, int, int]]:
+    """``cases`` as ``(n, r, w)`` triples; ``reads`` within the work budget of all of them together."""
+    if isinstance(cases, (str, bytes)) or not isinstance(cases, Sequence) or not 1 <= len(cases) <= MAX_CASES:
+        raise ValueError(f"cases must be a sequence of 1..{MAX_CASES} (n, r, w) triples, got {cases!r}")
+    out = []
+    for i, case in enumerate(cases):
+        if isinstance(case, str) or not isinstance(case, Sequence) or len(case) != 3:
+            raise ValueError(f"cases[{i}] must be an (n, r, w) triple, got {case!r}")
+        n = Int(1, MAX_CASE_N).check(f"cases[{i}] n", case[0])
+        r = Int(1, "n").check(f"cases[{i}] r", case[1], {"n": n})
+        w = Int(1, "n").check(f"cases[{i}] w", case[2], {"n": n})
+        out.append((n, r, w))
+    # each read costs about 3 n units of simulate's work (and the writes one percent more)
+    most = int(MAX_WORK / (3.03 * sum(n for n, _, _ in out)))
+    Int(1, min(MAX_READS, most), unit="for these cases").check("reads", reads)
+    return out
+
+
+@checked(reads=Int(1, MAX_READS))
 def closed_form_check(
     cases: Sequence[tuple[int, int, int]] = (
         (3, 1, 1),
@@ -161,6 +194,18 @@ def closed_form_check(
     errors, ``sqrt(p (1 - p) / reads)``: given the write quorum, each read
     misses it independently, so ``|z|`` is rarely above 3.
 
+    Parameters
+    ----------
+    cases : sequence of (n, r, w)
+        1..12 cases, each with ``n`` in 1..9 and ``r``, ``w`` in 1..n.
+    reads : int, default 3000
+        Reads per case, 1..10000, and at most what the work budget of
+        :func:`simulate` allows for all the cases together (``3.03 * reads``
+        times the sum of the cases' ``n`` within
+        :data:`~replnb.leaderless.simulation.MAX_WORK`).
+    seed : int, numpy.random.Generator or None, default 0
+        Each case runs with a seed drawn from this one.
+
     Returns
     -------
     pandas.DataFrame
@@ -174,10 +219,10 @@ def closed_form_check(
     >>> bool((df["z"].abs() < 4).all())
     True
     """
-    reads = check_int("reads", reads, 1, 10**7)
+    checked_cases = _check_cases(cases, reads)
     rng = as_rng(seed)
     rows = []
-    for n, r, w in cases:
+    for n, r, w in checked_cases:
         p = stale_read_probability(n, r, w)
         duration = 1000.0 * max(1.0, reads / 1000.0)
         run = simulate(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -87,20 +87,7 @@ class Cluster:
         self.rng = rng
         samplers = {leg: Sampler(dist, rng) for leg, dist in sorted(legs.items())}
         self.delay = {kind: samplers[leg] for kind, leg in _LEG_OF_KIND.items()}
-        m = len(names)
-        self.pref = {k: preference_list(k, names) for k in keys}
-        self.home = {k: p[:n] for k, p in self.pref.items()}
-        self.range_of = {k: primary_index(k, m) for k in keys}
-        self.range_keys: dict[int, list[str]] = {}
-        for k in keys:
-            self.range_keys.setdefault(self.range_of[k], []).append(k)
-        # ranges (ring segments) a node replicates: its own and those of the n - 1 nodes before it
-        self.ranges: dict[str, list[int]] = {
-            name: sorted(((i - j) % m) for j in range(min(n, m))) for i, name in enumerate(names)
-        }
-        self.peers = {
-            a: [b for b in names if b != a and set(self.ranges[a]) & set(self.ranges[b])] for a in names
-        }
+        self._place(names, keys, n)
         self.next_peer = dict.fromkeys(names, 0)
         self.store: dict[str, dict[str, Stamp]] = {name: {} for name in names}
         self.hints: dict[str, dict[tuple[str, str], list[Stamp]]] = {name: {} for name in names}
@@ -110,7 +97,7 @@ class Cluster:
         self.handed_off = 0
         self.read_repairs = 0
         self.ae_repairs = 0
-        self.handlers = {
+        self.handlers: dict[str, Callable[[Message], None]] = {
             "write": self._on_write,
             "ack": self._on_ack,
             "read": self._on_read,
@@ -125,6 +112,33 @@ class Cluster:
         for name in names:
             net.register(name, self._dispatch)
             net.on_crash(name, partial(self._abort, name))
+
+    def _place(self, names: list[str], keys: list[str], n: int) -> None:
+        """Preference lists, home replicas, ring ranges and anti-entropy peers."""
+        m = len(names)
+        self.pref = {k: preference_list(k, names) for k in keys}
+        self.home = {k: p[:n] for k, p in self.pref.items()}
+        self.range_of = {k: primary_index(k, m) for k in keys}
+        self.range_keys: dict[int, list[str]] = {}
+        for k in keys:
+            self.range_keys.setdefault(self.range_of[k], []).append(k)
+        # ranges (ring segments) a node replicates: its own and those of the n - 1 nodes before it
+        self.ranges: dict[str, list[int]] = {
+            name: sorted(((i - j) % m) for j in range(min(n, m))) for i, name in enumerate(names)
+        }
+        self.peers = {
+            a: [b for b in names if b != a and set(self.ranges[a]) & set(self.ranges[b])] for a in names
+        }
+
+    def counters(self) -> dict[str, int]:
+        """What the background machinery did: hints written and handed off, repairs."""
+        return {
+            "hinted_writes": self.hinted_writes,
+            "hints_handed_off": self.handed_off,
+            "pending_hints": sum(len(v) for hs in self.hints.values() for v in hs.values()),
+            "read_repairs": self.read_repairs,
+            "anti_entropy_repairs": self.ae_repairs,
+        }
 
     # -- plumbing -------------------------------------------------------------
     def _send(self, src: str, dst: str, kind: str, body: Any, label: str = "") -> None:
@@ -265,27 +279,37 @@ class Cluster:
             return
         op.replies.append((msg.src, stamp, is_hint))
         if not op.done:
-            if len(op.replies) < op.need:
-                return
-            op.done = True
-            best = max((s for _, s, _ in op.replies if s is not None), default=None)
-            op.stamp = best
-            op.record.update(ok=True, end=self.sim.now, version=best, value=None if best is None else best[1])
-            if self.read_repair and best is not None:
-                for node, s, hinted in op.replies:
-                    if not hinted and (s is None or s < best):
-                        self._repair(op.coord, node, op.key, best)
+            self._complete_read(op)
         elif self.read_repair:
-            best = op.stamp
-            if stamp is not None and (best is None or stamp > best):
-                op.stamp = stamp
-                for node, s, hinted in op.replies[:-1]:
-                    if not hinted and (s is None or s < stamp):
-                        self._repair(op.coord, node, op.key, stamp)
-            elif best is not None and not is_hint and (stamp is None or stamp < best):
-                self._repair(op.coord, msg.src, op.key, best)
+            self._repair_after(op, msg.src, stamp, is_hint)
         if len(op.replies) >= op.targets:
             del self.pending[op_id]
+
+    def _complete_read(self, op: _Pending) -> None:
+        """With ``r`` responses, the read returns the newest version; stale responders get repaired."""
+        if len(op.replies) < op.need:
+            return
+        op.done = True
+        best = max((s for _, s, _ in op.replies if s is not None), default=None)
+        op.stamp = best
+        op.record.update(ok=True, end=self.sim.now, version=best, value=None if best is None else best[1])
+        if self.read_repair and best is not None:
+            self._repair_older(op, op.replies, best)
+
+    def _repair_after(self, op: _Pending, node: str, stamp: Stamp | None, is_hint: bool) -> None:
+        """A response after the read completed: repair it, or repair the others with it if it is newer."""
+        best = op.stamp
+        if stamp is not None and (best is None or stamp > best):
+            op.stamp = stamp
+            self._repair_older(op, op.replies[:-1], stamp)
+        elif best is not None and not is_hint and (stamp is None or stamp < best):
+            self._repair(op.coord, node, op.key, best)
+
+    def _repair_older(self, op: _Pending, replies: Sequence[Any], stamp: Stamp) -> None:
+        """Send ``stamp`` to every home replica among ``replies`` that answered with something older."""
+        for node, s, hinted in replies:
+            if not hinted and (s is None or s < stamp):
+                self._repair(op.coord, node, op.key, stamp)
 
     def _repair(self, coord: str, node: str, key: str, stamp: Stamp) -> None:
         self.read_repairs += 1

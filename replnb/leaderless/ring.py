@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_left
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from ..engine.network import node_names
 from ..engine.rng import stable_hash
+from ..params import Choice, Int, checked
 from ..pbs import stale_read_probability
 
 __all__ = [
     "CONSISTENCY_LEVELS",
     "MAX_NODES",
+    "NODES",
     "Stamp",
-    "check_float",
-    "check_int",
     "home_replicas",
     "level_name",
     "level_size",
@@ -32,6 +30,8 @@ CONSISTENCY_LEVELS = ("ONE", "QUORUM", "ALL")
 
 _RING = 1 << 32
 MAX_NODES = 26
+#: A cluster size, or a number of home replicas: 1..26 (the nodes are named "A" to "Z").
+NODES = Int(1, MAX_NODES)
 
 Stamp = tuple[float, int]
 
@@ -40,24 +40,24 @@ Stamp = tuple[float, int]
 # consistency levels and placement
 
 
-def level_size(level: str, n: int) -> int:
+@checked(level=Choice(CONSISTENCY_LEVELS), n=NODES)
+def level_size(level: str = "QUORUM", n: int = 3) -> int:
     """The quorum size of a Cassandra consistency level for ``n`` replicas.
 
     ``ONE`` is 1, ``QUORUM`` a majority (``n // 2 + 1``) and ``ALL`` is ``n``.
+
+    Parameters
+    ----------
+    level : {"ONE", "QUORUM", "ALL"}, default "QUORUM"
+    n : int, default 3
+        Replicas, 1..26.
 
     Examples
     --------
     >>> [level_size(level, 5) for level in CONSISTENCY_LEVELS]
     [1, 3, 5]
     """
-    n = check_int("n", n, 1, MAX_NODES)
-    if level == "ONE":
-        return 1
-    if level == "QUORUM":
-        return n // 2 + 1
-    if level == "ALL":
-        return n
-    raise ValueError(f"level must be one of {list(CONSISTENCY_LEVELS)}, got {level!r}")
+    return {"ONE": 1, "QUORUM": n // 2 + 1, "ALL": n}[level]
 
 
 def level_name(size: int, n: int, prefer: str | None = None) -> str:
@@ -81,11 +81,18 @@ def level_name(size: int, n: int, prefer: str | None = None) -> str:
 
 def _names(nodes: int | Sequence[str]) -> list[str]:
     if isinstance(nodes, int):
-        return node_names(check_int("nodes", nodes, 1, MAX_NODES))
+        return node_names(NODES.check("nodes", nodes))
     return list(nodes)
 
 
 def primary_index(key: str, m: int) -> int:
+    """The position, among ``m`` evenly spaced tokens, of the first node clockwise from ``key``.
+
+    Examples
+    --------
+    >>> primary_index("k0", 5)
+    4
+    """
     tokens = [(i + 1) * _RING // m - 1 for i in range(m)]
     return bisect_left(tokens, stable_hash(key))
 
@@ -107,6 +114,7 @@ def preference_list(key: str, nodes: int | Sequence[str]) -> list[str]:
     return names[first:] + names[:first]
 
 
+@checked(n=NODES)
 def home_replicas(key: str, n: int, nodes: int | Sequence[str] | None = None) -> list[str]:
     """The ``n`` home replicas of ``key`` in a cluster of ``nodes`` (default ``n``).
 
@@ -115,14 +123,13 @@ def home_replicas(key: str, n: int, nodes: int | Sequence[str] | None = None) ->
     >>> home_replicas("k0", 3, 5)
     ['E', 'A', 'B']
     """
-    n = check_int("n", n, 1, MAX_NODES)
     names = _names(n if nodes is None else nodes)
-    if n > len(names):
-        raise ValueError(f"n must be an integer in 1..{len(names)} (the cluster size), got {n}")
+    Int(1, len(names), unit="(the cluster size)").check("n", n)
     return preference_list(key, names)[:n]
 
 
-def quorum_grid(n: int) -> pd.DataFrame:
+@checked(n=NODES)
+def quorum_grid(n: int = 3) -> pd.DataFrame:
     """The closed-form stale-read probability for every (R, W) with ``n`` replicas.
 
     Rows are ``R`` = 1..n, columns ``W`` = 1..n; each cell is
@@ -133,29 +140,6 @@ def quorum_grid(n: int) -> pd.DataFrame:
     >>> quorum_grid(3).round(3).values.tolist()
     [[0.667, 0.333, 0.0], [0.333, 0.0, 0.0], [0.0, 0.0, 0.0]]
     """
-    n = check_int("n", n, 1, MAX_NODES)
     sizes = range(1, n + 1)
     data = [[stale_read_probability(n, r, w) for w in sizes] for r in sizes]
     return pd.DataFrame(data, index=pd.Index(sizes, name="R"), columns=pd.Index(sizes, name="W"))
-
-
-# ---------------------------------------------------------------------------
-# validation
-
-
-def check_int(name: str, value: object, low: int, high: int, high_text: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in {low}..{high_text or high}, got {value!r}")
-    return int(value)
-
-
-def check_float(name: str, value: object, low: float, *, strict: bool = False, finite: bool = True) -> float:
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        x = math.nan
-    ok = (x > low if strict else x >= low) and (math.isfinite(x) or not finite)
-    if isinstance(value, bool) or not ok:
-        op = ">" if strict else ">="
-        raise ValueError(f"{name} must be a number {op} {low:g}, got {value!r}")
-    return x

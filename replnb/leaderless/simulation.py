@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -11,35 +12,108 @@ import numpy as np
 import pandas as pd
 
 from .. import metrics
-from ..engine.latency import PRESETS, Distribution, exponential
+from ..engine.latency import Distribution
 from ..engine.network import Network, node_names
 from ..engine.rng import Seed, as_rng
 from ..engine.sim import Simulation
+from ..params import Choice, Flag, Int, Real, Spec, checked
+from ..pbs import Legs
 from ..records import OP_COLUMNS, Recorder, Run, frame
 from .cluster import Cluster
-from .ring import MAX_NODES, Stamp, check_float, check_int
+from .ring import MAX_NODES, NODES, Stamp
 
-__all__ = ["LeaderlessRun", "simulate"]
+__all__ = ["MAX_DURATION", "MAX_RATE", "MAX_WORK", "SPECS", "LeaderlessRun", "simulate"]
+
+#: The longest a run's clients issue operations, its settle time and its timeout, in ms.
+MAX_DURATION = 10_000.0
+#: The highest write or read rate, per second over the whole cluster.
+MAX_RATE = 5_000.0
+#: The shortest anti-entropy or hint interval, in ms.
+MIN_INTERVAL = 10.0
+#: The most keys, clients, scripted operations and failures.
+MAX_KEYS, MAX_CLIENTS, MAX_SCRIPT, MAX_FAILURES = 1000, 100, 50_000, 100
+#: The latest time of a scripted operation or a failure, in ms.
+MAX_TIME = 100_000.0
+
+#: A run's work in units of one message to one replica (about 7 us each on the course
+#: machine, 20 us when it is busy): a run that would need more is refused, so that none
+#: takes more than about 5 s.
+MAX_WORK = 300_000.0
+#: Work units of one anti-entropy key compared (measured) and of one node's hint-interval check.
+_AE_KEY_WORK, _TICK_WORK = 1 / 10, 1 / 20
+
+_LATENCY = Legs(single=True)
+
+#: The parameters of :func:`simulate`, checked in this order.
+SPECS: dict[str, Spec] = {
+    "n": NODES,
+    "r": Int(1, "n"),
+    "w": Int(1, "n"),
+    "nodes": Int("n", MAX_NODES, none=True),
+    "keys": Int(1, MAX_KEYS),
+    "clients": Int(1, MAX_CLIENTS),
+    "write_rate": Real(0, MAX_RATE, unit="per s"),
+    "read_rate": Real(0, MAX_RATE, unit="per s"),
+    "duration": Real(0, MAX_DURATION, low_open=True, unit="ms"),
+    "writes_until": Real(0, "duration", low_open=True, unit="ms", none=True),
+    "settle": Real(0, MAX_DURATION, unit="ms", none=True),
+    "timeout": Real(0, MAX_DURATION, low_open=True, unit="ms"),
+    "read_repair": Flag(),
+    "anti_entropy_interval": Real(MIN_INTERVAL, MAX_DURATION, unit="ms", none=True),
+    "sloppy": Flag(),
+    "hint_interval": Real(MIN_INTERVAL, MAX_DURATION, unit="ms"),
+    "propagate": Flag(),
+    "latency": _LATENCY,
+}
+
+#: One operation to schedule: (time, kind, key, client, coordinator pick in [0, 1) or a node name).
+Op = tuple[float, str, str, str, float | str]
+Failure = tuple[str, float, float | None]
 
 
-def _resolve_latency(latency: object) -> dict[str, Distribution]:
-    if isinstance(latency, str):
-        if latency not in PRESETS:
-            raise ValueError(f"latency preset must be one of {sorted(PRESETS)}, got {latency!r}")
-        return dict(PRESETS[latency])
-    if isinstance(latency, Distribution):
-        return dict.fromkeys("WARS", latency)
-    if isinstance(latency, Mapping):
-        legs = {str(k): v for k, v in latency.items()}
-        if sorted(legs) == ["A", "R", "S", "W"] and all(isinstance(d, Distribution) for d in legs.values()):
-            return legs
-    elif isinstance(latency, (int, float, np.integer, np.floating)) and not isinstance(latency, bool):
-        mean = check_float("latency", latency, 0.0, strict=True)
-        return dict.fromkeys("WARS", exponential(mean=mean))
-    raise ValueError(
-        f"latency must be a preset name in {sorted(PRESETS)}, a replnb.latency.Distribution, "
-        f"a mean delay in ms (> 0) or a mapping of the legs 'W', 'A', 'R', 'S', got {latency!r}"
-    )
+@dataclass(frozen=True)
+class _Plan:
+    """The checked parameters of one run."""
+
+    n: int
+    r: int
+    w: int
+    names: list[str]
+    keys: int
+    clients: int
+    write_rate: float
+    read_rate: float
+    duration: float
+    writes_until: float
+    settle: float
+    timeout: float
+    read_repair: bool
+    anti_entropy_interval: float | None
+    sloppy: bool
+    hint_interval: float
+    propagate: bool
+    legs: dict[str, Distribution]
+    faults: list[Failure]
+    script: list[Op] | None
+
+    @property
+    def end(self) -> float:
+        """When the simulation stops, in ms."""
+        return self.duration + self.settle
+
+    def work(self, duration: float | None = None, interval: float | None = None) -> float:
+        """The run's expected work (see :data:`MAX_WORK`), for another duration or interval if given."""
+        duration = self.duration if duration is None else duration
+        interval = self.anti_entropy_interval if interval is None else interval
+        end, m = duration + self.settle, len(self.names)
+        if self.script is not None:
+            ops = float(len(self.script))
+        else:
+            ops = (self.write_rate * min(self.writes_until, duration) + self.read_rate * duration) / 1000
+        work = 3 * self.n * ops + _TICK_WORK * m * end / self.hint_interval
+        if interval is not None:
+            work += _AE_KEY_WORK * (m + 2 * self.n * self.keys) * end / interval
+        return work
 
 
 class LeaderlessRun(Run):
@@ -109,6 +183,7 @@ def _convergence(run: Run) -> float:
     return worst
 
 
+@checked(**SPECS)
 def simulate(
     *,
     n: int = 3,
@@ -156,38 +231,41 @@ def simulate(
     clients : int, default 3
         Clients issuing the operations, 1..100 (named ``"c0"``, ``"c1"``, ...).
     write_rate, read_rate : float
-        Writes and reads per second over the whole cluster, >= 0.
+        Writes and reads per second over the whole cluster, in [0, 5000].
     duration : float, default 1000
-        How long clients issue operations, in ms (> 0).
+        How long clients issue operations, in ms, in (0, 10000].
     writes_until : float, optional
         Writes stop at this time (ms, in ``(0, duration]``; default
         ``duration``), so that what happens after the last write can be watched.
     settle : float, optional
-        Extra time simulated after ``duration``, in ms (default ``timeout``).
+        Extra time simulated after ``duration``, in ms, in [0, 10000]
+        (default ``timeout``).
     timeout : float, default 1000
-        A coordinator gives up on an operation after this many ms (> 0).
+        A coordinator gives up on an operation after this many ms, in (0, 10000].
     read_repair : bool, default True
         Push the newest version to responders that answered with an older one.
     anti_entropy_interval : float or None
         Every this many ms each node syncs with one peer by Merkle digest
-        (``None``: no anti-entropy).
+        (10..10000 ms; ``None``: no anti-entropy).
     sloppy : bool, default False
         Sloppy quorum with hinted handoff.
     hint_interval : float, default 100
-        Fallbacks try to hand hints off this often, in ms (> 0).
+        Fallbacks try to hand hints off this often, in ms, in [10, 10000].
     propagate : bool, default True
         ``False``: writes go to only ``w`` random home replicas
         (non-expanding quorums, the PBS closed form).
     failures : sequence of (node, at, recover_at or None)
-        Crash ``node`` at ``at`` ms and bring it back at ``recover_at``.
+        Crash ``node`` at ``at`` ms and bring it back at ``recover_at``
+        (at most 100 failures; times in [0, 100000] ms).
     latency : str, float, Distribution or mapping, default "LNKD-DISK"
-        A PBS preset name, a mean delay in ms (exponential), one
+        A PBS preset name, a mean delay in ms (exponential, in (0, 10000]), one
         distribution for every message, or a mapping of the WARS legs.
     script : sequence of (time, kind, key, node), optional
         A scripted workload instead of the random one: at ``time`` ms, a
         ``"write"`` or ``"read"`` of ``key`` arrives at coordinator ``node``
         (it fails if that node is down). Writes write their op id as the
-        value. ``keys``, ``clients`` and the rates are then ignored.
+        value. ``keys``, ``clients`` and the rates are then ignored. At
+        most 50000 operations, times in [0, 100000] ms.
     seed : int, numpy.random.Generator or None, default 0
         Same seed, same run.
 
@@ -204,7 +282,11 @@ def simulate(
     ------
     ValueError
         For a parameter outside its range (for example ``r > n``), an
-        unknown latency preset or a bad failure.
+        unknown latency preset or a bad failure; and for a run whose
+        expected work (about ``3 n`` messages per operation, plus the
+        anti-entropy digests) is above :data:`MAX_WORK`, so that no run
+        takes more than a few seconds: the message names the duration, the
+        anti-entropy interval or the script length that would fit.
 
     Examples
     --------
@@ -217,179 +299,281 @@ def simulate(
     >>> simulate(n=3, r=4)
     Traceback (most recent call last):
     ...
-    ValueError: r must be an integer in 1..n=3, got 4
+    ValueError: r must be an integer in 1..3, got 4
     """
-    n = check_int("n", n, 1, MAX_NODES)
-    r = check_int("r", r, 1, n, f"n={n}")
-    w = check_int("w", w, 1, n, f"n={n}")
-    m = min(n + 2, MAX_NODES) if nodes is None else check_int("nodes", nodes, n, MAX_NODES)
-    n_keys = check_int("keys", keys, 1, 1000)
-    n_clients = check_int("clients", clients, 1, 100)
-    write_rate = check_float("write_rate", write_rate, 0.0)
-    read_rate = check_float("read_rate", read_rate, 0.0)
-    duration = check_float("duration", duration, 0.0, strict=True)
-    timeout = check_float("timeout", timeout, 0.0, strict=True)
-    settle = timeout if settle is None else check_float("settle", settle, 0.0)
-    write_end = (
-        duration if writes_until is None else check_float("writes_until", writes_until, 0.0, strict=True)
-    )
-    if write_end > duration:
-        raise ValueError(f"writes_until must be in (0, duration={duration:g}] ms, got {writes_until!r}")
-    hint_interval = check_float("hint_interval", hint_interval, 0.0, strict=True)
-    if anti_entropy_interval is not None:
-        anti_entropy_interval = check_float("anti_entropy_interval", anti_entropy_interval, 0.0, strict=True)
-    for name, flag in (("read_repair", read_repair), ("sloppy", sloppy), ("propagate", propagate)):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise ValueError(f"{name} must be True or False, got {flag!r}")
-    legs = _resolve_latency(latency)
-    names = node_names(m)
-    faults = _check_failures(failures, names)
-
+    plan = _plan(locals())
     rng = as_rng(seed)
-    end = duration + settle
     # The workload is drawn first, so switches that change the message
     # traffic (read repair, anti-entropy, ...) see the same operations.
-    ops: list[tuple[float, str, str, str, float | str]] = []
-    if script is not None:
-        ops = _check_script(script, names)
+    ops, key_names = _workload(plan, rng)
+    run_rng = np.random.default_rng(int(rng.integers(0, 2**63 - 1)))
+    sim, rec = Simulation(), Recorder()
+    net = Network(sim, plan.names, latency=plan.legs["R"], seed=run_rng, recorder=rec)
+    cluster = _build(plan, sim, net, rec, key_names, run_rng)
+    _schedule(plan, sim, net, cluster, ops)
+    sim.run(until=plan.end)
+    cluster.finish(plan.end)
+    return _collect(plan, rec, net, cluster, ops, key_names, latency=latency, seed=seed)
+
+
+def _plan(args: Mapping[str, Any]) -> _Plan:
+    """Check what the specs cannot (failures, script, the work budget) and gather the parameters."""
+    n = args["n"]
+    names = node_names(min(n + 2, MAX_NODES) if args["nodes"] is None else args["nodes"])
+    legs = _LATENCY.legs(args["latency"])
+    assert legs is not None  # checked by the spec
+    script = args["script"]
+    plan = _Plan(
+        n=n,
+        r=args["r"],
+        w=args["w"],
+        names=names,
+        keys=args["keys"],
+        clients=args["clients"],
+        write_rate=args["write_rate"],
+        read_rate=args["read_rate"],
+        duration=args["duration"],
+        writes_until=args["duration"] if args["writes_until"] is None else args["writes_until"],
+        settle=args["timeout"] if args["settle"] is None else args["settle"],
+        timeout=args["timeout"],
+        read_repair=args["read_repair"],
+        anti_entropy_interval=args["anti_entropy_interval"],
+        sloppy=args["sloppy"],
+        hint_interval=args["hint_interval"],
+        propagate=args["propagate"],
+        legs=legs,
+        faults=_check_failures(args["failures"], names),
+        script=None if script is None else _check_script(script, names),
+    )
+    if plan.script is not None:
+        plan = replace(plan, keys=len({op[2] for op in plan.script}))
+    _check_work(plan)
+    return plan
+
+
+def _check_work(plan: _Plan) -> None:
+    """Refuse a run whose expected work is above :data:`MAX_WORK`, naming what to lower.
+
+    The first that can bring the work within the budget is named: the
+    duration (for a random workload), the anti-entropy interval, the script.
+    """
+    if plan.work() <= MAX_WORK:
+        return
+    if plan.script is None:
+        longest = _largest(lambda d: plan.work(duration=d) <= MAX_WORK, 0.0, plan.duration)
+        if longest >= 1.0:
+            unit = "ms at these rates, sizes and intervals"
+            Real(0, math.floor(longest), low_open=True, unit=unit).check("duration", plan.duration)
+    if plan.anti_entropy_interval is not None and plan.work(interval=MAX_DURATION) <= MAX_WORK:
+        # the shortest interval that fits: bisect on the distance below MAX_DURATION
+        span = _largest(
+            lambda x: plan.work(interval=MAX_DURATION - x) <= MAX_WORK, 0.0, MAX_DURATION - MIN_INTERVAL
+        )
+        shortest = math.ceil(MAX_DURATION - span)
+        unit = "ms at these sizes and duration"
+        Real(shortest, MAX_DURATION, unit=unit, none=True).check(
+            "anti_entropy_interval", plan.anti_entropy_interval
+        )
+    count = len(plan.script or ())
+    most = max(0, math.floor(count - (plan.work() - MAX_WORK) / (3 * plan.n)))
+    raise ValueError(
+        f"script must be a sequence of at most {most} operations for n={plan.n} and these intervals, "
+        f"got {count} of them"
+    )
+
+
+def _largest(ok: Callable[[float], bool], low: float, high: float) -> float:
+    """The largest ``x`` in ``[low, high]`` with ``ok(x)``, if ``ok`` holds up to some point, by bisection."""
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if ok(mid) else (low, mid)
+    return low
+
+
+def _workload(plan: _Plan, rng: np.random.Generator) -> tuple[list[Op], list[str]]:
+    """The operations, sorted by time and kind, and the key names."""
+    if plan.script is not None:
+        ops = list(plan.script)
         key_names = sorted({op[2] for op in ops})
     else:
-        key_names = [f"k{i}" for i in range(n_keys)]
-        for kind, rate, until in (("write", write_rate, write_end), ("read", read_rate, duration)):
-            count = int(rng.poisson(rate * until / 1000.0))
-            times = np.sort(rng.uniform(0.0, until, count))
-            which = rng.integers(0, n_keys, count)
-            who = rng.integers(0, n_clients, count)
-            pick = rng.random(count)
-            ops += [
-                (float(t), kind, key_names[k], f"c{c}", float(u))
-                for t, k, c, u in zip(
-                    times.tolist(), which.tolist(), who.tolist(), pick.tolist(), strict=True
-                )
-            ]
+        key_names = [f"k{i}" for i in range(plan.keys)]
+        ops = []
+        for kind, rate, until in (
+            ("write", plan.write_rate, plan.writes_until),
+            ("read", plan.read_rate, plan.duration),
+        ):
+            ops += _poisson_ops(rng, kind, rate, until, key_names, plan.clients)
     ops.sort(key=lambda op: (op[0], op[1]))
-    run_rng = np.random.default_rng(int(rng.integers(0, 2**63 - 1)))
+    return ops, key_names
 
-    sim = Simulation()
-    rec = Recorder()
-    net = Network(sim, names, latency=legs["R"], seed=run_rng, recorder=rec)
-    cluster = Cluster(
+
+def _poisson_ops(
+    rng: np.random.Generator, kind: str, rate: float, until: float, key_names: list[str], clients: int
+) -> list[Op]:
+    """A Poisson process of ``rate`` per second over ``[0, until)`` ms, to uniform keys and clients."""
+    count = int(rng.poisson(rate * until / 1000.0))
+    times = np.sort(rng.uniform(0.0, until, count))
+    which = rng.integers(0, len(key_names), count)
+    who = rng.integers(0, clients, count)
+    pick = rng.random(count)
+    return [
+        (float(t), kind, key_names[k], f"c{c}", float(u))
+        for t, k, c, u in zip(times.tolist(), which.tolist(), who.tolist(), pick.tolist(), strict=True)
+    ]
+
+
+def _build(
+    plan: _Plan,
+    sim: Simulation,
+    net: Network,
+    rec: Recorder,
+    key_names: list[str],
+    rng: np.random.Generator,
+) -> Cluster:
+    """The cluster's nodes, registered with the network."""
+    return Cluster(
         sim,
         net,
         rec,
-        names=names,
+        names=plan.names,
         keys=key_names,
-        n=n,
-        r=r,
-        w=w,
-        read_repair=bool(read_repair),
-        sloppy=bool(sloppy),
-        propagate=bool(propagate),
-        timeout=timeout,
-        legs=legs,
-        rng=run_rng,
+        n=plan.n,
+        r=plan.r,
+        w=plan.w,
+        read_repair=plan.read_repair,
+        sloppy=plan.sloppy,
+        propagate=plan.propagate,
+        timeout=plan.timeout,
+        legs=plan.legs,
+        rng=rng,
     )
-    for node, at, back in faults:
+
+
+def _schedule(plan: _Plan, sim: Simulation, net: Network, cluster: Cluster, ops: list[Op]) -> None:
+    """Schedule the failures, the client operations and the background tasks."""
+    for node, at, back in plan.faults:
         net.crash(node, at, back)
     for t, kind, key, client, u in ops:
         start = cluster.start_write if kind == "write" else cluster.start_read
         sim.at(t, start, key, client, u)
-    if anti_entropy_interval is not None:
-        for i, node in enumerate(names):
-            offset = anti_entropy_interval * (i + 1) / m
-            sim.every(anti_entropy_interval, cluster.ae_tick, node, start=offset, until=end)
-    if sloppy:
-        sim.every(hint_interval, cluster.hint_tick, start=hint_interval, until=end)
-    sim.run(until=end)
-    cluster.finish(end)
+    interval = plan.anti_entropy_interval
+    if interval is not None:
+        m = len(plan.names)
+        for i, node in enumerate(plan.names):
+            sim.every(interval, cluster.ae_tick, node, start=interval * (i + 1) / m, until=plan.end)
+    if plan.sloppy:
+        sim.every(plan.hint_interval, cluster.hint_tick, start=plan.hint_interval, until=plan.end)
 
+
+def _collect(
+    plan: _Plan,
+    rec: Recorder,
+    net: Network,
+    cluster: Cluster,
+    ops: list[Op],
+    key_names: list[str],
+    *,
+    latency: Any,
+    seed: Seed,
+) -> LeaderlessRun:
+    """The Run: ranked versions, final state, parameters and the counters."""
+    names = plan.names
     live = [x for x in names if net.is_up(x)]
     survivors = _rank_versions(rec, cluster, key_names, live)
     final = {x: {k: cluster.store[x][k][1] for k in key_names if k in cluster.store[x]} for x in names}
-    params = {
-        "n": n,
-        "r": r,
-        "w": w,
-        "nodes": m,
-        "keys": len(key_names),
-        "clients": n_clients,
-        "write_rate": write_rate,
-        "read_rate": read_rate,
-        "duration": duration,
-        "writes_until": write_end,
-        "settle": settle,
-        "timeout": timeout,
-        "read_repair": bool(read_repair),
-        "anti_entropy_interval": anti_entropy_interval,
-        "sloppy": bool(sloppy),
-        "hint_interval": hint_interval,
-        "propagate": bool(propagate),
-        "failures": tuple(faults),
-        "script": None if script is None else tuple((op[0], op[1], op[2], op[4]) for op in ops),
-        "latency": latency if isinstance(latency, str) else repr(latency),
-        "seed": seed if not isinstance(seed, np.random.Generator) else "Generator",
-    }
-    extras = {
-        "home": dict(cluster.home),
-        "survivors": survivors,
-        "live": live,
-        "last_fault_end": net.last_fault_end,
-        "hinted_writes": cluster.hinted_writes,
-        "hints_handed_off": cluster.handed_off,
-        "pending_hints": sum(len(v) for hs in cluster.hints.values() for v in hs.values()),
-        "read_repairs": cluster.read_repairs,
-        "anti_entropy_repairs": cluster.ae_repairs,
-    }
     return LeaderlessRun(
         model="leaderless",
-        params=params,
+        params=_run_params(plan, ops, latency, seed),
         nodes=names,
         recorder=rec,
         final_state=final,
         metrics=_metrics,
-        end_time=end,
-        extras=extras,
+        end_time=plan.end,
+        extras={
+            "home": dict(cluster.home),
+            "survivors": survivors,
+            "live": live,
+            "last_fault_end": net.last_fault_end,
+            **cluster.counters(),
+        },
     )
 
 
-def _check_failures(failures: object, names: list[str]) -> list[tuple[str, float, float | None]]:
-    out = []
-    if isinstance(failures, (str, bytes)) or not isinstance(failures, Sequence):
-        raise ValueError(f"failures must be a sequence of (node, at, recover_at or None), got {failures!r}")
-    for item in failures:
+def _run_params(plan: _Plan, ops: list[Op], latency: Any, seed: Seed) -> dict[str, Any]:
+    """``run.params``: the parameters as the run used them."""
+    return {
+        "n": plan.n,
+        "r": plan.r,
+        "w": plan.w,
+        "nodes": len(plan.names),
+        "keys": plan.keys,
+        "clients": plan.clients,
+        "write_rate": plan.write_rate,
+        "read_rate": plan.read_rate,
+        "duration": plan.duration,
+        "writes_until": plan.writes_until,
+        "settle": plan.settle,
+        "timeout": plan.timeout,
+        "read_repair": plan.read_repair,
+        "anti_entropy_interval": plan.anti_entropy_interval,
+        "sloppy": plan.sloppy,
+        "hint_interval": plan.hint_interval,
+        "propagate": plan.propagate,
+        "failures": tuple(plan.faults),
+        "script": None if plan.script is None else tuple((op[0], op[1], op[2], op[4]) for op in ops),
+        "latency": latency if isinstance(latency, str) else repr(latency),
+        "seed": seed if not isinstance(seed, np.random.Generator) else "Generator",
+    }
+
+
+def _check_failures(failures: object, names: list[str]) -> list[Failure]:
+    """``failures`` as ``(node, at, recover_at or None)`` triples, each field checked by a spec."""
+    if (
+        isinstance(failures, (str, bytes))
+        or not isinstance(failures, Sequence)
+        or len(failures) > MAX_FAILURES
+    ):
+        raise ValueError(
+            f"failures must be a sequence of at most {MAX_FAILURES} (node, at, recover_at or None),"
+            f" got {failures!r}"
+        )
+    out: list[Failure] = []
+    for i, item in enumerate(failures):
+        name = f"failures[{i}]"
         if not isinstance(item, Sequence) or isinstance(item, str) or len(item) not in (2, 3):
-            raise ValueError(f"each failure must be (node, at, recover_at or None), got {item!r}")
-        node, at = item[0], item[1]
+            raise ValueError(
+                f"{name} must be a (node, at) or (node, at, recover_at or None) tuple, got {item!r}"
+            )
+        node = Choice(tuple(names)).check(f"{name} node", item[0])
+        at = Real(0, MAX_TIME, unit="ms").check(f"{name} at", item[1])
         back = item[2] if len(item) == 3 else None
-        if node not in names:
-            raise ValueError(f"failure node must be one of {names}, got {node!r}")
-        at = check_float("failure time 'at'", at, 0.0)
-        if back is not None:
-            back = check_float("failure 'recover_at'", back, 0.0)
-            if not back > at:
-                raise ValueError(f"failure 'recover_at' must be > at ({at:g} ms), got {back!r}")
+        back = Real(at, MAX_TIME, low_open=True, unit="ms", none=True).check(f"{name} recover_at", back)
         out.append((str(node), at, back))
     return out
 
 
-def _check_script(script: object, names: list[str]) -> list[tuple[float, str, str, str, float | str]]:
-    if isinstance(script, (str, bytes)) or not isinstance(script, Sequence):
-        raise ValueError(f"script must be a sequence of (time, kind, key, node), got {script!r}")
-    ops: list[tuple[float, str, str, str, float | str]] = []
-    for item in script:
+def _check_script(script: object, names: list[str]) -> list[Op]:
+    """``script`` as operations ``(time, kind, key, "c0", node)``, each field checked by a spec."""
+    if (
+        isinstance(script, (str, bytes))
+        or not isinstance(script, Sequence)
+        or not 1 <= len(script) <= MAX_SCRIPT
+    ):
+        raise ValueError(
+            f"script must be a sequence of 1..{MAX_SCRIPT} (time, kind, key, node), got {script!r}"
+        )
+    ops: list[Op] = []
+    for i, item in enumerate(script):
+        name = f"script[{i}]"
         if isinstance(item, str) or not isinstance(item, Sequence) or len(item) != 4:
-            raise ValueError(f"each script entry must be (time, kind, key, node), got {item!r}")
-        time, kind, key, node = item
-        time = check_float("script time", time, 0.0)
-        if kind not in ("write", "read"):
-            raise ValueError(f"script kind must be 'write' or 'read', got {kind!r}")
+            raise ValueError(f"{name} must be a (time, kind, key, node) tuple, got {item!r}")
+        time = Real(0, MAX_TIME, unit="ms").check(f"{name} time", item[0])
+        kind = Choice(("write", "read")).check(f"{name} kind", item[1])
+        key = item[2]
         if not isinstance(key, str) or not key:
-            raise ValueError(f"script key must be a non-empty string, got {key!r}")
-        if node not in names:
-            raise ValueError(f"script node must be one of {names}, got {node!r}")
+            raise ValueError(f"{name} key must be a non-empty string, got {key!r}")
+        node = Choice(tuple(names)).check(f"{name} node", item[3])
         ops.append((time, kind, key, "c0", node))
-    if not ops:
-        raise ValueError("script must hold at least one operation")
     return ops
 
 

@@ -1,13 +1,15 @@
 """Plots: each takes data and an optional ``ax``, draws, and returns the Axes.
 
 Plots never run a simulation and never show a figure themselves. One
-colour-blind-safe palette (Okabe & Ito) and one style are defined here and
-used by every plot in the course.
+colour-blind-safe palette (Okabe & Ito) and one style (:mod:`.style`) serve
+every plot in the course; :mod:`.spacetime` draws the space-time diagram and
+:mod:`.sweeps` the one sweep plot that every chapter's ``plot_*_sweep``
+calls. The other modules are named after the chapters they draw.
 """
 
 from __future__ import annotations
 
-from . import compare, leaderless, multi_leader, single_leader, spacetime, style, topology
+from . import compare, leaderless, multi_leader, single_leader, spacetime, style, sweeps, topology
 from .compare import (
     FAMILY_COLORS,
     MIX_COLORS,
@@ -39,6 +41,7 @@ from .single_leader import (
 )
 from .spacetime import down_intervals, draw_spacetime, plot_spacetime
 from .style import COLORS, PALETTE, STYLE, new_axes, round_up, styled
+from .sweeps import plot_sweep
 from .topology import (
     EDGE_CMAP,
     TOPOLOGY_COLORS,
@@ -86,6 +89,7 @@ __all__ = [
     "plot_scheme_sweeps",
     "plot_spacetime",
     "plot_strategy_comparison",
+    "plot_sweep",
     "plot_topology",
     "plot_topology_sweep",
     "plot_visibility",
@@ -94,6 +98,7 @@ __all__ = [
     "spacetime",
     "style",
     "styled",
+    "sweeps",
     "topology",
     "write_caption",
 ]

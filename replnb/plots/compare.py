@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .style import COLORS, PALETTE, new_axes, round_up, styled
+from .sweeps import plot_sweep
 
 __all__ = [
     "FAMILY_COLORS",
@@ -91,21 +92,48 @@ def plot_scheme_metric(
     scale = 100.0 if metric == "write_availability" else 1.0
     values = table[metric].astype(float).to_numpy() * scale
     finite = values[np.isfinite(values)]
-    top = float(finite.max()) if finite.size else 0.0
     ax.xaxis.set_major_locator(plt.MaxNLocator(3, integer=metric in ("lost_writes", "stale_reads")))
-    if metric == "write_availability":
-        edge = 100.0
-    elif top > 0:
-        edge = round_up(ax.xaxis, top * 1.15)
-    else:
-        edge = 1.0
+    edge = _bar_edge(ax, metric, finite)
     best = (finite.max() if larger_better else finite.min()) if finite.size else math.nan
     right = edge * (1.12 if metric == "write_availability" else 1.0)  # the x limit
     y = np.arange(len(table))
     colours = [FAMILY_COLORS.get(_family(scheme), COLORS["message"]) for scheme in table.index]
     is_best = np.isfinite(values) & (values == best)
+    _draw_metric_bars(ax, y, values, colours, is_best, edge)
+    whole = scale != 1.0 or metric.endswith("_ms")
+    _draw_value_labels(ax, y, values, is_best, right, whole)
+    if labels:
+        ax.set_yticks(y, [str(s) for s in table.index])
+    else:  # a panel beside the first: no y axis at all (cheaper to draw, nothing to read twice)
+        ax.yaxis.set_visible(False)
+        ax.spines["left"].set_visible(False)
+    ax.set_ylim(len(table) - 0.5, -0.5)
+    ax.set_xlim(0, right)
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="y", visible=False)
+    if title is None:
+        title = heading
+    if title:
+        ax.set_title(title, loc="left", y=1.0)  # fixed height: no tick labels above to dodge
+    return ax
+
+
+def _bar_edge(ax: Axes, metric: str, finite: np.ndarray) -> float:
+    """Where the longest bar may end: 100 % for availability, else a round tick above the largest."""
+    top = float(finite.max()) if finite.size else 0.0
+    if metric == "write_availability":
+        return 100.0
+    if top > 0:
+        return round_up(ax.xaxis, top * 1.15)
+    return 1.0
+
+
+def _draw_metric_bars(
+    ax: Axes, y: np.ndarray, values: np.ndarray, colours: list[str], is_best: np.ndarray, edge: float
+) -> None:
+    """One barh call for the finite bars (NaN: no bar), the best outlined; one for the hatched "never"."""
     never = np.isinf(values)
-    drawn = ~never  # one barh call for the finite bars (NaN: no bar), one for the hatched "never"
+    drawn = ~never
     ax.barh(
         y[drawn],
         np.nan_to_num(values[drawn]),
@@ -122,22 +150,30 @@ def plot_scheme_metric(
             edgecolor=[c for c, n in zip(colours, never, strict=True) if n],
             linewidth=1.0,
         )
+
+
+def _value_text(v: float, whole: bool) -> str:
+    if math.isinf(v):
+        return "never"
+    if math.isnan(v):
+        return "n/a"
+    return f"{v:.0f}" if whole or float(v).is_integer() else f"{v:.2g}"
+
+
+def _draw_value_labels(
+    ax: Axes, y: np.ndarray, values: np.ndarray, is_best: np.ndarray, right: float, whole: bool
+) -> None:
+    """Each bar's value, bold for the best: white inside a bar long enough to hold it, black after it.
+
+    No text box: a box per label costs as much to draw as the label.
+    """
     for yi, v, bold in zip(y, values, is_best, strict=True):
-        if math.isinf(v):
-            text = "never"
-        elif math.isnan(v):
-            text = "n/a"
-        else:
-            whole = scale != 1.0 or metric.endswith("_ms") or float(v).is_integer()
-            text = f"{v:.0f}" if whole else f"{v:.2g}"
-        # white inside a bar long enough to hold the label, black after a shorter one (no text
-        # box: a box per label costs as much to draw as the label)
         share = float(v) / right if np.isfinite(v) else 0.0
         on_bar = share >= 0.22
         ax.text(
             0.02 if on_bar else share + 0.02,
             float(yi),
-            text,
+            _value_text(v, whole),
             transform=ax.get_yaxis_transform(),
             va="center",
             ha="left",
@@ -145,20 +181,6 @@ def plot_scheme_metric(
             fontweight="bold" if bold else "normal",
             color="white" if on_bar else "black",
         )
-    if labels:
-        ax.set_yticks(y, [str(s) for s in table.index])
-    else:  # a panel beside the first: no y axis at all (cheaper to draw, nothing to read twice)
-        ax.yaxis.set_visible(False)
-        ax.spines["left"].set_visible(False)
-    ax.set_ylim(len(table) - 0.5, -0.5)
-    ax.set_xlim(0, right)
-    ax.set_xlabel(xlabel)
-    ax.grid(axis="y", visible=False)
-    if title is None:
-        title = heading
-    if title:
-        ax.set_title(title, loc="left", y=1.0)  # fixed height: no tick labels above to dodge
-    return ax
 
 
 @styled
@@ -275,22 +297,13 @@ def plot_scheme_sweep(
     heading, xlabel, _ = SCHEME_METRICS[metric]
     schemes = list(dict.fromkeys(df["scheme"].tolist()))
     groups = list(dict.fromkeys(df[by].tolist()))
-    ax = new_axes(ax, (4.0, 0.8 + 0.45 * len(schemes)))
-    scale = 100.0 if metric == "write_availability" else 1.0
-    height = 0.8 / max(len(groups), 1)
     fallback = [PALETTE[(5 + i) % len(PALETTE)] for i in range(len(groups))]
-    for j, group in enumerate(groups):
-        colour = MIX_COLORS.get(str(group), fallback[j])
-        for i, scheme in enumerate(schemes):
-            values = df.loc[(df["scheme"] == scheme) & (df[by] == group), metric].astype(float) * scale
-            finite = values[np.isfinite(values)]
-            y = i - 0.4 + height * (j + 0.5)
-            mean = float(finite.mean()) if len(finite) else 0.0
-            ax.barh(y, mean, height=height * 0.9, color=colour, label=str(group) if i == 0 else None)
-            if len(finite) > 1:
-                ax.plot([finite.min(), finite.max()], [y, y], color="#333333", lw=0.8)
-            if len(finite) < len(values):
-                ax.text(mean, y, f" {len(values) - len(finite)}× never", va="center", fontsize=7)
+    styles = {g: {"color": MIX_COLORS.get(str(g), fallback[j])} for j, g in enumerate(groups)}
+    ax = plot_sweep(
+        df, "scheme", metric, ax, by=by, kind="barh", groups=groups, styles=styles, categories=schemes,
+        scale=100.0 if metric == "write_availability" else 1.0, xlabel=xlabel, legend=False,
+        figsize=(4.0, 0.8 + 0.45 * len(schemes)),
+    )  # fmt: skip
     ax.set_yticks(np.arange(len(schemes)))
     if labels:
         ax.set_yticklabels([str(s) for s in schemes])
@@ -300,7 +313,6 @@ def plot_scheme_sweep(
     if metric == "write_availability":
         ax.set_xlim(0, 105)
     ax.xaxis.set_major_locator(plt.MaxNLocator(3))
-    ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
     if legend:
         ax.legend(title=by, loc="upper left", bbox_to_anchor=(1.0, 1.0))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -15,6 +15,7 @@ from ..leaderless import lagging_replicas
 from ..records import Run
 from .spacetime import down_intervals
 from .style import COLORS, PALETTE, new_axes, styled
+from .sweeps import plot_sweep
 
 __all__ = [
     "plot_availability",
@@ -106,7 +107,6 @@ def plot_visibility(
                 label="published (Bailis et al.)" if i == 0 else None,
             )
     if log_time:
-
         ax.set_xscale("symlog", linthresh=1.0, linscale=0.5)
         top = max(1.0, float(curves["t_ms"].max()))
         decades = [0.0] + [10.0**k for k in range(int(math.log10(top)) + 1)]
@@ -124,6 +124,37 @@ def plot_visibility(
     if title:
         ax.set_title(title, loc="left", y=1.0)  # fixed height: no tick labels above to dodge
     return ax
+
+
+def _annotate_cells(ax: Axes, grid: pd.DataFrame, values: np.ndarray, size: float) -> None:
+    """Write each non-zero probability in its cell."""
+    for i, row in enumerate(grid.index):
+        for j, col in enumerate(grid.columns):
+            v = values[i, j]
+            if v == 0:
+                continue
+            ax.text(
+                float(col),
+                float(row),
+                f"{v:.2f}",
+                ha="center",
+                va="center",
+                fontsize=size,
+                color="white" if v > 0.6 else "#222222",
+            )
+
+
+#: Where the quorum grid's legend goes: its anchor for each ``legend`` choice.
+_GRID_LEGEND_ANCHOR = {"below": (0.0, -0.2), "right": (1.02, 1.0)}
+
+
+def _grid_legend(ax: Axes, legend: str | None) -> None:
+    if legend is None:
+        return
+    anchor = _GRID_LEGEND_ANCHOR.get(legend) if isinstance(legend, str) else None
+    if anchor is None:
+        raise ValueError(f"legend must be 'below', 'right' or None, got {legend!r}")
+    ax.legend(loc="upper left", bbox_to_anchor=anchor, handlelength=2.0, borderaxespad=0.0)
 
 
 @styled
@@ -174,21 +205,7 @@ def plot_quorum_grid(
     if annotate is None:
         annotate = n <= 7
     if annotate:
-        size = 8.5 if n <= 4 else 7.0
-        for i, row in enumerate(grid.index):
-            for j, col in enumerate(grid.columns):
-                v = values[i, j]
-                if v == 0:
-                    continue
-                ax.text(
-                    float(col),
-                    float(row),
-                    f"{v:.2f}",
-                    ha="center",
-                    va="center",
-                    fontsize=size,
-                    color="white" if v > 0.6 else "#222222",
-                )
+        _annotate_cells(ax, grid, values, 8.5 if n <= 4 else 7.0)
     line = np.array([0.5, n + 1.5])
     ax.plot(line, n + 1 - line, ls="--", color="#333333", lw=1.2, label="R + W = N + 1")
     if highlight is not None:
@@ -204,12 +221,7 @@ def plot_quorum_grid(
     ax.grid(False)
     ax.set_xlabel("W (write quorum)")
     ax.set_ylabel("R (read quorum)")
-    if legend == "below":
-        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.2), handlelength=2.0, borderaxespad=0.0)
-    elif legend == "right":
-        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), handlelength=2.0, borderaxespad=0.0)
-    elif legend is not None:
-        raise ValueError(f"legend must be 'below', 'right' or None, got {legend!r}")
+    _grid_legend(ax, legend)
     if colorbar:
         bar = ax.figure.colorbar(image, ax=ax, shrink=0.85, pad=0.02, ticks=[0.0, 0.5, 1.0])
         bar.set_label("P(stale read)")
@@ -223,6 +235,61 @@ def _lag_frame(run: Run | pd.DataFrame) -> pd.DataFrame:
         return run
 
     return lagging_replicas(run)
+
+
+def _draw_lag_curves(ax: Axes, items: Mapping[str, Run | pd.DataFrame]) -> float:
+    """One step curve per run (filled when there is one); returns the latest end time."""
+    end = 0.0
+    for i, (label, run) in enumerate(items.items()):
+        lag = _lag_frame(run)
+        stop = run.end_time if isinstance(run, Run) else float(lag["time"].max())
+        end = max(end, stop)
+        xs = [*lag["time"], stop]
+        ys = [*(100 * lag["fraction"]), 100 * float(lag["fraction"].iloc[-1])]
+        color = PALETTE[i % len(PALETTE)]
+        ax.step(xs, ys, where="post", color=color, lw=1.4, label=str(label) if label else "replicas behind")
+        if len(items) == 1:
+            ax.fill_between(xs, ys, step="post", color=color, alpha=0.18, lw=0)
+    return end
+
+
+def _draw_downtime(ax: Axes, run: Run) -> None:
+    """Shade the times when some node of ``run`` is down (overlapping outages merged)."""
+    events = run.events
+    spans = []
+    for node in run.nodes:
+        node_events = events[events["node"] == node] if len(events) else events
+        spans += down_intervals(node_events, node, run.end_time)
+    merged: list[list[float]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    for k, (a, b) in enumerate(merged):
+        ax.axvspan(a, b, color=COLORS["down"], alpha=0.4, lw=0, label=None if k else "node(s) down")
+
+
+def _draw_op_marks(ax: Axes, run: Run) -> None:
+    """Mark stale reads at the bottom and failed writes at the top of the axes."""
+    ops = run.ops
+    stale = ops[(ops["kind"] == "read") & ops["stale"].astype(bool)] if "stale" in ops else ops[:0]
+    failed = ops[(ops["kind"] == "write") & ~ops["ok"].astype(bool)]
+    for rows, y, marker, size, color, label in (
+        (stale, 0.03, "|", 60, COLORS["stale"], "stale read"),
+        (failed, 0.97, "x", 25, COLORS["lost"], "failed write"),
+    ):
+        if len(rows):
+            ax.scatter(
+                rows["start"],
+                np.full(len(rows), y),
+                transform=ax.get_xaxis_transform(),
+                marker=marker,
+                s=size,
+                color=color,
+                label=label,
+                zorder=5,
+            )
 
 
 @styled
@@ -264,58 +331,11 @@ def plot_convergence(
     first = next(iter(items.values()))
     if marks is None:
         marks = isinstance(runs, Run)
-    end = 0.0
-    for i, (label, run) in enumerate(items.items()):
-        lag = _lag_frame(run)
-        stop = run.end_time if isinstance(run, Run) else float(lag["time"].max())
-        end = max(end, stop)
-        xs = [*lag["time"], stop]
-        ys = [*(100 * lag["fraction"]), 100 * float(lag["fraction"].iloc[-1])]
-        color = PALETTE[i % len(PALETTE)]
-        ax.step(xs, ys, where="post", color=color, lw=1.4, label=str(label) if label else "replicas behind")
-        if len(items) == 1:
-            ax.fill_between(xs, ys, step="post", color=color, alpha=0.18, lw=0)
+    end = _draw_lag_curves(ax, items)
     if isinstance(first, Run):
-        events = first.events
-        spans = []
-        for node in first.nodes:
-            node_events = events[events["node"] == node] if len(events) else events
-            spans += down_intervals(node_events, node, first.end_time)
-        merged: list[list[float]] = []
-        for a, b in sorted(spans):
-            if merged and a <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], b)
-            else:
-                merged.append([a, b])
-        for k, (a, b) in enumerate(merged):
-            ax.axvspan(a, b, color=COLORS["down"], alpha=0.4, lw=0, label=None if k else "node(s) down")
+        _draw_downtime(ax, first)
         if marks:
-            ops = first.ops
-            trans = ax.get_xaxis_transform()
-            stale = ops[(ops["kind"] == "read") & ops["stale"].astype(bool)] if "stale" in ops else ops[:0]
-            failed = ops[(ops["kind"] == "write") & ~ops["ok"].astype(bool)]
-            if len(stale):
-                ax.scatter(
-                    stale["start"],
-                    np.full(len(stale), 0.03),
-                    transform=trans,
-                    marker="|",
-                    s=60,
-                    color=COLORS["stale"],
-                    label="stale read",
-                    zorder=5,
-                )
-            if len(failed):
-                ax.scatter(
-                    failed["start"],
-                    np.full(len(failed), 0.97),
-                    transform=trans,
-                    marker="x",
-                    s=25,
-                    color=COLORS["lost"],
-                    label="failed write",
-                    zorder=5,
-                )
+            _draw_op_marks(ax, first)
     ax.set_xlim(0.0, end if end > 0 else 1.0)
     ax.set_ylim(-2.0, 102.0)
     ax.set_xlabel("true time (ms)")
@@ -394,7 +414,7 @@ def plot_quorum_sweep(
     ----------
     df : DataFrame
         One row per run, with columns ``n``, ``r``, ``w``, ``y`` and ``by``
-        (as from :func:`replnb.sweep.sweep` over
+        (as from :func:`replnb.grid.sweep` over
         :func:`replnb.leaderless.simulate`).
     ax : Axes, optional
     y : str
@@ -417,40 +437,23 @@ def plot_quorum_sweep(
     'stale reads (%)'
     >>> plt.close("all")
     """
-    ax = new_axes(ax, (8.0, 3.2))
     if percent is None:
         percent = y.endswith(("fraction", "availability"))
-    scale = 100.0 if percent else 1.0
     cells = sorted({(int(n), int(r), int(w)) for n, r, w in zip(df["n"], df["r"], df["w"], strict=True)})
-    groups = list(dict.fromkeys(df[by])) if by is not None else [None]
-    width = 0.8 / len(groups)
-    xs = np.arange(len(cells))
-    for j, group in enumerate(groups):
-        sub = df if group is None else df[df[by] == group]
-        means = sub.groupby(["n", "r", "w"])[y].mean()
-        values = [scale * float(means.get(cell, np.nan)) for cell in cells]
-        ax.bar(
-            xs - 0.4 + width * (j + 0.5),
-            values,
-            width=width * 0.92,
-            color=PALETTE[j % len(PALETTE)],
-            label=None if group is None else str(group),
-        )
-    multi_n = len({n for n, _, _ in cells}) > 1
-    labels = [(f"N={n}\n" if multi_n else "") + f"R={r}\nW={w}" for n, r, w in cells]
-    ticks = ax.set_xticks(xs, labels, fontsize=8.5)
-    for tick, (n, r, w) in zip(ticks, cells, strict=True):
-        if r + w > n:
-            tick.label1.set_fontweight("bold")
-    ax.grid(axis="x", visible=False)
     default = y.replace("_", " ")
     if percent:
         default = {"stale fraction": "stale reads"}.get(default, default) + " (%)"
     elif y.endswith("_median"):
         default = "median " + default.removesuffix(" median") + " (ms)"
-    ax.set_ylabel(ylabel if ylabel is not None else default)
-    if by is not None:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    if title:
-        ax.set_title(title, loc="left")
+    ax = plot_sweep(
+        df, ["n", "r", "w"], y, ax, by=by, kind="bar", categories=cells, scale=100.0 if percent else 1.0,
+        floor="none", ylabel=ylabel if ylabel is not None else default, title=title,
+    )  # fmt: skip
+    multi_n = len({n for n, _, _ in cells}) > 1
+    labels = [(f"N={n}\n" if multi_n else "") + f"R={r}\nW={w}" for n, r, w in cells]
+    ticks = ax.set_xticks(np.arange(len(cells)), labels, fontsize=8.5)
+    for tick, (n, r, w) in zip(ticks, cells, strict=True):
+        if r + w > n:
+            tick.label1.set_fontweight("bold")
+    ax.grid(axis="x", visible=False)
     return ax

@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 from ..metrics import divergence
 from ..records import Run
 from .style import COLORS, PALETTE, new_axes, styled
+from .sweeps import plot_sweep
 
 __all__ = [
     "CONFLICT_METRIC_COLORS",
@@ -211,30 +212,28 @@ def plot_conflict_sweep(
     missing = [c for c in (x, y, by) if c not in df.columns]
     if missing:
         raise ValueError(f"df must have the columns {[x, y, by]}; missing {missing}")
-    ax = new_axes(ax, (8.0, 3.2))
     groups = list(dict.fromkeys(df[by]))
-    for i, group in enumerate(groups):
-        rows = df[df[by] == group].astype({x: float, y: float})
-        stats = rows.groupby(x, sort=True)[y].agg(["mean", "std", "count"])
-        sem = (stats["std"] / np.sqrt(stats["count"])).fillna(0.0)
-        xs = stats.index.to_numpy(dtype=float)
-        color = PALETTE[i % len(PALETTE)]
-        marker, dashes = "osD^v"[i % 5], ["-", "--", ":", "-."][i % 4]
-        ax.plot(xs, stats["mean"], marker=marker, ls=dashes, ms=4.5, lw=1.6, color=color, label=str(group))
-        ax.fill_between(xs, stats["mean"] - sem, stats["mean"] + sem, color=color, alpha=0.15, lw=0)
+    styles = {
+        group: {
+            "marker": "osD^v"[i % 5],
+            "ls": ["-", "--", ":", "-."][i % 4],
+            "ms": 4.5,
+            "lw": 1.6,
+            "color": PALETTE[i % len(PALETTE)],
+        }
+        for i, group in enumerate(groups)
+    }
     units = {
         "clock_skew": " (ms)",
         "latency": " (ms)",
         "jitter": " (ms)",
         "relocation_rate": " (per key per s)",
     }
-    ax.set_xlabel(xlabel if xlabel is not None else x.replace("_", " ") + units.get(x, ""))
-    ax.set_ylabel(ylabel if ylabel is not None else y.replace("_", " ") + " per run")
-    ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
-    ax.legend(title=by, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    if title:
-        ax.set_title(title, loc="left")
-    return ax
+    return plot_sweep(
+        df, x, y, ax, by=by, groups=groups, styles=styles, legend_title=by, title=title,
+        xlabel=xlabel if xlabel is not None else x.replace("_", " ") + units.get(x, ""),
+        ylabel=ylabel if ylabel is not None else y.replace("_", " ") + " per run",
+    )  # fmt: skip
 
 
 @styled

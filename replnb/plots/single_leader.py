@@ -14,6 +14,7 @@ from matplotlib.lines import Line2D
 from ..records import Run
 from .spacetime import draw_spacetime
 from .style import COLORS, PALETTE, new_axes, styled
+from .sweeps import plot_sweep
 
 __all__ = ["MODE_COLORS", "plot_failover", "plot_mode_comparison", "plot_mode_sweep", "plot_replication_lag"]
 
@@ -328,25 +329,16 @@ def plot_mode_sweep(
     missing = [c for c in (x, y, by) if c not in df.columns]
     if missing:
         raise ValueError(f"df must have the columns {[x, y, by]}; missing {missing}")
-    ax = new_axes(ax, (8.0, 3.2))
     groups = _order(df[by])
     colors = _group_colors(groups)
+    styles = {}
     for group in groups:
-        rows = df[df[by] == group].astype({x: float, y: float})
-        stats = rows.groupby(x, sort=True)[y].agg(["mean", "std", "count"])
-        sem = (stats["std"] / np.sqrt(stats["count"])).fillna(0.0)
-        xs = stats.index.to_numpy(dtype=float)
-        marker, style = _MODE_LINES.get(str(group), ("o", "-"))
-        color = colors[group]
-        ax.plot(xs, stats["mean"], marker=marker, ms=5, lw=1.5, ls=style, color=color, label=str(group))
-        ax.fill_between(xs, stats["mean"] - sem, stats["mean"] + sem, color=colors[group], alpha=0.15, lw=0)
+        marker, line = _MODE_LINES.get(str(group), ("o", "-"))
+        styles[group] = {"marker": marker, "ms": 5, "lw": 1.5, "ls": line, "color": colors[group]}
     unit = " (ms)" if any(w in x for w in ("delay", "time", "_at", "window", "_ms")) else ""
-    ax.set_xlabel(xlabel if xlabel is not None else x.replace("_", " ") + unit)
-    ax.set_ylabel(
-        ylabel if ylabel is not None else y.replace("_ms", " (ms)").replace("_", " ") + " (mean per run)"
-    )
-    ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
-    ax.legend(title=by, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    if title:
-        ax.set_title(title, loc="left")
-    return ax
+    figure = y.replace("_ms", " (ms)").replace("_", " ") + " (mean per run)"
+    return plot_sweep(
+        df, x, y, ax, by=by, groups=groups, styles=styles, legend_title=by, title=title,
+        xlabel=xlabel if xlabel is not None else x.replace("_", " ") + unit,
+        ylabel=ylabel if ylabel is not None else figure,
+    )  # fmt: skip

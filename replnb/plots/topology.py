@@ -17,11 +17,18 @@ from .. import topology
 from ..records import Run
 from .spacetime import plot_spacetime
 from .style import COLORS, PALETTE, new_axes, round_up, styled
+from .sweeps import group_order, plot_sweep
 
 __all__ = [
     "EDGE_CMAP",
     "TOPOLOGY_COLORS",
+    "draw_link_colorbar",
+    "draw_topology_edges",
+    "draw_topology_legend",
+    "draw_topology_nodes",
     "edge_norm",
+    "node_colours",
+    "node_size",
     "plot_causality",
     "plot_delivery",
     "plot_topology",
@@ -79,6 +86,152 @@ def edge_norm(edge_counts: Mapping[tuple[str, str], float], edges: Iterable[tupl
     return plt.Normalize(vmin=0.0, vmax=max(top, 1.0))
 
 
+def node_colours(
+    nodes: Iterable[str], failed: Iterable[str] = (), received: Mapping[str, float] | None = None
+) -> list[str]:
+    """The colour of each leader: grey when failed, else blue when it holds every write, orange when not.
+
+    Without ``received``, every leader that has not failed is blue.
+
+    Examples
+    --------
+    >>> node_colours("ABC", failed=["C"], received={"A": 1.0, "B": 0.5}) == [
+    ...     COLORS["ok"], COLORS["stale"], COLORS["down"]]
+    True
+    """
+    failed = set(failed)
+    colours = []
+    for v in nodes:
+        if v in failed:
+            colours.append(COLORS["down"])
+        elif received is None or received.get(v, 0.0) >= 1.0:
+            colours.append(COLORS["ok"])
+        else:
+            colours.append(COLORS["stale"])
+    return colours
+
+
+def node_size(graph: nx.DiGraph) -> int:
+    """The area of a leader's disc (points squared): smaller when there are more than six."""
+    return 620 if graph.number_of_nodes() <= 6 else 420
+
+
+def draw_topology_nodes(
+    graph: nx.DiGraph,
+    pos: Mapping[str, Any],
+    ax: Axes,
+    *,
+    failed: Iterable[str] = (),
+    received: Mapping[str, float] | None = None,
+) -> None:
+    """The leaders as discs coloured by :func:`node_colours`, with their names in white."""
+    nodes = sorted(graph.nodes)
+    nx.draw_networkx_nodes(
+        graph,
+        pos,
+        nodelist=nodes,
+        node_color=node_colours(nodes, failed, received),
+        node_size=node_size(graph),
+        ax=ax,
+        edgecolors="#333333",
+    )
+    nx.draw_networkx_labels(graph, pos, ax=ax, font_size=10, font_color="white", font_weight="bold")
+
+
+def draw_topology_edges(
+    graph: nx.DiGraph,
+    pos: Mapping[str, Any],
+    ax: Axes,
+    *,
+    edge_counts: Mapping[tuple[str, str], float] | None = None,
+) -> Any:
+    """The links as curved arrows; returns the :class:`~matplotlib.colors.Normalize` of their colours.
+
+    Without ``edge_counts`` every link is grey (and ``None`` is returned).
+    With them, a link is coloured by the number of messages it carried on
+    :data:`EDGE_CMAP`, and a link that carried none is dotted.
+    """
+    edges = sorted(graph.edges)
+    style: dict[str, Any] = dict(
+        ax=ax,
+        node_size=node_size(graph),
+        arrows=True,
+        arrowstyle="-|>",
+        arrowsize=11,
+        connectionstyle="arc3,rad=0.12",
+    )
+    if edge_counts is None:
+        _draw_edges(graph, pos, edgelist=edges, edge_color=COLORS["message"], width=1.2, **style)
+        return None
+    busy = [e for e in edges if edge_counts.get(e, 0) > 0]
+    idle = [e for e in edges if e not in set(busy)]
+    norm = edge_norm(edge_counts, busy)
+    cmap = plt.get_cmap(EDGE_CMAP)
+    if idle:
+        _draw_edges(graph, pos, edgelist=idle, edge_color="#BBBBBB", style=":", width=1.0, **style)
+    if busy:
+        colours = [cmap(norm(float(edge_counts[e]))) for e in busy]
+        _draw_edges(graph, pos, edgelist=busy, edge_color=colours, width=2.0, **style)
+    return norm
+
+
+def draw_link_colorbar(ax: Axes, norm: Any, cax: Axes | None = None) -> None:
+    """The scale of the links' colours: a horizontal colorbar in ``cax`` (default: a strip under ``ax``)."""
+    mappable = plt.cm.ScalarMappable(norm=norm, cmap=plt.get_cmap(EDGE_CMAP))
+    where: dict[str, Any] = {"cax": cax} if cax is not None else {"ax": ax, "shrink": 0.7}
+    bar = ax.figure.colorbar(mappable, orientation="horizontal", aspect=30, pad=0.02, **where)
+    bar.set_label("messages on the link", fontsize=9)
+    bar.ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    bar.ax.tick_params(labelsize=8)
+
+
+def draw_topology_legend(ax: Axes, *, received: bool, op_id: int | None = None) -> None:
+    """The key of the node colours, in one row under the axes (``received``: blue and orange too)."""
+    handles = [_node_handle(COLORS["down"], "failed")]
+    if received:
+        handles = [
+            _node_handle(COLORS["ok"], "has it" if op_id is not None else "up to date"),
+            _node_handle(COLORS["stale"], "missing it" if op_id is not None else "missing writes"),
+            *handles,
+        ]
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.02),
+        ncol=len(handles),
+        handlelength=1.0,
+        columnspacing=0.8,
+        handletextpad=0.4,
+        borderaxespad=0.0,
+    )
+
+
+def _frame(ax: Axes, pos: Mapping[str, tuple[float, float]], title: str) -> None:
+    xs, ys = [x for x, _ in pos.values()], [y for _, y in pos.values()]
+    ax.set_xlim(min(xs) - 0.25, max(xs) + 0.25)
+    ax.set_ylim(min(ys) - 0.25, max(ys) + 0.25)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    # a fixed title height: no tick labels above the (axis-less) axes to dodge
+    ax.set_title(title, loc="left", y=1.0)
+
+
+def _from_run(
+    run: Run,
+    failed: Iterable[str] | None,
+    received: Mapping[str, float] | None,
+    edge_counts: Mapping[tuple[str, str], float] | None,
+    op_id: int | None,
+) -> tuple[nx.DiGraph, Iterable[str], Mapping[str, float], Mapping[tuple[str, str], float]]:
+    """A run's graph, and its failed leaders, received fractions and link counts where not given."""
+    failed = topology.down_nodes(run) if failed is None else failed
+    if received is None:
+        fractions = topology.received_fraction(run, op_id)
+        received = {str(v): float(f) for v, f in fractions.items()}
+    edge_counts = topology.message_counts(run) if edge_counts is None else edge_counts
+    return _topology_graph(run), failed, received, edge_counts
+
+
 @styled
 def plot_topology(
     data: nx.DiGraph | Run,
@@ -133,85 +286,18 @@ def plot_topology(
     """
     ax = new_axes(ax, (4.0, 4.0))
     if isinstance(data, Run):
-        graph = _topology_graph(data)
-        failed = topology.down_nodes(data) if failed is None else failed
-        if received is None:
-            fractions = topology.received_fraction(data, op_id)
-            received = {str(v): float(f) for v, f in fractions.items()}
-        edge_counts = topology.message_counts(data) if edge_counts is None else edge_counts
+        graph, failed, received, edge_counts = _from_run(data, failed, received, edge_counts, op_id)
     else:
         graph = data
     failed_set = set(failed or ())
     pos = _node_positions(graph)
-    nodes = sorted(graph.nodes)
-    colours = []
-    for v in nodes:
-        if v in failed_set:
-            colours.append(COLORS["down"])
-        elif received is None or received.get(v, 0.0) >= 1.0:
-            colours.append(COLORS["ok"])
-        else:
-            colours.append(COLORS["stale"])
-    size = 620 if len(nodes) <= 6 else 420
-    nx.draw_networkx_nodes(
-        graph, pos, nodelist=nodes, node_color=colours, node_size=size, ax=ax, edgecolors="#333333"
-    )
-    nx.draw_networkx_labels(graph, pos, ax=ax, font_size=10, font_color="white", font_weight="bold")
-    edges = sorted(graph.edges)
-    style: dict[str, Any] = dict(
-        ax=ax, node_size=size, arrows=True, arrowstyle="-|>", arrowsize=11, connectionstyle="arc3,rad=0.12"
-    )
-    if edge_counts is None:
-        _draw_edges(graph, pos, edgelist=edges, edge_color=COLORS["message"], width=1.2, **style)
-    else:
-        busy = [e for e in edges if edge_counts.get(e, 0) > 0]
-        idle = [e for e in edges if e not in set(busy)]
-        norm = edge_norm(edge_counts, busy)
-        cmap = plt.get_cmap(EDGE_CMAP)
-        if idle:
-            _draw_edges(graph, pos, edgelist=idle, edge_color="#BBBBBB", style=":", width=1.0, **style)
-        if busy:
-            _draw_edges(
-                graph,
-                pos,
-                edgelist=busy,
-                edge_color=[cmap(norm(float(edge_counts[e]))) for e in busy],
-                width=2.0,
-                **style,
-            )
-        if colorbar:
-            mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
-            where: dict[str, Any] = {"cax": cax} if cax is not None else {"ax": ax, "shrink": 0.7}
-            bar = ax.figure.colorbar(mappable, orientation="horizontal", aspect=30, pad=0.02, **where)
-            bar.set_label("messages on the link", fontsize=9)
-            bar.ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-            bar.ax.tick_params(labelsize=8)
-    handles = [_node_handle(COLORS["down"], "failed")]
-    if received is not None:
-        missing = "missing it" if op_id is not None else "missing writes"
-        handles = [
-            _node_handle(COLORS["ok"], "has it" if op_id is not None else "up to date"),
-            _node_handle(COLORS["stale"], missing),
-            *handles,
-        ]
+    draw_topology_nodes(graph, pos, ax, failed=failed_set, received=received)
+    norm = draw_topology_edges(graph, pos, ax, edge_counts=edge_counts)
+    if colorbar and norm is not None:
+        draw_link_colorbar(ax, norm, cax)
     if legend and (received is not None or failed_set):
-        ax.legend(
-            handles=handles,
-            loc="upper center",
-            bbox_to_anchor=(0.5, 0.02),
-            ncol=len(handles),
-            handlelength=1.0,
-            columnspacing=0.8,
-            handletextpad=0.4,
-            borderaxespad=0.0,
-        )
-    xs, ys = [x for x, _ in pos.values()], [y for _, y in pos.values()]
-    ax.set_xlim(min(xs) - 0.25, max(xs) + 0.25)
-    ax.set_ylim(min(ys) - 0.25, max(ys) + 0.25)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    # a fixed title height: no tick labels above the (axis-less) axes to dodge
-    ax.set_title(graph.graph.get("kind", "topology") if title is None else title, loc="left", y=1.0)
+        draw_topology_legend(ax, received=received is not None, op_id=op_id)
+    _frame(ax, pos, graph.graph.get("kind", "topology") if title is None else title)
     return ax
 
 
@@ -377,36 +463,21 @@ def plot_topology_sweep(
     >>> [t.get_text() for t in ax.get_legend().get_texts()]
     ['circular', 'star']
     """
-    ax = new_axes(ax, (6.0, 3.2))
-    values_all = df[y].astype(float)
-    finite = values_all[np.isfinite(values_all)]
-    top = float(finite.max()) if len(finite) else 1.0
-    top = top if top > 0 else 1.0
-    never_seen = False
-    groups = [k for k in topology.KINDS if k in set(df[by])]
-    groups += [g for g in dict.fromkeys(df[by]) if g not in groups]
+    groups = group_order(df[by], topology.KINDS)
     spare = [c for c in PALETTE if c not in TOPOLOGY_COLORS.values()] + PALETTE
-    for i, group in enumerate(groups):
-        rows = df[df[by] == group].sort_values(x)
-        colour = TOPOLOGY_COLORS.get(group, spare[i % len(spare)]) if by == "topology" else PALETTE[i]
-        values = rows[y].astype(float).to_numpy()
-        xs = rows[x].to_numpy()
-        ok = np.isfinite(values)
-        ax.plot(xs[ok], values[ok], marker="o", ms=4, color=colour, label=str(group))
-        if (~ok).any():
-            never_seen = True
-            ax.plot(xs[~ok], [top * 1.1] * int((~ok).sum()), ls="", marker="^", mfc="white", color=colour)
-    handles, labels = ax.get_legend_handles_labels()
-    if never_seen:
-        handles.append(Line2D([], [], ls="", marker="^", mfc="white", color="#555555"))
-        labels.append("never (inf)")
-        ax.set_ylim(top=top * 1.2)
-    ax.set_ylim(bottom=0)
-    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    ax.set_xlabel(xlabel or ("number of leaders n" if x == "n" else x.replace("_", " ")))
-    ax.set_ylabel(ylabel or y.replace("_", " "))
+    styles = {
+        group: {
+            "marker": "o",
+            "ms": 4,
+            "color": TOPOLOGY_COLORS.get(group, spare[i % len(spare)]) if by == "topology" else PALETTE[i],
+        }
+        for i, group in enumerate(groups)
+    }
+    ax = plot_sweep(
+        df, x, y, ax, by=by, groups=groups, styles=styles, band=False, floor="zero", title=title,
+        xlabel=xlabel or ("number of leaders n" if x == "n" else x.replace("_", " ")),
+        ylabel=ylabel or y.replace("_", " "), figsize=(6.0, 3.2),
+    )  # fmt: skip
     if x == "n":
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-    if title:
-        ax.set_title(title, loc="left")
     return ax

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -20,6 +20,10 @@ from ..plots import STYLE
 from ..records import Run
 
 __all__ = ["Control", "Explorer", "encode", "figure_png", "make_controls"]
+
+#: What an explorer's :meth:`Explorer.simulate` returns: a :class:`~replnb.records.Run`,
+#: or another typed result (chapter 5 returns a comparison of schemes).
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -96,11 +100,12 @@ def make_controls(controls: Sequence[Control], values: Mapping[str, Any]) -> dic
     return {c.name: c.widget(checked[c.name], checked) for c in controls}
 
 
-class Explorer:
+class Explorer(Generic[R]):
     """Base class of the course's explorers.
 
-    Subclasses define :meth:`simulate` (parameters to a Run) and
-    :meth:`draw` (a Run onto the explorer's figure), and pass their controls
+    Subclasses define :meth:`simulate` (parameters to a result, usually a
+    :class:`~replnb.records.Run`) and :meth:`draw` (that result onto the
+    explorer's figure), and pass their controls
     to ``__init__``. Displaying the explorer in a notebook shows its widget.
     """
 
@@ -117,7 +122,7 @@ class Explorer:
 
     def __init__(self, controls: Mapping[str, widgets.ValueWidget], *, columns: int = 3) -> None:
         self.controls = dict(controls)
-        self.run: Run | None = None
+        self.run: R | None = None
         self._busy = False
         with _style():
             self.figure = Figure(figsize=self.figsize, dpi=STYLE["figure.dpi"], layout="constrained")
@@ -141,20 +146,22 @@ class Explorer:
         self.widget.add_class("replnb-explorer")
 
     # -- to override ----------------------------------------------------------
-    def simulate(self, **params: Any) -> Run:
+    def simulate(self, **params: Any) -> R:
         """Run the model for these control values."""
         raise NotImplementedError
 
-    def draw(self, run: Run, figure: Figure) -> None:
+    def draw(self, run: R, figure: Figure) -> None:
         """Draw ``run`` on ``figure`` (cleared first unless :attr:`keep_axes`)."""
         raise NotImplementedError
 
-    def caption_html(self, run: Run) -> str:
+    def caption_html(self, run: R) -> str:
         """HTML shown above the figure (default: none)."""
         return ""
 
-    def summarize(self, run: Run) -> pd.DataFrame | pd.Series:
-        """The table shown under the figure (default: the run's metrics)."""
+    def summarize(self, run: R) -> pd.DataFrame | pd.Series:
+        """The table shown under the figure (default: a Run's metrics)."""
+        if not isinstance(run, Run):
+            raise NotImplementedError(f"{type(self).__name__} must summarize a {type(run).__name__}")
         return run.metrics
 
     def constrain(self) -> None:
@@ -173,7 +180,7 @@ class Explorer:
         """The current control values."""
         return {name: control.value for name, control in self.controls.items()}
 
-    def update(self, **params: Any) -> Run:
+    def update(self, **params: Any) -> R:
         """Set controls to ``params`` (others keep their values), run, redraw; return the Run."""
         unknown = sorted(set(params) - set(self.controls))
         if unknown:
@@ -188,14 +195,14 @@ class Explorer:
             self._busy = False
         return self.refresh()
 
-    def refresh(self) -> Run:
+    def refresh(self) -> R:
         """Run the model on the current control values and redraw."""
         run = self.simulate(**self.params())
         self.run = run
         self.render(run)
         return run
 
-    def render(self, run: Run) -> bytes:
+    def render(self, run: R) -> bytes:
         """Draw ``run`` and put the PNG in the image widget; returns the PNG."""
         if not self.keep_axes:
             self.figure.clear()

@@ -5,20 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import ipywidgets as widgets
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..compare import MIXES, Faults, compare, make_workload, rank_schemes
+from ..compare import MIXES, Comparison, Faults, compare, make_workload, rank_schemes
+from ..params import Choice, Int
 from ..plots import FAMILY_COLORS, SCHEME_METRICS, plot_scheme_metric
-from ..records import Recorder, Run
+from .base import Control, make_controls
 from .captions import key_html
 from .kept_axes import KeptAxesExplorer
 
 __all__ = ["SchemeExplorer"]
 
 
-class SchemeExplorer(KeptAxesExplorer):
+class SchemeExplorer(KeptAxesExplorer[Comparison]):
     """Six replication schemes, one workload, the same faults: which one wins?
 
     Controls: ``clock_skew`` (ms, 0..200), ``crash_ms`` (how long node A is
@@ -32,16 +32,16 @@ class SchemeExplorer(KeptAxesExplorer):
     The figure shows the five figures of :func:`replnb.compare.compare` as
     small multiples, the schemes sorted by their place in the ranking
     (:func:`replnb.compare.rank_schemes`); the table lists the ranking.
-    The Run returned by :meth:`update` carries the table in
-    ``run.extras["table"]`` and the ranking in ``run.extras["ranking"]``;
-    its metrics name the best and the worst scheme.
+    :meth:`update` returns a :class:`replnb.compare.Comparison` (the
+    scenario, the table and its ranking; ``best`` and ``worst`` name the
+    first and the last scheme), also kept as :attr:`comparison`.
 
     Examples
     --------
     >>> ex = SchemeExplorer()
-    >>> run = ex.update(mix="write-heavy", priority="no lost writes")
-    >>> run.extras["table"].shape, run.metrics["best"] == run.extras["ranking"].index[0]
-    ((6, 5), True)
+    >>> cmp = ex.update(mix="write-heavy", priority="no lost writes")
+    >>> cmp.table.shape, cmp.best == cmp.ranking.index[0], ex.comparison is cmp
+    ((6, 5), True, True)
     """
 
     title = "Scheme explorer: one workload, the same faults, six replication schemes"
@@ -59,6 +59,15 @@ class SchemeExplorer(KeptAxesExplorer):
     crash_at = 200.0
     partition_at = 550.0
 
+    specs: ClassVar[tuple[Control, ...]] = (
+        Control("clock_skew", Int(0, 200), "clock skew (ms)", step=10),
+        Control("crash_ms", Int(0, 300), "A down for (ms)", step=50),
+        Control("partition_ms", Int(0, 400), "C cut off for (ms)", step=50),
+        Control("mix", Choice(tuple(MIXES)), "workload mix"),
+        Control("priority", Choice(tuple(priorities)), "what matters most"),
+        Control("seed", Int(0, 9), "seed"),
+    )
+
     def __init__(
         self,
         *,
@@ -69,38 +78,19 @@ class SchemeExplorer(KeptAxesExplorer):
         priority: str = "overall (mean rank)",
         seed: int = 0,
     ) -> None:
-
-        for name, value, high in (
-            ("clock_skew", clock_skew, 200),
-            ("crash_ms", crash_ms, 300),
-            ("partition_ms", partition_ms, 400),
-            ("seed", seed, 9),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
-                raise ValueError(f"{name} must be an integer in 0..{high}, got {value!r}")
-        if mix not in MIXES:
-            raise ValueError(f"mix must be one of {list(MIXES)}, got {mix!r}")
-        if priority not in self.priorities:
-            raise ValueError(f"priority must be one of {list(self.priorities)}, got {priority!r}")
-
-        def slider(value: int, high: int, step: int, label: str) -> widgets.IntSlider:
-            return widgets.IntSlider(
-                value=value, min=0, max=high, step=step, description=label, continuous_update=False
-            )
-
-        controls = {
-            "clock_skew": slider(clock_skew, 200, 10, "clock skew (ms)"),
-            "crash_ms": slider(crash_ms, 300, 50, "A down for (ms)"),
-            "partition_ms": slider(partition_ms, 400, 50, "C cut off for (ms)"),
-            "mix": widgets.Dropdown(options=list(MIXES), value=mix, description="workload mix"),
-            "priority": widgets.Dropdown(
-                options=list(self.priorities), value=priority, description="what matters most"
-            ),
-            "seed": slider(seed, 9, 1, "seed"),
+        values = {
+            "clock_skew": clock_skew,
+            "crash_ms": crash_ms,
+            "partition_ms": partition_ms,
+            "mix": mix,
+            "priority": priority,
+            "seed": seed,
         }
-        super().__init__(controls, columns=3)
+        #: The last comparison drawn (None before the first update).
+        self.comparison: Comparison | None = None
+        super().__init__(make_controls(self.specs, values), columns=3)
 
-    def faults(self, params: Mapping[str, Any]) -> Any:
+    def faults(self, params: Mapping[str, Any]) -> Faults:
         """The :class:`replnb.compare.Faults` of these control values."""
 
         crash, part = int(params["crash_ms"]), int(params["partition_ms"])
@@ -114,27 +104,18 @@ class SchemeExplorer(KeptAxesExplorer):
             heal_at=self.partition_at + max(part, 1),
         )
 
-    def simulate(self, **params: Any) -> Run:
-
+    def simulate(self, **params: Any) -> Comparison:
+        """Compare the six schemes for these control values."""
         faults = self.faults(params)
         workload = make_workload(params["mix"], seed=params["seed"])
         table = compare(params["mix"], faults=faults, workload=workload, seed=params["seed"])
         ranking = rank_schemes(table, self.priorities[params["priority"]])
-        figures = {"best": ranking.index[0], "worst": ranking.index[-1]}
-        return Run(
-            model="scheme comparison",
-            params=params,
-            nodes=workload.nodes,
-            recorder=Recorder(),
-            final_state={},
-            metrics=lambda _run: figures,
-            end_time=workload.duration,
-            extras={"table": table, "ranking": ranking, "faults": faults, "workload": workload},
-        )
+        self.comparison = Comparison(dict(params), table, ranking, faults, workload)
+        return self.comparison
 
-    def figure_title(self, run: Run) -> str:
+    def figure_title(self, comparison: Comparison) -> str:
         """The one-line description of the scenario (above the panels, in the caption)."""
-        p = run.params
+        p = comparison.params
         crash = f"A down {p['crash_ms']} ms" if p["crash_ms"] else "no crash"
         part = f"C cut off {p['partition_ms']} ms" if p["partition_ms"] else "no partition"
         return (
@@ -154,36 +135,30 @@ class SchemeExplorer(KeptAxesExplorer):
         ]
         return tuple(axes)
 
-    def ranked_table(self, run: Run) -> pd.DataFrame:
-        """The run's comparison table in ranking order, each scheme named with its place.
+    def ranked_table(self, comparison: Comparison) -> pd.DataFrame:
+        """The comparison table in ranking order, each scheme named with its place.
 
         With :meth:`figure_title`, it draws the explorer's figure as one static figure::
 
-            plot_scheme_comparison(ex.ranked_table(run), title=ex.figure_title(run))
+            plot_scheme_comparison(ex.ranked_table(cmp), title=ex.figure_title(cmp))
         """
-        ranking = run.extras["ranking"]
-        table = run.extras["table"].loc[ranking.index]
-        places = zip(ranking["place"], ranking.index, strict=True)
-        table.index = [f"{place}. {scheme}" for place, scheme in places]
-        return table
+        return comparison.ranked_table()
 
-    def draw(self, run: Run, figure: Figure) -> None:
-
-        table = self.ranked_table(run)
+    def draw(self, comparison: Comparison, figure: Figure) -> None:
+        table = comparison.ranked_table()
         metrics = [m for m in SCHEME_METRICS if m in table.columns]
         for i, (ax, metric) in enumerate(zip(self.axes_for(figure), metrics, strict=True)):
             plot_scheme_metric(table, metric, ax=ax, labels=i == 0)
 
-    def caption_html(self, run: Run) -> str:
-
+    def caption_html(self, comparison: Comparison) -> str:
         key = [("■", colour, family) for family, colour in FAMILY_COLORS.items()]
         key.append(("□", "black", "best (bold)"))
-        return f"<b>{self.figure_title(run)}</b>" + key_html(key)
+        return f"<b>{self.figure_title(comparison)}</b>" + key_html(key)
 
-    def summarize(self, run: Run) -> pd.DataFrame:
-        ranking = run.extras["ranking"]
-        table = run.extras["table"].loc[ranking.index]
-        out = pd.DataFrame(
+    def summarize(self, comparison: Comparison) -> pd.DataFrame:
+        ranking = comparison.ranking
+        table = comparison.table.loc[ranking.index]
+        return pd.DataFrame(
             {
                 "scheme": ranking.index,
                 "mean rank": ranking["mean_rank"].round(1).to_numpy(),
@@ -195,4 +170,3 @@ class SchemeExplorer(KeptAxesExplorer):
             },
             index=pd.Index(ranking["place"].to_numpy(), name="place"),
         )
-        return out

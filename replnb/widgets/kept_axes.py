@@ -10,12 +10,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..plots import round_up
-from .base import Explorer, encode
+from .base import Explorer, R, encode
 
 __all__ = ["KeptAxesExplorer", "round_limits"]
 
 
-class KeptAxesExplorer(Explorer):
+class KeptAxesExplorer(Explorer[R]):
     """An explorer whose figure has a fixed layout and keeps its axes between updates.
 
     The first render creates the axes (:meth:`make_axes`, placed with

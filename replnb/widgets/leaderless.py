@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -12,13 +11,18 @@ from matplotlib.figure import Figure
 
 from ..engine.latency import PRESETS
 from ..leaderless import CONSISTENCY_LEVELS, home_replicas, level_name, level_size, quorum_grid, simulate
+from ..params import Choice, Flag, Int, check
 from ..pbs import stale_read_probability, t_visibility
 from ..plots import COLORS, PALETTE, plot_convergence, plot_quorum_grid, plot_visibility
 from ..records import Run
+from .base import Control, make_controls
 from .captions import key_html
 from .kept_axes import KeptAxesExplorer
 
 __all__ = ["QuorumExplorer"]
+
+#: The choices of the R and W level controls.
+LEVELS = (*CONSISTENCY_LEVELS, "custom")
 
 
 class QuorumExplorer(KeptAxesExplorer):
@@ -30,7 +34,8 @@ class QuorumExplorer(KeptAxesExplorer):
     matches none), ``latency`` (a PBS preset), ``failed`` (home replicas of
     the key that crash for the middle of the run, at most ``n``), ``sloppy``
     (sloppy quorum with hinted handoff) and ``read_repair``. A preset level
-    sticks when N changes: with ``QUORUM``, R follows N.
+    sticks when N changes: with ``QUORUM``, R follows N. The constructor
+    takes the controls' initial values, checked by their specs.
 
     The figure shows the PBS t-visibility curve
     (:func:`replnb.pbs.t_visibility`, ``trials`` trials) with the closed form
@@ -54,19 +59,60 @@ class QuorumExplorer(KeptAxesExplorer):
     trials = 20_000
     #: Failed nodes are down from and until these fractions of the duration.
     failure_window = (0.2, 0.6)
+    #: The seed of the simulated run and of the PBS Monte Carlo.
+    seed: ClassVar[int] = 0
+
+    #: The controls, in the order they are shown (three columns).
+    specs: ClassVar[tuple[Control, ...]] = (
+        Control("n", Int(1, 9), "N (replicas)"),
+        Control("latency", Choice(tuple(sorted(PRESETS))), "latency"),
+        Control("failed", Int(0, "n"), "failed nodes"),
+        Control("r_level", Choice(LEVELS), "R level"),
+        Control("r", Int(1, "n"), "R (read quorum)"),
+        Control("sloppy", Flag(), "sloppy quorum + hinted handoff"),
+        Control("w_level", Choice(LEVELS), "W level"),
+        Control("w", Int(1, "n"), "W (write quorum)"),
+        Control("read_repair", Flag(), "read repair"),
+    )
 
     def __init__(
-        self, *, n: int = 3, r: int = 2, w: int = 2, latency: str = "LNKD-DISK", seed: int = 0
+        self,
+        *,
+        n: int = 3,
+        latency: str = "LNKD-DISK",
+        failed: int = 0,
+        r_level: str | None = None,
+        r: int = 2,
+        sloppy: bool = False,
+        w_level: str | None = None,
+        w: int = 2,
+        read_repair: bool = True,
     ) -> None:
+        """Check the initial values and build the controls.
 
-        if not isinstance(n, int) or not 1 <= n <= 9:
-            raise ValueError(f"n must be an integer in 1..9, got {n!r}")
-        for name, value in (("r", r), ("w", w)):
-            if not isinstance(value, int) or not 1 <= value <= n:
-                raise ValueError(f"{name} must be an integer in 1..n={n}, got {value!r}")
-        if latency not in PRESETS:
-            raise ValueError(f"latency preset must be one of {sorted(PRESETS)}, got {latency!r}")
-        self.seed = seed
+        ``r_level`` and ``w_level`` default to the level of ``r`` and ``w``;
+        a level other than ``custom`` sets its size.
+        """
+        values = {
+            "n": n,
+            "latency": latency,
+            "failed": failed,
+            "r_level": r_level,
+            "r": r,
+            "sloppy": sloppy,
+            "w_level": w_level,
+            "w": w,
+            "read_repair": read_repair,
+        }
+        given = check(
+            {c.name: c.spec for c in self.specs}, {k: v for k, v in values.items() if v is not None}
+        )
+        for side in ("r", "w"):
+            level = given.get(f"{side}_level")
+            if level is None:
+                values[f"{side}_level"] = level_name(given[side], given["n"])
+            elif level != "custom":
+                values[side] = level_size(level, given["n"])
         #: The simulated workload (see :func:`replnb.leaderless.simulate`).
         self.workload: dict[str, Any] = {
             "keys": 1,
@@ -77,42 +123,34 @@ class QuorumExplorer(KeptAxesExplorer):
             "settle": 500.0,
         }
         self._curves: dict[tuple[int, int, int, str], tuple[Any, Any]] = {}
-        levels = [*CONSISTENCY_LEVELS, "custom"]
-        slider = {"continuous_update": False, "min": 1, "max": n}
-        controls = {
-            "n": widgets.IntSlider(value=n, description="N (replicas)", **{**slider, "max": 9}),
-            "latency": widgets.Dropdown(options=sorted(PRESETS), value=latency, description="latency"),
-            "failed": widgets.IntSlider(value=0, description="failed nodes", **{**slider, "min": 0}),
-            "r_level": widgets.Dropdown(options=levels, value=level_name(r, n), description="R level"),
-            "r": widgets.IntSlider(value=r, description="R (read quorum)", **slider),
-            "sloppy": widgets.Checkbox(
-                value=False, description="sloppy quorum + hinted handoff", indent=False
-            ),
-            "w_level": widgets.Dropdown(options=levels, value=level_name(w, n), description="W level"),
-            "w": widgets.IntSlider(value=w, description="W (write quorum)", **slider),
-            "read_repair": widgets.Checkbox(value=True, description="read repair", indent=False),
-        }
+        controls = make_controls(self.specs, values)
         super().__init__(controls, columns=3)
+        n = controls["n"].value
         self._last = {side: (controls[f"{side}_level"].value, controls[side].value, n) for side in ("r", "w")}
 
     def constrain(self) -> None:
+        """Keep the bounds in step with N (the base class), then the levels with the sizes.
 
+        A preset level sets its slider when it is chosen and whenever N
+        changes; a slider moved to a size of no level shows ``custom``.
+        """
+        super().constrain()
         c = self.controls
         n = c["n"].value
         for side in ("r", "w"):
-            level, size = c[f"{side}_level"], c[side]
-            size.max = n
-            last_level, _, last_n = self._last[side]
-            if level.value != "custom" and (level.value != last_level or n != last_n):
-                size.value = level_size(level.value, n)
-            if not (level.value == "custom" and last_level != "custom"):
-                level.value = level_name(size.value, n, prefer=level.value)
-            self._last[side] = (level.value, size.value, n)
-        c["failed"].max = n
+            self._constrain_level(side, n)
+
+    def _constrain_level(self, side: str, n: int) -> None:
+        level, size = self.controls[f"{side}_level"], self.controls[side]
+        last_level, _, last_n = self._last[side]
+        if level.value != "custom" and (level.value != last_level or n != last_n):
+            size.value = level_size(level.value, n)
+        if not (level.value == "custom" and last_level != "custom"):
+            level.value = level_name(size.value, n, prefer=level.value)
+        self._last[side] = (level.value, size.value, n)
 
     def curve(self, n: int, r: int, w: int, latency: str) -> tuple[Any, Any]:
         """The PBS curve ``(t, p)`` for these parameters (memoised)."""
-
 
         key = (n, r, w, latency)
         if key not in self._curves:
@@ -191,8 +229,7 @@ class QuorumExplorer(KeptAxesExplorer):
             f"<b>Top left:</b> the chance that a read t ms after a write commits sees it (PBS model,"
             f" {run.params['latency']} latencies, N={n}, R={r}, W={w}). <b>Top right:</b> P(stale read)"
             f" for every R and W with N={n}, when writes do not spread further. <b>Bottom:</b> the"
-            " simulated run: the share of replicas behind the newest acknowledged write."
-            + key_html(key)
+            " simulated run: the share of replicas behind the newest acknowledged write." + key_html(key)
         )
 
     def summarize(self, run: Run) -> pd.DataFrame:

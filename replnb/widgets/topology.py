@@ -3,25 +3,58 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
 from ..engine.network import node_names
-from ..multi_leader import simulate
+from ..multi_leader import MAX_LEADERS, simulate
+from ..params import Choice, Int, Real
 from ..plots import COLORS, EDGE_CMAP, edge_norm, plot_delivery, plot_topology, write_caption
 from ..records import Run
 from ..topology import KINDS, first_write, message_counts
+from .base import Control, make_controls
 from .captions import key_html
 from .kept_axes import KeptAxesExplorer
 
-__all__ = ["NO_FAILURE", "TopologyExplorer"]
+__all__ = ["NO_FAILURE", "FailedLeader", "TopologyExplorer"]
 
 #: The failed-leader control's value for "no failed leader".
 NO_FAILURE = "none"
+
+
+@dataclass(frozen=True)
+class FailedLeader(Choice):
+    """The failed-leader control: :data:`NO_FAILURE`, or one of the first ``leaders`` leaders.
+
+    ``leaders`` names the parameter that holds the number of leaders (checked
+    before this one), as a named bound does.
+
+    Examples
+    --------
+    >>> FailedLeader().check("failed", "D", {"leaders": 3})
+    Traceback (most recent call last):
+    ...
+    ValueError: failed must be one of ['none', 'A', 'B', 'C'], got 'D'
+    """
+
+    options: tuple[Any, ...] = (NO_FAILURE, *node_names(MAX_LEADERS))
+    none: bool = False
+    leaders: str = "leaders"
+
+    def names(self, context: Mapping[str, Any]) -> list[str]:
+        """The options for the number of leaders in ``context``."""
+        return [NO_FAILURE, *node_names(int(context[self.leaders]))]
+
+    def accept(self, value: Any, context: Mapping[str, Any]) -> tuple[bool, Any]:
+        ok, value = super().accept(value, context)
+        return ok and value in self.names(context), value
+
+    def describe(self, context: Mapping[str, Any]) -> str:
+        return f"one of {self.names(context)}"
 
 
 class TopologyExplorer(KeptAxesExplorer):
@@ -56,6 +89,13 @@ class TopologyExplorer(KeptAxesExplorer):
     figsize = (9.0, 4.2)
     #: Fixed workload parameters of :func:`replnb.multi_leader.simulate`.
     workload: Mapping[str, Any] = {"duration": 200.0, "write_rate": 20.0, "keys": 2, "seed": 0}
+    specs: ClassVar[tuple[Control, ...]] = (
+        Control("topology", Choice(KINDS), "topology", toggle=True),
+        Control("leaders", Int(3, 10), "leaders"),
+        Control("failed", FailedLeader(none=True), "failed leader"),
+        Control("latency", Real(1.0, 50.0, unit="ms"), "link latency (ms)", step=1.0),
+        Control("jitter", Real(0.0, "latency", unit="ms"), "jitter (ms)", step=0.5),
+    )
 
     def __init__(
         self,
@@ -66,50 +106,30 @@ class TopologyExplorer(KeptAxesExplorer):
         latency: float = 10.0,
         jitter: float = 5.0,
     ) -> None:
-
-        if topology not in KINDS:
-            raise ValueError(f"topology must be one of {list(KINDS)}, got {topology!r}")
-        if isinstance(leaders, bool) or not isinstance(leaders, int) or not 3 <= leaders <= 10:
-            raise ValueError(f"leaders must be an integer in 3..10, got {leaders!r}")
-        names = node_names(leaders)
         failed = NO_FAILURE if failed is None else failed
-        if failed != NO_FAILURE and failed not in names:
-            raise ValueError(f"failed must be None, {NO_FAILURE!r} or one of {names}, got {failed!r}")
-        if not 1.0 <= latency <= 50.0:
-            raise ValueError(f"latency must be a number in 1..50 ms, got {latency!r}")
-        if not 0.0 <= jitter <= latency:
-            raise ValueError(f"jitter must be a number in 0..latency ({latency:g}) ms, got {jitter!r}")
-        controls = {
-            "topology": widgets.ToggleButtons(options=list(KINDS), value=topology, description="topology"),
-            "leaders": widgets.IntSlider(
-                value=leaders, min=3, max=10, description="leaders", continuous_update=False
-            ),
-            "failed": widgets.Dropdown(
-                options=[NO_FAILURE, *names], value=failed, description="failed leader"
-            ),
-            "latency": widgets.FloatSlider(
-                value=latency, min=1.0, max=50.0, step=1.0, description="link latency (ms)",
-                continuous_update=False,
-            ),
-            "jitter": widgets.FloatSlider(
-                value=jitter, min=0.0, max=latency, step=0.5, description="jitter (ms)",
-                continuous_update=False,
-            ),
-        }
+        values = dict(topology=topology, leaders=leaders, failed=failed, latency=latency, jitter=jitter)
+        controls = make_controls(self.specs, values)
+        #: The run with causal delivery that goes with the latest run: (run, its twin's counts).
+        self._twin: tuple[Run, Mapping[str, Any]] | None = None
         super().__init__(controls, columns=3)
         controls["topology"].style.button_width = "90px"
+        self._follow_leaders()
 
-    def constrain(self) -> None:
-
+    def _follow_leaders(self) -> None:
+        """Offer as failed leaders only the leaders that exist (or none)."""
         failed = self.controls["failed"]
-        options = [NO_FAILURE, *node_names(int(self.controls["leaders"].value))]
+        options = FailedLeader().names({"leaders": self.controls["leaders"].value})
         if list(failed.options) != options:
             value = failed.value if failed.value in options else NO_FAILURE
             failed.options = options
             failed.value = value
-        latency, jitter = self.controls["latency"], self.controls["jitter"]
-        jitter.max = latency.value
-        jitter.value = min(jitter.value, latency.value)
+
+    def constrain(self) -> None:
+        """The failed leader's options follow ``leaders``; the jitter's bound follows the latency."""
+        self._follow_leaders()
+        super().constrain()
+        jitter = self.controls["jitter"]
+        jitter.value = min(jitter.value, self.controls["latency"].value)
 
     def update(self, **params: Any) -> Run:
         """Set controls (``failed=None`` means no failed leader), run, redraw; return the Run."""
@@ -118,19 +138,14 @@ class TopologyExplorer(KeptAxesExplorer):
         if "leaders" in params:  # set the leader count first, so that its failed-node options exist
             params = {"leaders": params.pop("leaders"), **params}
         if "failed" in params:
-
             leaders = params.get("leaders", self.controls["leaders"].value)
-            names = node_names(leaders) if isinstance(leaders, int) and 3 <= leaders <= 10 else []
-            if params["failed"] != NO_FAILURE and params["failed"] not in names:
-                raise ValueError(
-                    f"failed must be None, {NO_FAILURE!r} or one of {names}, got {params['failed']!r}"
-                )
+            valid = isinstance(leaders, int) and 3 <= leaders <= 10
+            FailedLeader().check("failed", params["failed"], {"leaders": leaders if valid else 0})
         return super().update(**params)
 
-    def simulate(self, **params: Any) -> Run:
-
+    def _common(self, params: Mapping[str, Any]) -> dict[str, Any]:
         failed = [] if params["failed"] == NO_FAILURE else [params["failed"]]
-        common = dict(
+        return dict(
             topology=params["topology"],
             leaders=int(params["leaders"]),
             failed=failed,
@@ -138,14 +153,25 @@ class TopologyExplorer(KeptAxesExplorer):
             jitter=min(float(params["jitter"]), float(params["latency"])),
             **self.workload,
         )
+
+    def simulate(self, **params: Any) -> Run:
+        """The run as received; its twin with causal delivery is kept for the table."""
+        common = self._common(params)
         run = simulate(**common)
-        causal = simulate(causal=True, **common)
-        run.extras["causal_counts"] = dict(causal.extras["counts"])
+        self._twin = (run, simulate(causal=True, **common).extras["counts"])
         return run
 
+    def causal_counts(self, run: Run) -> Mapping[str, Any]:
+        """The counts of ``run``'s twin with causal delivery (the same parameters and seed)."""
+        if self._twin is not None and self._twin[0] is run:
+            return self._twin[1]
+        p = run.params
+        failed = run.extras["failed"][0] if run.extras["failed"] else NO_FAILURE
+        values = dict(p, failed=failed)
+        return simulate(causal=True, **self._common(values)).extras["counts"]
+
     def make_axes(self, figure: Figure) -> tuple[Any, ...]:
-
-
+        """The topology (left, with its colorbar under it) and the delivery delays (right)."""
         left = figure.add_axes((0.01, 0.2, 0.45, 0.77))
         cax = figure.add_axes((0.07, 0.11, 0.33, 0.03))
         right = figure.add_axes((0.58, 0.13, 0.41, 0.84))
@@ -158,7 +184,7 @@ class TopologyExplorer(KeptAxesExplorer):
         return left, right
 
     def draw(self, run: Run, figure: Figure) -> None:
-
+        """The run's topology, coloured by its first write, and that write's delivery delays."""
         left, right = self.axes_for(figure)
         op_id = first_write(run)
         counts = message_counts(run)
@@ -168,7 +194,7 @@ class TopologyExplorer(KeptAxesExplorer):
         plot_delivery(run, ax=right, op_id=op_id, title=None)
 
     def caption_html(self, run: Run) -> str:
-
+        """Who has the first write, and the key of the node and link colours."""
         write = write_caption(run, first_write(run))
         key = [
             ("●", COLORS["ok"], "has it"),
@@ -184,7 +210,7 @@ class TopologyExplorer(KeptAxesExplorer):
         )
 
     def summarize(self, run: Run) -> pd.DataFrame:
-        counts, causal = run.extras["counts"], run.extras["causal_counts"]
+        counts, causal = run.extras["counts"], self.causal_counts(run)
         rows = {}
         for name, c in (("as received", counts), ("causal delivery", causal)):
             rows[name] = {
