@@ -541,6 +541,9 @@ def test_plot_topology_greys_the_failed_leader_and_colours_links_by_messages() -
             assert face == (COLORS["ok"] if have[v] == 1.0 else COLORS["stale"]).lower()
     assert len(ax.figure.axes) == 2  # the drawing and its colorbar
     assert ax.figure.axes[1].get_xlabel() == "messages on the link"
+    # every symbol drawn is in the key: the node colours and the dotted link that carried nothing
+    keyed = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert keyed == ["up to date", "missing writes", "failed", "no message"]
     ax2 = plot_delivery(run)
     assert sorted(t.get_text() for t in ax2.texts) == ["failed", "never", "never", "origin"]
     plt.close("all")
