@@ -467,6 +467,8 @@ def _scaling_point(topology: str, n: int, seed: int, **params: Any) -> dict[str,
     return {
         "convergence_time": float(run.metrics["convergence_time"]),
         "messages_per_write": float(run.metrics["messages_per_write"]),
+        "conflicts": float(run.metrics["conflicts"]),
+        "lost_writes": float(run.metrics["lost_writes"]),
     }
 
 
@@ -478,13 +480,17 @@ def sweep(
     seeds: Iterable[int] = (0, 1, 2),
     **params: Any,
 ) -> pd.DataFrame:
-    """Convergence time and messages per write against the number of leaders, per topology.
+    """Convergence time, messages, conflicts and lost writes against the number of leaders.
 
     Runs :func:`replnb.multi_leader.simulate` (its random workload, with
     ``params`` passed through) for every topology, ``n`` and seed, on
     :func:`replnb.grid.sweep`; returns one row per topology and ``n`` with the
-    means over seeds (``convergence_time`` is ``inf`` when a seed never
-    converged) and :func:`expected_messages`. The runs together may expect
+    means over seeds of ``convergence_time`` (by write identity; ``inf``
+    when a seed never converged), ``messages_per_write``, ``conflicts``
+    (pairs of concurrent writes to a key) and ``lost_writes`` (acknowledged
+    writes the converged state does not include: with the default
+    last-write-wins, the losers of concurrent writes), and
+    :func:`expected_messages`. The runs together may expect
     at most :data:`MAX_WORK` units of work (:func:`run_work`).
 
     Examples
@@ -498,7 +504,9 @@ def sweep(
     grid = {"topology": kinds, "n": ns, "seed": seeds}
     check_work(sum(run_work(build(k, n), params) for k in kinds for n in ns) * len(seeds))
     runs = grid_sweep(functools.partial(_scaling_point, **params), grid)
-    df = _means(runs, ["topology", "n"], ["convergence_time", "messages_per_write"])
+    df = _means(
+        runs, ["topology", "n"], ["convergence_time", "messages_per_write", "conflicts", "lost_writes"]
+    )
     df["expected_messages"] = [expected_messages(k, n) for k, n in zip(df["topology"], df["n"], strict=True)]
     return df
 

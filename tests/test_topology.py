@@ -486,6 +486,9 @@ def test_sweep_matches_closed_forms_without_jitter() -> None:
     assert (df["convergence_time"] < float("inf")).all()
     # convergence is by write identity: at least one link delay (10 ms) after the last write
     assert (df["convergence_time"] >= 10.0).all()
+    # the standard figures: no lost write without a conflict to lose it in
+    assert {"conflicts", "lost_writes"} <= set(df.columns)
+    assert ((df["lost_writes"] == 0) | (df["conflicts"] > 0)).all()
 
 
 def test_failure_sweep_agrees_with_the_graph() -> None:
