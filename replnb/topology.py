@@ -1,6 +1,7 @@
 """Multi-leader replication topologies as networkx directed graphs.
 
-An edge ``u -> v`` means leader ``u`` forwards the writes it knows to ``v``.
+An edge ``u -> v`` means leader ``u`` sends writes to ``v``: its own, and
+(in a ring or a star) those it passes on.
 
 Besides :func:`build` (and :func:`regions`, leaders grouped in data-centre
 regions), the module answers questions about a topology:
@@ -375,7 +376,7 @@ def one_write_each(nodes: Sequence[str], *, gap: float = 1.0, key: str | None = 
 
     By default each leader writes its own key (its name in lower case), so the
     writes never conflict and every replica that receives them all ends in
-    the same state; give ``key`` to make them all write that one key.
+    the same writes; give ``key`` to make them all write that one key.
 
     Examples
     --------

@@ -252,7 +252,7 @@ def plot_topology(
     title: str | None = None,
     legend: bool = True,
 ) -> Axes:
-    """Draw a replication topology with networkx: who forwards writes to whom.
+    """Draw a replication topology with networkx: who sends writes to whom.
 
     Nodes sit at the fixed positions of :func:`replnb.topology.layout`.
     Failed leaders are grey; with ``received``, the others are blue when they
