@@ -1,6 +1,7 @@
 """Multi-leader replication topologies as networkx directed graphs.
 
-An edge ``u -> v`` means leader ``u`` forwards the writes it knows to ``v``.
+An edge ``u -> v`` means leader ``u`` sends writes to ``v``: its own, and
+(in a ring or a star) those it passes on.
 
 Besides :func:`build` (and :func:`regions`, leaders grouped in data-centre
 regions), the module answers questions about a topology:
@@ -11,11 +12,20 @@ regions), the module answers questions about a topology:
   system (:func:`stranded`, :func:`damage`, :func:`expected_messages`);
 - from a run of :func:`replnb.multi_leader.simulate`: who applied which
   write and when (:func:`delivery_delays`, :func:`received_fraction`,
-  :func:`lagging`, :func:`failure_report`, :func:`message_counts`);
+  :func:`lagging`, :func:`failure_report`, :func:`message_counts`), and
+  which writes overtook another of the same origin (:func:`origin_reorders`);
 - experiments that run the simulator for chapter 3 (:func:`missed_deliveries`,
   :func:`causality_scenario`, and the sweeps :func:`sweep`,
-  :func:`failure_sweep` and :func:`causality_sweep`, which run on the one
-  sweep runner :func:`replnb.grid.sweep`).
+  :func:`failure_sweep`, :func:`overtaking_sweep` and :func:`causality_sweep`,
+  which run on the one sweep runner :func:`replnb.grid.sweep`).
+
+The network is the model's: every link delivers in the order it was sent
+(FIFO, like a TCP connection) unless a run passes ``reorder=True``; the
+origin of a write sends it to each of its out-neighbours, and in all-to-all
+nobody forwards, so every topology costs ``n - 1`` messages per write. The
+figures are the standard ones of :mod:`replnb.metrics`: ``lost_writes``, and
+``convergence_time`` by write identity (every live replica holds the same
+writes, not merely equal values).
 
 The experiments declare their parameters with :mod:`replnb.params` specs
 (:class:`Topology` and :class:`Values` are the two this chapter adds), and a
@@ -60,6 +70,7 @@ __all__ = [
     "CAUSALITY_SEED",
     "DELIVERY",
     "KINDS",
+    "LINKS",
     "MAX_WORK",
     "RUN_WORK",
     "WRITE_WORK",
@@ -83,6 +94,8 @@ __all__ = [
     "missed_deliveries",
     "node_names",
     "one_write_each",
+    "origin_reorders",
+    "overtaking_sweep",
     "reach",
     "received_fraction",
     "region_layout",
@@ -203,7 +216,9 @@ def failure_report(run: Run) -> pd.Series:
     leaders that missed some acknowledged write (:func:`lagging`);
     ``predicted`` the live leaders that :func:`stranded` expects to miss
     writes when every live leader writes; then the run's missed deliveries,
-    unconverged replicas and convergence time.
+    unconverged replicas (whose versions differ from those that every
+    write would give), lost writes, and convergence time (by write
+    identity; ``inf`` when the live replicas never hold the same writes).
 
     Examples
     --------
@@ -223,6 +238,7 @@ def failure_report(run: Run) -> pd.Series:
             "predicted": ", ".join(predicted) or "nobody",
             "missed deliveries": int(m["missing_deliveries"]),
             "unconverged replicas": int(m["unconverged_replicas"]),
+            "lost writes": int(m["lost_writes"]),
             "convergence time (ms)": float(m["convergence_time"]),
         },
         name=str(run.params.get("topology", "")),
@@ -249,6 +265,36 @@ def message_counts(run: Run) -> dict[tuple[str, str], int]:
     return dict(sorted(counts.items()))
 
 
+def origin_reorders(run: Run) -> int:
+    """How many times a leader applied a write after a later write of the same origin.
+
+    Each origin numbers its writes 1, 2, ...; a replica that applies write 3
+    of ``A`` and then write 2 of ``A`` counts one. On FIFO links this can
+    happen only when the two writes reach the replica by different paths;
+    a ring and a star have one path, so they never do. (The run's
+    ``out_of_order`` is the wider count: a write applied before *any* write
+    that happened before it, whatever its origin.)
+
+    Examples
+    --------
+    >>> from replnb import multi_leader
+    >>> ops = [dict(time=0, node="A", key="x", value=1), dict(time=1, node="A", key="x", value=2)]
+    >>> [origin_reorders(multi_leader.simulate(topology="circular", leaders=3, ops=ops, jitter=10.0,
+    ...                                        reorder=r, seed=1)) for r in (False, True)]
+    [0, 1]
+    """
+    writes = run.extras["writes"]
+    count = 0
+    for _node, group in run.extras["delivery"].groupby("node", sort=True):
+        last: dict[str, int] = {}
+        for op_id in group["op_id"]:  # rows are in application order
+            w = writes[int(op_id)]
+            if w.seq < last.get(w.origin, 0):
+                count += 1
+            last[w.origin] = max(w.seq, last.get(w.origin, 0))
+    return count
+
+
 # -- the specs of the experiments ----------------------------------------------------------------
 
 
@@ -268,9 +314,7 @@ WRITE_WORK = 10
 RUN_WORK = 400
 #: How many times a write of a cart workload counts (a union merge grows with the cart).
 CART_WEIGHT = 5
-_DEFAULTS = {
-    name: p.default for name, p in inspect.signature(multi_leader.simulate).parameters.items()
-}
+_DEFAULTS = {name: p.default for name, p in inspect.signature(multi_leader.simulate).parameters.items()}
 
 
 def _passed(params: Mapping[str, Any], taken: Iterable[str]) -> dict[str, Any]:
@@ -332,7 +376,7 @@ def one_write_each(nodes: Sequence[str], *, gap: float = 1.0, key: str | None = 
 
     By default each leader writes its own key (its name in lower case), so the
     writes never conflict and every replica that receives them all ends in
-    the same state; give ``key`` to make them all write that one key.
+    the same writes; give ``key`` to make them all write that one key.
 
     Examples
     --------
@@ -424,6 +468,8 @@ def _scaling_point(topology: str, n: int, seed: int, **params: Any) -> dict[str,
     return {
         "convergence_time": float(run.metrics["convergence_time"]),
         "messages_per_write": float(run.metrics["messages_per_write"]),
+        "conflicts": float(run.metrics["conflicts"]),
+        "lost_writes": float(run.metrics["lost_writes"]),
     }
 
 
@@ -435,13 +481,17 @@ def sweep(
     seeds: Iterable[int] = (0, 1, 2),
     **params: Any,
 ) -> pd.DataFrame:
-    """Convergence time and messages per write against the number of leaders, per topology.
+    """Convergence time, messages, conflicts and lost writes against the number of leaders.
 
     Runs :func:`replnb.multi_leader.simulate` (its random workload, with
     ``params`` passed through) for every topology, ``n`` and seed, on
     :func:`replnb.grid.sweep`; returns one row per topology and ``n`` with the
-    means over seeds (``convergence_time`` is ``inf`` when a seed never
-    converged) and :func:`expected_messages`. The runs together may expect
+    means over seeds of ``convergence_time`` (by write identity; ``inf``
+    when a seed never converged), ``messages_per_write``, ``conflicts``
+    (pairs of concurrent writes to a key) and ``lost_writes`` (acknowledged
+    writes the converged state does not include: with the default
+    last-write-wins, the losers of concurrent writes), and
+    :func:`expected_messages`. The runs together may expect
     at most :data:`MAX_WORK` units of work (:func:`run_work`).
 
     Examples
@@ -455,7 +505,9 @@ def sweep(
     grid = {"topology": kinds, "n": ns, "seed": seeds}
     check_work(sum(run_work(build(k, n), params) for k in kinds for n in ns) * len(seeds))
     runs = grid_sweep(functools.partial(_scaling_point, **params), grid)
-    df = _means(runs, ["topology", "n"], ["convergence_time", "messages_per_write"])
+    df = _means(
+        runs, ["topology", "n"], ["convergence_time", "messages_per_write", "conflicts", "lost_writes"]
+    )
     df["expected_messages"] = [expected_messages(k, n) for k, n in zip(df["topology"], df["n"], strict=True)]
     return df
 
@@ -488,9 +540,10 @@ def failure_sweep(
     ``missing_writes``
         replicas that never applied some acknowledged write (:func:`lagging`);
     ``unconverged``
-        replicas whose final state differs from the state that every write
-        would give (the run's ``unconverged_replicas``): a replica that missed
-        only writes that were overwritten anyway ends up equal by luck;
+        replicas whose final versions (write identities, per key) differ
+        from those that every write would give (the run's
+        ``unconverged_replicas``): a replica that missed only writes that a
+        later write superseded anyway holds the same surviving writes;
     ``predicted``
         ``len(stranded(...)) / (n - 1)`` from the graph alone; it equals
         ``missing_writes`` whenever every live leader accepted a write.
@@ -528,10 +581,12 @@ def causality_scenario(*, causal: bool = False) -> Run:
     """The causality anomaly of all-to-all replication, scripted on three leaders.
 
     A client inserts ``x`` at leader A at t = 0; leader B receives the insert
-    and a client updates ``x`` there at t = 5 ms. Links take 0..20 ms
-    (``latency=10, jitter=10``), and with :data:`CAUSALITY_SEED` the update
-    reaches C before the insert it depends on. With ``causal=True``, C
-    buffers the update until the insert has arrived.
+    and a client updates ``x`` there at t = 5 ms, so the update depends on
+    the insert (its version vector counts A's write). Links take 0..20 ms
+    (``latency=10, jitter=10``) and each keeps its messages in order (FIFO);
+    with :data:`CAUSALITY_SEED` the direct link A -> C is slower than the
+    two hops A -> B -> C, and the update reaches C before the insert. With
+    ``causal=True``, C buffers the update until the insert has arrived.
 
     Examples
     --------
@@ -550,6 +605,79 @@ def causality_scenario(*, causal: bool = False) -> Run:
         jitter=10.0,
         causal=causal,
         seed=CAUSALITY_SEED,
+    )
+
+
+#: The kinds of links of :func:`overtaking_sweep`, by the value of ``reorder``.
+LINKS = {False: "FIFO", True: "reordering"}
+
+
+def _overtaking_point(topology: str, jitter: float, links: str, seed: int, **params: Any) -> dict[str, float]:
+    reorder = links == LINKS[True]
+    run = multi_leader.simulate(topology=topology, jitter=jitter, reorder=reorder, seed=seed, **params)
+    return {
+        "out_of_order": float(run.metrics["out_of_order"]),
+        "origin_reorders": float(origin_reorders(run)),
+    }
+
+
+@checked(
+    jitters=Values(_LATENCY, distinct=True),
+    kinds=_KINDS,
+    links=Nodes(tuple(LINKS.values())),
+    leaders=_LEADERS,
+    seeds=_SEEDS,
+)
+def overtaking_sweep(
+    jitters: Iterable[float] = (2.5, 5.0, 10.0),
+    *,
+    kinds: Iterable[str] = KINDS,
+    links: Iterable[str] = ("FIFO",),
+    leaders: int = 5,
+    seeds: Iterable[int] = (0, 1, 2),
+    **params: Any,
+) -> pd.DataFrame:
+    """Which topologies let a write overtake one it depends on, as link jitter grows.
+
+    Runs :func:`replnb.multi_leader.simulate` (its random workload, writes
+    applied as they arrive; ``latency`` defaults to 10 ms) for every
+    topology, jitter, kind of link (``"FIFO"``, the default of the model, or
+    ``"reordering"``, its ``reorder=True``) and seed, on
+    :func:`replnb.grid.sweep`. Returns one row per topology, jitter and kind
+    of link with the means over seeds of
+
+    ``out_of_order``
+        deliveries of a write before a write that happened before it;
+    ``origin_reorders``
+        deliveries of a write after a later write of the same origin
+        (:func:`origin_reorders`);
+
+    and ``runs_overtaken``, the fraction of seeds with an out-of-order
+    delivery. On FIFO links a ring and a star give 0 in every run (each
+    write reaches a leader by one path only); all-to-all does not. The runs
+    together may expect at most :data:`MAX_WORK` units of work
+    (:func:`run_work`).
+
+    Examples
+    --------
+    >>> df = overtaking_sweep([10.0], kinds=["circular"], links=["FIFO", "reordering"], seeds=[0],
+    ...                       duration=200.0)
+    >>> df[["links", "out_of_order"]].values.tolist()
+    [['FIFO', 0.0], ['reordering', 6.0]]
+    """
+    params = {
+        "latency": 10.0,
+        **_passed(params, ["topology", "leaders", "jitter", "reorder", "causal", "seed"]),
+    }
+    params["leaders"] = leaders
+    jitters, kinds, links, seeds = list(jitters), list(kinds), list(links), list(seeds)  # checked lists
+    grid: dict[str, list[Any]] = {"topology": kinds, "jitter": jitters, "links": links, "seed": seeds}
+    per_run = sum(run_work(build(k, leaders), params) for k in kinds)
+    check_work(per_run * len(jitters) * len(links) * len(seeds))
+    runs = grid_sweep(functools.partial(_overtaking_point, **params), grid)
+    runs["runs_overtaken"] = (runs["out_of_order"] > 0).astype(float)
+    return _means(
+        runs, ["topology", "jitter", "links"], ["out_of_order", "origin_reorders", "runs_overtaken"]
     )
 
 

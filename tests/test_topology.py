@@ -319,9 +319,124 @@ def test_causal_delivery_gives_no_out_of_order_deliveries(
     assert run.metrics["unconverged_replicas"] == 0
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    kind=st.sampled_from(["circular", "star"]),
+    n=st.integers(3, 7),
+    jitter=st.floats(0.0, 10.0),
+    write_rate=st.sampled_from([20.0, 80.0]),
+    seed=st.integers(0, 10_000),
+)
+def test_fifo_rings_and_stars_never_deliver_one_origins_writes_out_of_order(
+    kind: str, n: int, jitter: float, write_rate: float, seed: int
+) -> None:
+    """Law: on FIFO links a write reaches a ring or star leader by one path, so nothing overtakes."""
+    run = ml.simulate(
+        topology=kind, leaders=n, jitter=jitter, write_rate=write_rate, duration=200.0, seed=seed
+    )
+    assert not run.params["reorder"]
+    assert topology.origin_reorders(run) == 0
+    assert run.metrics["out_of_order"] == 0  # nor a write before any write it depends on
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(2, 8),
+    jitter=st.floats(0.0, 10.0),
+    reorder=st.booleans(),
+    seed=st.integers(0, 10_000),
+)
+def test_all_to_all_sends_n_minus_one_messages_per_write(
+    n: int, jitter: float, reorder: bool, seed: int
+) -> None:
+    """Law: the origin sends each write to the n - 1 other leaders itself, and nobody forwards it."""
+    run = ml.simulate(
+        topology="all-to-all", leaders=n, jitter=jitter, reorder=reorder, duration=150.0, seed=seed
+    )
+    writes = run.messages[run.messages["kind"] == "write"]
+    per_write = writes.groupby("op_id").size()
+    acked = run.ops[(run.ops["kind"] == "write") & run.ops["ok"].astype(bool)]
+    assert len(per_write) == len(acked) and (per_write == n - 1).all()
+    origin = dict(zip(acked["op_id"], acked["node"], strict=True))
+    assert all(origin[o] == src for o, src in zip(writes["op_id"], writes["src"], strict=True))
+    assert run.metrics["messages_per_write"] == topology.expected_messages("all-to-all", n) == n - 1
+    if not reorder:
+        assert topology.origin_reorders(run) == 0  # one direct FIFO link per origin and receiver
+
+
+def _one_way_delays(run: Run) -> list[float]:
+    writes = run.messages[(run.messages["kind"] == "write") & ~run.messages["dropped"].astype(bool)]
+    return (writes["delivered"] - writes["sent"]).tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    kind=st.sampled_from(KINDS),
+    n=st.integers(2, 6),
+    jitter=st.floats(0.0, 10.0),
+    gap=st.floats(0.0, 30.0),
+    seed=st.integers(0, 10_000),
+)
+def test_convergence_time_is_never_below_the_smallest_one_way_delay(
+    kind: str, n: int, jitter: float, gap: float, seed: int
+) -> None:
+    """Law: the last write must still cross at least one link, so convergence takes at least that long.
+
+    Each leader writes its own key, ``gap`` ms apart (so every write survives);
+    convergence is by write identity, so it waits for the last write's
+    versions to reach every live replica.
+    """
+    ops = topology.one_write_each(topology.node_names(n), gap=gap)
+    run = ml.simulate(topology=kind, leaders=n, jitter=jitter, seed=seed, ops=ops)
+    conv, eps = run.metrics["convergence_time"], 1e-9  # times are floats: allow their rounding
+    assert conv >= min(_one_way_delays(run)) - eps
+    assert min(_one_way_delays(run)) >= 10.0 - jitter - eps
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    kind=st.sampled_from(KINDS),
+    n=st.integers(2, 6),
+    jitter=st.floats(0.0, 10.0),
+    seed=st.integers(0, 10_000),
+)
+def test_convergence_of_a_random_workload_waits_for_a_surviving_last_write(
+    kind: str, n: int, jitter: float, seed: int
+) -> None:
+    """Law: when the last acknowledged write survives, convergence is at least one one-way delay."""
+    run = ml.simulate(topology=kind, leaders=n, jitter=jitter, duration=150.0, seed=seed)
+    writes = run.ops[(run.ops["kind"] == "write") & run.ops["ok"].astype(bool)]
+    if writes.empty:
+        return
+    last = writes.sort_values("end", kind="stable").iloc[-1]
+    held = run.versions.groupby(["node", "key"])["held"].last()
+    if int(last["op_id"]) in held[(last["node"], last["key"])]:
+        assert run.metrics["convergence_time"] >= min(_one_way_delays(run)) - 1e-9
+
+
+def test_on_fifo_links_only_all_to_all_overtakes() -> None:
+    df = topology.overtaking_sweep([5.0, 10.0], links=["FIFO", "reordering"], seeds=[0, 1], duration=300.0)
+    got = df.set_index(["topology", "jitter", "links"])
+    for kind in ("circular", "star"):
+        fifo = got.xs((kind, "FIFO"), level=("topology", "links"))
+        assert (fifo[["out_of_order", "origin_reorders", "runs_overtaken"]] == 0).all().all()
+        assert got.loc[(kind, 10.0, "reordering"), "origin_reorders"] > 0  # reorder=True: one link swaps
+    full = got.xs("all-to-all", level="topology")
+    assert full.loc[(10.0, "FIFO"), "out_of_order"] > 0  # by different paths ...
+    assert (full.xs("FIFO", level="links")["origin_reorders"] == 0).all()  # ... never on one link
+
+
 def test_the_causality_scenario_shows_the_anomaly_and_its_fix() -> None:
     plain, causal = topology.causality_scenario(), topology.causality_scenario(causal=True)
     assert plain.metrics["out_of_order"] == 1 and causal.metrics["out_of_order"] == 0
+    assert not plain.params["reorder"]  # FIFO links: the update overtakes by another path
+    assert plain.ops.loc[1, "vv"] == {"A": 1, "B": 1}  # the update depends on the insert
+    sent = plain.messages.set_index(["src", "dst"])
+    one_way = sent["delivered"] - sent["sent"]
+    assert one_way[("A", "C")] > one_way[("A", "B")] + one_way[("B", "C")]  # direct slower than two hops
+    assert topology.origin_reorders(plain) == 0
+    # convergence by identity: C and A hold the update only once it crossed B -> A
+    assert plain.metrics["convergence_time"] == pytest.approx(float(sent.loc[("B", "A"), "delivered"]) - 5.0)
     d = plain.extras["delivery"].set_index(["op_id", "node"])["time"]
     assert d[(1, "C")] < d[(0, "C")]  # the update (op 1) reached C before the insert (op 0)
     c = causal.extras["delivery"].set_index(["op_id", "node"])
@@ -363,10 +478,17 @@ def test_bad_input_is_rejected_with_value_errors() -> None:
 
 
 def test_sweep_matches_closed_forms_without_jitter() -> None:
+    # all-to-all sends each write straight to the n - 1 others (it used to forward: (n - 1)**2 = 25)
     df = topology.sweep([3, 6], seeds=[0], duration=150.0)
     assert (df["messages_per_write"] == df["expected_messages"]).all()
-    assert df.set_index(["topology", "n"]).loc[("all-to-all", 6), "expected_messages"] == 25
+    assert (df["expected_messages"] == df["n"] - 1).all()
+    assert df.set_index(["topology", "n"]).loc[("all-to-all", 6), "messages_per_write"] == 5
     assert (df["convergence_time"] < float("inf")).all()
+    # convergence is by write identity: at least one link delay (10 ms) after the last write
+    assert (df["convergence_time"] >= 10.0).all()
+    # the standard figures: no lost write without a conflict to lose it in
+    assert {"conflicts", "lost_writes"} <= set(df.columns)
+    assert ((df["lost_writes"] == 0) | (df["conflicts"] > 0)).all()
 
 
 def test_failure_sweep_agrees_with_the_graph() -> None:
@@ -422,6 +544,9 @@ def test_plot_topology_greys_the_failed_leader_and_colours_links_by_messages() -
             assert face == (COLORS["ok"] if have[v] == 1.0 else COLORS["stale"]).lower()
     assert len(ax.figure.axes) == 2  # the drawing and its colorbar
     assert ax.figure.axes[1].get_xlabel() == "messages on the link"
+    # every symbol drawn is in the key: the node colours and the dotted link that carried nothing
+    keyed = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert keyed == ["up to date", "missing writes", "failed", "no message"]
     ax2 = plot_delivery(run)
     assert sorted(t.get_text() for t in ax2.texts) == ["failed", "never", "never", "origin"]
     plt.close("all")
@@ -471,7 +596,7 @@ def test_explorer_update_returns_a_run_and_a_change_changes_the_image() -> None:
 def test_explorer_anomalies_show_up_with_jitter_in_all_to_all() -> None:
     from replnb.widgets import TopologyExplorer
 
-    ex = TopologyExplorer(topology="all-to-all", leaders=6, latency=10.0, jitter=10.0)
+    ex = TopologyExplorer(topology="all-to-all", leaders=6, failed=None, latency=10.0, jitter=10.0)
     ex.update()
     table = ex.summarize(ex.run)  # type: ignore[arg-type]
     assert table.loc["as received", "out-of-order deliveries"] > 0
@@ -522,3 +647,19 @@ def test_explorer_summarizes_an_earlier_run_with_its_own_causal_twin() -> None:
     ex.update(topology="star", failed="B")
     assert ex.summarize(first).equals(table)
     assert "causal_counts" not in first.extras
+
+
+def test_explorer_opens_on_a_ring_cut_by_one_failed_leader_and_keys_every_symbol() -> None:
+    from replnb.widgets import TopologyExplorer
+
+    ex = TopologyExplorer()
+    run = ex.update()
+    assert run.params["topology"] == "circular" and run.extras["failed"] == ["C"]
+    delays = topology.delivery_delays(run)
+    assert delays["C"] == delays["D"] == float("inf")  # the first write stops at C: D never gets it
+    assert topology.lagging(run) and run.metrics["missing_deliveries"] > 0
+    caption = ex.caption_html(run)
+    for meaning in ("has it", "missing it", "failed", "carried no message", "delay until it was applied",
+                    "never applied", "coloured by the messages"):  # fmt: skip
+        assert meaning in caption
+    assert ex.summarize(run).loc["as received", "lost writes"] == run.metrics["lost_writes"]

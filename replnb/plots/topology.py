@@ -185,20 +185,26 @@ def draw_link_colorbar(ax: Axes, norm: Any, cax: Axes | None = None) -> None:
     bar.ax.tick_params(labelsize=8)
 
 
-def draw_topology_legend(ax: Axes, *, received: bool, op_id: int | None = None) -> None:
-    """The key of the node colours, in one row under the axes (``received``: blue and orange too)."""
-    handles = [_node_handle(COLORS["down"], "failed")]
+def draw_topology_legend(ax: Axes, *, received: bool, op_id: int | None = None, idle: bool = False) -> None:
+    """The key of the node colours, in one row under the axes.
+
+    ``received``: blue and orange too; ``idle``: the dotted link that carried
+    no message.
+    """
+    handles: list[Line2D] = [_node_handle(COLORS["down"], "failed")]
     if received:
         handles = [
             _node_handle(COLORS["ok"], "has it" if op_id is not None else "up to date"),
             _node_handle(COLORS["stale"], "missing it" if op_id is not None else "missing writes"),
             *handles,
         ]
+    if idle:
+        handles.append(Line2D([], [], color="#BBBBBB", ls=":", lw=1.2, label="no message"))
     ax.legend(
         handles=handles,
         loc="upper center",
         bbox_to_anchor=(0.5, 0.02),
-        ncol=len(handles),
+        ncol=len(handles) if len(handles) <= 3 else 2,
         handlelength=1.0,
         columnspacing=0.8,
         handletextpad=0.4,
@@ -246,13 +252,14 @@ def plot_topology(
     title: str | None = None,
     legend: bool = True,
 ) -> Axes:
-    """Draw a replication topology with networkx: who forwards writes to whom.
+    """Draw a replication topology with networkx: who sends writes to whom.
 
     Nodes sit at the fixed positions of :func:`replnb.topology.layout`.
     Failed leaders are grey; with ``received``, the others are blue when they
     hold every write and orange when they miss some. With ``edge_counts``,
     each link is coloured by the number of messages it carried (a colorbar
-    gives the scale) and links that carried none are dotted.
+    gives the scale) and links that carried none are dotted (the legend
+    says so).
 
     Parameters
     ----------
@@ -296,7 +303,8 @@ def plot_topology(
     if colorbar and norm is not None:
         draw_link_colorbar(ax, norm, cax)
     if legend and (received is not None or failed_set):
-        draw_topology_legend(ax, received=received is not None, op_id=op_id)
+        idle = edge_counts is not None and any(edge_counts.get(e, 0) == 0 for e in graph.edges)
+        draw_topology_legend(ax, received=received is not None, op_id=op_id, idle=idle)
     _frame(ax, pos, graph.graph.get("kind", "topology") if title is None else title)
     return ax
 

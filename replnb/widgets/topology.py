@@ -66,6 +66,9 @@ class TopologyExplorer(KeptAxesExplorer):
     ``latency`` (mean link delay, ms) and ``jitter`` (the spread of link
     delays, at most the latency).
 
+    It opens on a ring of five leaders with ``C`` down: the run's first
+    write (from ``E``) travels E -> A -> B and stops at C, so D never gets it.
+
     Each update runs :func:`replnb.multi_leader.simulate` on a short random
     workload twice with the same seed, once applying writes as they arrive
     and once with causal delivery. The figure shows the topology (the failed
@@ -73,7 +76,10 @@ class TopologyExplorer(KeptAxesExplorer):
     coloured by whether they applied the run's first write) and the delay
     with which that write reached each leader; the table compares the two
     delivery modes (out-of-order deliveries, the causal buffering delay) and
-    the damage of the failure.
+    the damage of the failure (missed deliveries, unconverged replicas) and
+    the lost writes. Links keep their
+    messages in order (FIFO), so only all-to-all, where writes reach a
+    leader by different paths, has out-of-order deliveries.
 
     Examples
     --------
@@ -102,7 +108,7 @@ class TopologyExplorer(KeptAxesExplorer):
         *,
         topology: str = "circular",
         leaders: int = 5,
-        failed: str | None = None,
+        failed: str | None = "C",
         latency: float = 10.0,
         jitter: float = 5.0,
     ) -> None:
@@ -200,7 +206,10 @@ class TopologyExplorer(KeptAxesExplorer):
             ("●", COLORS["ok"], "has it"),
             ("●", COLORS["stale"], "missing it"),
             ("●", COLORS["down"], "failed"),
+            ("→", COLORS["message"], "link, coloured by the messages it carried (scale below)"),
             ("┈", "#BBBBBB", "link that carried no message"),
+            ("▮", COLORS["ok"], "delay until it was applied"),
+            ("▨", COLORS["lost"], "never applied"),
         ]
         return (
             f"<b>{run.params['topology']}</b>: who has {write}, and when. <b>Left:</b> the leaders,"
@@ -220,5 +229,6 @@ class TopologyExplorer(KeptAxesExplorer):
                 "missed deliveries": c["missing_deliveries"],
                 "unconverged replicas": c["unconverged_replicas"],
                 "messages per write": round(float(c["messages_per_write"]), 2),
+                "lost writes": c["lost_writes"],
             }
         return pd.DataFrame.from_dict(rows, orient="index")
