@@ -43,17 +43,7 @@ SEED = Int(0, 2**32 - 1, none=True)
 
 #: The figures every model reports in ``run.metrics`` under exactly these names
 #: (DESIGN.md, "Metric definitions"; :data:`replnb.metrics.CAUSAL_FIGURES` and ``convergence_time``).
-MODEL_FIGURES = (
-    "lost_writes",
-    "lost_failover",
-    "lost_older_write_won",
-    "lost_concurrent",
-    "stale_reads",
-    "ryw_violations",
-    "monotonic_violations",
-    "conflicts",
-    "convergence_time",
-)
+MODEL_FIGURES = (*metrics.CAUSAL_FIGURES, "convergence_time")
 #: Older names some models still use for a standard figure, tried when the standard name is absent.
 _ALIASES = {"convergence_time": ("convergence_ms",)}
 #: The loss cause that each ``lost_*`` figure counts (the ``lost_cause`` column of ``run.ops``).
