@@ -178,7 +178,6 @@ def test_lww_with_skew_loses_the_later_write_and_union_keeps_both() -> None:
     # test_lww_loses_concurrent_writes_even_with_good_clocks.)
 
 
-@pytest.mark.xfail(strict=True, reason="needs the causal models")
 def test_a_read_that_misses_only_a_lost_write_is_not_stale() -> None:
     skewed = Faults(crash_node=None, clock_skew=50.0, partition=())
     lww = c.model_figures(c.run_scheme("multi-leader LWW", _skewed_pair(), skewed))
@@ -213,7 +212,6 @@ def test_a_multi_leader_node_catches_up_after_a_partition() -> None:
     assert figures["lost_writes"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="needs the causal models")
 def test_reads_during_a_partition_of_a_multi_leader_node_are_stale() -> None:
     wl, cut = _cut_off_read()
     assert c.scheme_metrics(c.run_scheme("multi-leader LWW", wl, cut))["stale_reads"] == 1
@@ -447,7 +445,6 @@ def test_scripted_race_tells_the_three_families_apart() -> None:
     # and a read that misses only a lost write is not stale. See the xfail test below.)
 
 
-@pytest.mark.xfail(strict=True, reason="needs the causal models")
 def test_the_scripted_race_judged_causally() -> None:
     race, skewed = c.scripted_race()
     runs: dict = {}
@@ -676,7 +673,6 @@ def _three_writers_every_2_ms() -> Workload:
     return burst
 
 
-@pytest.mark.xfail(strict=True, reason="needs the causal models")
 def test_every_model_reports_every_standard_figure() -> None:
     runs: dict = {}
     c.compare("balanced", seed=0, runs=runs)
@@ -697,7 +693,6 @@ def test_three_clients_writing_one_key_through_a_synchronous_leader_lose_nothing
     assert c.scheme_metrics(run)["lost_writes"] == 0  # the leader's log orders all 30
 
 
-@pytest.mark.xfail(strict=True, reason="needs the causal models")
 def test_lww_loses_concurrent_writes_even_with_good_clocks() -> None:
     lost = concurrent = 0
     for seed in range(3):
