@@ -179,9 +179,9 @@ def reference_lost(h: History, final, discarded) -> dict[int, str | None]:
             out[w] = None
         elif w in discarded:
             out[w] = "failover"
-        elif any(s in h.past[w] for s in final):
+        elif all(s in h.past[w] for s in final):  # every survivor came before it: timestamps kept it
             out[w] = "older_write_won"
-        else:
+        else:  # some survivor is concurrent with it (it is in no survivor's past)
             out[w] = "concurrent"
     return out
 

@@ -136,7 +136,7 @@ def _sim_failover(mode: str, rows: int, before: int) -> dict[str, int]:
         failover_at=1000.0 + rows + 80.0,
         duration=1000.0 + rows + 100.0,
     )
-    return {k: int(run.metrics[k]) for k in ("writes_acked", "lost_writes", "acked_missing")}
+    return {k: int(run.metrics[k]) for k in ("writes_acked", "lost_writes", "lost_failover")}
 
 
 @checked(rows=Int(1, 100), before=Int(0, 100))
