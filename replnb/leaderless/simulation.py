@@ -22,7 +22,7 @@ from ..records import OP_COLUMNS, Recorder, Run, frame
 from .cluster import Cluster
 from .ring import MAX_NODES, NODES, Stamp
 
-__all__ = ["MAX_DURATION", "MAX_RATE", "MAX_WORK", "SPECS", "LeaderlessRun", "simulate"]
+__all__ = ["COORDINATORS", "MAX_DURATION", "MAX_RATE", "MAX_WORK", "SPECS", "LeaderlessRun", "simulate"]
 
 #: The longest a run's clients issue operations, its settle time and its timeout, in ms.
 MAX_DURATION = 10_000.0
@@ -36,6 +36,9 @@ MAX_KEYS, MAX_CLIENTS, MAX_SCRIPT, MAX_FAILURES = 1000, 100, 50_000, 100
 MAX_TIME = 100_000.0
 #: The largest clock skew, in ms.
 MAX_SKEW = 1000.0
+
+#: Who coordinates a write: the key's first live home replica, or the node the request reaches.
+COORDINATORS = ("home", "any")
 
 #: A run's work in units of one message to one replica (about 7 us each on the course
 #: machine, 20 us when it is busy): a run that would need more is refused, so that none
@@ -66,6 +69,7 @@ SPECS: dict[str, Spec] = {
     "hint_interval": Real(MIN_INTERVAL, MAX_DURATION, unit="ms"),
     "propagate": Flag(),
     "clock_skew": Real(0, MAX_SKEW, unit="ms"),
+    "coordinator": Choice(COORDINATORS),
     "latency": _LATENCY,
 }
 
@@ -96,6 +100,7 @@ class _Plan:
     hint_interval: float
     propagate: bool
     clock_skew: float
+    coordinator: str
     legs: dict[str, Distribution]
     faults: list[Failure]
     script: list[Op] | None
@@ -240,6 +245,7 @@ def simulate(
     hint_interval: float = 100.0,
     propagate: bool = True,
     clock_skew: float = 0.0,
+    coordinator: str = "home",
     failures: Sequence[tuple[str, float, float | None]] = (),
     latency: str | float | Distribution | Mapping[str, Distribution] = "LNKD-DISK",
     script: Sequence[tuple[Any, ...]] | None = None,
@@ -296,6 +302,14 @@ def simulate(
         ``[-clock_skew, clock_skew]`` ms (at most 1000): the timestamps of
         last-write-wins then no longer follow causality, and a write can lose
         to an older one (cause ``older_write_won``). 0: perfect clocks.
+    coordinator : {"home", "any"}, default "home"
+        ``"home"``: a write is coordinated by the key's first live home
+        replica (first live node of the preference list, with a sloppy
+        quorum), which stores its copy at once; a request that reaches
+        another node is forwarded to it (one hop). ``"any"``: the node the
+        request reaches coordinates it and reaches every replica, itself
+        included, over the network: the PBS model (Cassandra's proxy
+        coordinator), in which every write is blind.
     failures : sequence of (node, at, recover_at or None)
         Crash ``node`` at ``at`` ms and bring it back at ``recover_at``
         (at most 100 failures; times in [0, 100000] ms).
@@ -406,6 +420,7 @@ def _plan(args: Mapping[str, Any]) -> _Plan:
         hint_interval=args["hint_interval"],
         propagate=args["propagate"],
         clock_skew=args["clock_skew"],
+        coordinator=args["coordinator"],
         legs=legs,
         faults=_check_failures(args["failures"], names),
         script=None if script is None else _check_script(script, names),
@@ -513,6 +528,7 @@ def _build(
         legs=plan.legs,
         rng=rng,
         clock_offsets=offsets,
+        coordinator=plan.coordinator,
     )
 
 
@@ -589,6 +605,7 @@ def _run_params(plan: _Plan, ops: list[Op], latency: Any, seed: Seed) -> dict[st
         "hint_interval": plan.hint_interval,
         "propagate": plan.propagate,
         "clock_skew": plan.clock_skew,
+        "coordinator": plan.coordinator,
         "failures": tuple(plan.faults),
         "script": None if plan.script is None else tuple((op[0], op[1], op[2], op[4], op[3]) for op in ops),
         "latency": latency if isinstance(latency, str) else repr(latency),
