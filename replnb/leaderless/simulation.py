@@ -319,8 +319,10 @@ def simulate(
     script : sequence of (time, kind, key, node) or (time, kind, key, node, client), optional
         A scripted workload instead of the random one: at ``time`` ms, a
         ``"write"`` or ``"read"`` of ``key`` by ``client`` (default
-        ``"c0"``) arrives at coordinator ``node`` (it fails if that node is
-        down). Writes write their op id as the value. ``keys``, ``clients``
+        ``"c0"``) reaches ``node`` (it fails if that node is down). A read
+        is coordinated there; so is a write with ``coordinator="any"``,
+        otherwise it is forwarded to the key's coordinator (unless ``node``
+        is that coordinator). Writes write their op id as the value. ``keys``, ``clients``
         and the rates are then ignored. At most 50000 operations, times in
         [0, 100000] ms.
     seed : int, numpy.random.Generator or None, default 0
@@ -349,16 +351,29 @@ def simulate(
 
     Examples
     --------
-    Two clients write ``x`` at once through different coordinators: neither
-    write saw the other, and last-write-wins keeps one, even with R + W > N.
+    Every write of ``x`` is coordinated by its first live home replica, which
+    stores its copy at once: with ``w=1`` the write is acknowledged without a
+    message. That node crashes before its copies arrive, and the next home
+    replica accepts a write without having seen the first: the two are
+    concurrent, and last-write-wins keeps one.
 
     >>> from replnb.engine.latency import constant
-    >>> both = [(0.0, "write", "x", "A", "c1"), (0.5, "write", "x", "B", "c2")]
-    >>> run = simulate(n=3, r=2, w=2, nodes=3, script=both, latency=constant(2.0))
-    >>> run.ops[["client", "ok", "lost", "lost_cause"]].values.tolist()
-    [['c1', True, True, 'concurrent'], ['c2', True, False, None]]
+    >>> from replnb.leaderless import home_replicas
+    >>> a, b, c = home_replicas("x", 3, 3)
+    >>> both = [(0.0, "write", "x", a, "c1"), (1.0, "write", "x", b, "c2")]
+    >>> run = simulate(n=3, r=1, w=1, nodes=3, script=both, latency=constant(2.0),
+    ...                failures=[(a, 0.5, None)])
+    >>> run.ops[["client", "node", "end", "lost", "lost_cause"]].values.tolist()
+    [['c1', 'B', 0.0, True, 'concurrent'], ['c2', 'C', 1.0, False, None]]
     >>> int(run.metrics["lost_writes"]), int(run.metrics["conflicts"])
     (1, 1)
+
+    Without failures one node accepts every write of a key, and none is lost;
+    a partial quorum still reads stale.
+
+    >>> strict = simulate(n=3, r=2, w=2, seed=1).metrics
+    >>> int(strict["lost_writes"]), int(strict["stale_reads"]), int(strict["conflicts"])
+    (0, 0, 0)
     >>> partial = simulate(n=3, r=1, w=1, read_repair=False, seed=1)
     >>> int(partial.metrics["stale_reads"]) > 0
     True
