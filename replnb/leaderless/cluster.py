@@ -437,10 +437,15 @@ class Cluster:
             self._send(coord, node, "repair", (key, stamp), "repair")
 
     def _abort(self, node: str) -> None:
-        """``node`` crashed: the operations it coordinated never complete."""
+        """``node`` crashed: the operations it coordinated never complete.
+
+        One whose timeout had already passed failed then, as its client was told.
+        """
         for op_id in sorted(self.pending):
             op = self.pending[op_id]
             if op.coord == node:
+                if not op.done and self._late(op):
+                    self._expire(op)
                 del self.pending[op_id]
 
     def finish(self, end: float) -> None:
