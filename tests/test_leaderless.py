@@ -1151,5 +1151,7 @@ def test_explorer_refuses_a_bool_n_with_its_range() -> None:
 def test_explorer_levels_given_to_the_constructor_set_the_sizes() -> None:
     c = QuorumExplorer(n=5, r_level="QUORUM", w_level="ALL").controls
     assert (c["r"].value, c["w"].value) == (3, 5)
-    c = QuorumExplorer(n=5, r=2).controls
+    c = QuorumExplorer(n=5, r=2, w=2).controls
     assert (c["r_level"].value, c["w_level"].value) == ("custom", "custom")
+    c = QuorumExplorer(n=5, r=2).controls  # the default W = 1 is ONE
+    assert (c["r_level"].value, c["w_level"].value) == ("custom", "ONE")
