@@ -369,8 +369,9 @@ def check_quorum_choice(r: int, w: int, *, n: int = 5, failures: int = 2) -> Fee
     acknowledged version (or a newer one) only when every read quorum
     overlaps every write quorum; and a write succeeds with ``failures`` nodes
     down only if the nodes that are left can still acknowledge it. No choice
-    of R and W orders concurrent writes: two clients writing one key at once
-    still lose one write under last-write-wins, which the message says.
+    of R and W orders concurrent writes: when a key's coordinator fails over,
+    two clients writing the key at once can still lose one write under
+    last-write-wins, which the message says.
 
     Parameters
     ----------
@@ -422,7 +423,8 @@ def check_quorum_choice(r: int, w: int, *, n: int = 5, failures: int = 2) -> Fee
         True,
         f"R = {r}, W = {w}: R + W = {r + w} > N = {n}, so every read overlaps the latest write, and "
         f"{n - failures} live nodes are enough for W = {w}.{note} What no quorum does is order two "
-        "concurrent writes of one key: last-write-wins still keeps one and loses the other.",
+        "concurrent writes of one key (accepted by two coordinators, after a failover): last-write-wins "
+        "still keeps one and loses the other.",
     )
 
 

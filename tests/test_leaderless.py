@@ -192,7 +192,7 @@ def test_strict_quorums_never_read_stale_without_failures_or_concurrent_writes(k
     st.integers(2, 5),
     st.data(),
     st.floats(0.5, 5.0),
-    st.floats(0.0, 0.99),
+    st.floats(0.01, 0.99),
     st.booleans(),
     st.sampled_from([None, 20.0]),
     st.integers(0, 1000),
@@ -201,25 +201,29 @@ def test_strict_quorums_never_read_stale_without_failures_or_concurrent_writes(k
 def test_two_concurrent_writes_lose_exactly_one_under_last_write_wins(
     n: int, data: st.DataObject, delay: float, gap: float, read_repair: bool, ae: float | None, seed: int
 ) -> None:
-    # Two clients write x through two coordinators, the second `gap * delay`
-    # ms after the first: neither coordinator has the other's write yet. Even
-    # with R + W > N and perfect clocks, the store keeps one version, and the
-    # other acknowledged write is lost, cause "concurrent".
-    r = data.draw(st.integers(1, n))
-    w = data.draw(st.integers(n + 1 - r, n))
-    a, b = data.draw(st.lists(st.sampled_from("ABCDE"[:n]), min_size=2, max_size=2, unique=True))
+    # One home coordinator per key orders every write it accepts, so two
+    # writes are concurrent only when the coordinator changes. c1's write is
+    # accepted (and, with W = 1, acknowledged) by x's first home replica,
+    # which crashes before its copies arrive; `gap * delay` ms after the first
+    # write, c2's write is accepted by the next home replica, which has not
+    # applied it. Whatever R, with perfect clocks, the store keeps the later
+    # stamp, and c1's acknowledged write is lost, cause "concurrent".
+    home = home_replicas("x", n, n)
+    r = data.draw(st.integers(1, n - 1))  # one of the n replicas stays down
+    reader = data.draw(st.sampled_from(home[1:]))
     script = [
-        (0.0, "write", "x", a, "c1"),
-        (gap * delay, "write", "x", b, "c2"),
-        (50.0, "read", "x", a, "c1"),
+        (0.0, "write", "x", home[0], "c1"),
+        (gap * delay, "write", "x", home[1], "c2"),
+        (50.0, "read", "x", reader, "c1"),
     ]
     run = simulate(
         n=n,
         r=r,
-        w=w,
+        w=1,
         nodes=n,
         script=script,
         latency=constant(delay),
+        failures=[(home[0], gap * delay / 2, None)],
         read_repair=read_repair,
         anti_entropy_interval=ae,
         duration=60.0,
@@ -228,6 +232,8 @@ def test_two_concurrent_writes_lose_exactly_one_under_last_write_wins(
     ops = run.ops
     writes = ops[ops["kind"] == "write"]
     assert writes["ok"].all()
+    assert writes["node"].tolist() == home[:2]
+    assert writes["end"].tolist() == [0.0, gap * delay]  # each acknowledged by its coordinator's own copy
     assert writes["lost"].tolist() == [True, False]  # the later timestamp wins
     assert writes["lost_cause"].tolist() == ["concurrent", None]
     m = run.metrics
@@ -237,6 +243,24 @@ def test_two_concurrent_writes_lose_exactly_one_under_last_write_wins(
     assert read["returned"] == (1,)
     assert not read["stale"]  # the lost write is not what makes it stale ...
     assert read["ryw_violation"]  # ... but c1 does not see its own write
+
+
+def test_a_strict_quorum_loses_a_write_when_its_coordinator_fails_over() -> None:
+    # R = W = 2 of N = 3, every message 2 ms. The second home replica is down
+    # while c1 writes: the first home replica and the third acknowledge. The
+    # first crashes; the second comes back, with nothing to catch it up, and
+    # coordinates c2's write without having c1's: concurrent, and c1's write
+    # is lost although R + W > N.
+    a, b, c = home_replicas("x", 3, 3)
+    script = [(0.0, "write", "x", a, "c1"), (8.0, "write", "x", b, "c2"), (20.0, "read", "x", c, "c1")]
+    failures = [(b, 0.0, 6.0), (a, 5.0, None)]
+    run = simulate(n=3, r=2, w=2, nodes=3, script=script, failures=failures, latency=constant(2.0),
+                   read_repair=False, duration=30.0)  # fmt: skip
+    writes = run.ops[run.ops["kind"] == "write"]
+    assert writes["ok"].all() and writes["node"].tolist() == [a, b]
+    assert writes["lost_cause"].tolist() == ["concurrent", None]
+    assert (run.metrics["lost_writes"], run.metrics["conflicts"], run.metrics["stale_reads"]) == (1, 1, 0)
+    assert run.metrics["ryw_violations"] == 1
 
 
 @given(
@@ -277,29 +301,120 @@ def test_a_write_seen_by_the_later_writes_coordinator_is_never_lost(
     assert run.metrics["conflicts"] == 0 and run.metrics["lost_writes"] == 0
 
 
-@given(st.integers(1, 5), st.data(), st.floats(0.5, 5.0), st.floats(1.01, 10.0), st.floats(1.0, 50.0))
+@given(st.integers(2, 5), st.data(), st.floats(0.5, 5.0), st.floats(1.01, 10.0), st.floats(1.0, 50.0))
 @settings(max_examples=40, deadline=None)
 def test_with_skewed_clocks_a_write_that_saw_the_winner_loses_as_older_write_won(
     n: int, data: st.DataObject, delay: float, later: float, skew: float
 ) -> None:
-    # As above, V is accepted after its coordinator applied W, so W happens
-    # before V. If V's clock is far enough behind W's, V carries the lower
-    # timestamp: last-write-wins keeps W, and V is lost, cause "older_write_won".
+    # W is accepted by x's first home replica, which crashes after W's copies
+    # have arrived; V is accepted later by the next home replica, which has
+    # applied W, so W happens before V. If V's clock is far enough behind
+    # W's, V carries the lower timestamp: last-write-wins keeps W, and V is
+    # lost, cause "older_write_won".
     nodes = data.draw(st.integers(n, n + 2))
-    first = data.draw(st.sampled_from("ABCDEFG"[:nodes]))
-    second = data.draw(st.sampled_from(home_replicas("x", n, nodes)))
-    script = [(0.0, "write", "x", first, "c1"), (later * delay, "write", "x", second, "c2")]
+    home = home_replicas("x", n, nodes)
+    script = [(0.0, "write", "x", home[0], "c1"), (later * delay, "write", "x", home[1], "c2")]
     run = simulate(
         n=n, r=1, w=1, nodes=nodes, script=script, latency=constant(delay), clock_skew=skew,
-        duration=60.0, seed=data.draw(st.integers(0, 1000)),
+        failures=[(home[0], (1 + later) / 2 * delay, None)], duration=60.0,
+        seed=data.draw(st.integers(0, 1000)),
     )  # fmt: skip
     offsets = run.extras["clock_offsets"]
     assert all(abs(o) <= skew for o in offsets.values())
     writes = run.ops[run.ops["kind"] == "write"]
-    older = later * delay + offsets[second] < offsets[first]  # V's stamp below W's
+    assert metrics.happens_before(writes["dot"].iloc[0], writes["dot"].iloc[1], writes["vv"].iloc[1])
+    older = later * delay + offsets[home[1]] < offsets[home[0]]  # V's stamp below W's
     assert writes["lost"].tolist() == [False, older]
     assert writes["lost_cause"].tolist() == [None, "older_write_won" if older else None]
     assert run.metrics["lost_older_write_won"] == int(older) and run.metrics["conflicts"] == 0
+
+
+@given(
+    st.integers(1, 5),
+    st.data(),
+    st.sampled_from(["LNKD-SSD", "LNKD-DISK", 2.0]),
+    st.floats(0.0, 200.0),
+    st.integers(0, 10_000),
+)
+@settings(max_examples=40, deadline=None)
+def test_a_w1_write_is_acknowledged_by_its_coordinators_own_copy(
+    n: int, data: st.DataObject, latency: str | float, at: float, seed: int
+) -> None:
+    # The coordinator of a write is the key's first live home replica. It
+    # stores its own copy without a message, so a W = 1 write is acknowledged
+    # when the request reaches it: at once if the client's node is the
+    # coordinator, else after the one forwarding hop.
+    nodes = data.draw(st.integers(n, n + 2))
+    contact = data.draw(st.sampled_from("ABCDEFG"[:nodes]))
+    run = simulate(n=n, r=1, w=1, nodes=nodes, script=[(at, "write", "x", contact)], latency=latency,
+                   duration=250.0, seed=seed)  # fmt: skip
+    coord = home_replicas("x", n, nodes)[0]
+    write = run.ops.iloc[0]
+    assert write["ok"] and write["node"] == coord and write["dot"] == (coord, 1)
+    msgs = run.messages
+    assert not ((msgs["src"] == msgs["dst"]).any())  # no message to itself
+    forward = msgs[msgs["kind"] == "forward"]
+    if contact == coord:
+        assert forward.empty and write["end"] == at
+    else:
+        assert forward[["src", "dst"]].values.tolist() == [[contact, coord]]
+        assert write["end"] == forward["delivered"].iloc[0]
+    sent = msgs[msgs["kind"] == "write"]
+    assert sorted(sent["dst"]) == sorted(h for h in home_replicas("x", n, nodes) if h != coord)
+    assert (sent["src"] == coord).all() and (sent["sent"] == write["end"]).all()
+
+
+@given(
+    st.integers(1, 5),
+    st.data(),
+    st.sampled_from(["LNKD-SSD", "LNKD-DISK", 2.0]),
+    st.booleans(),
+    st.sampled_from([None, 25.0]),
+    st.floats(0.0, 50.0),
+    st.integers(0, 10_000),
+)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_without_failures_the_writes_of_a_key_form_a_chain(
+    n: int,
+    data: st.DataObject,
+    latency: str | float,
+    read_repair: bool,
+    ae: float | None,
+    skew: float,
+    seed: int,
+) -> None:
+    # The precondition, precisely: no node fails during the run, so every
+    # write of a key is accepted by the same node, its first home replica,
+    # which has applied each write it accepted before (it stores its copy
+    # first): each write happens before the next one. Then, whatever R, W,
+    # the clock skew and the timing (the writes need not be spaced out), no
+    # write is lost and there is no conflict; with R + W > N no read is stale.
+    r = data.draw(st.integers(1, n))
+    w = data.draw(st.integers(1, n))
+    run = simulate(n=n, r=r, w=w, keys=2, write_rate=400, latency=latency, read_repair=read_repair,
+                   anti_entropy_interval=ae, clock_skew=skew, seed=seed, **SMALL)  # fmt: skip
+    ops = run.ops
+    writes = ops[(ops["kind"] == "write") & ops["dot"].notna()]
+    for key, chain in writes.groupby("key"):
+        assert set(chain["node"]) == {run.extras["home"][key][0]}
+        chain = chain.sort_values("dot")  # in the order the coordinator accepted them
+        dots, vvs = chain["dot"].tolist(), chain["vv"].tolist()
+        assert [d[1] for d in dots] == list(range(1, len(dots) + 1))
+        assert all(
+            metrics.happens_before(a, b, vv) for a, b, vv in zip(dots, dots[1:], vvs[1:], strict=False)
+        )
+    m = run.metrics
+    assert m["lost_writes"] == 0 and m["conflicts"] == 0
+    if r + w > n:
+        assert m["stale_reads"] == 0 and m["ryw_violations"] == 0 and m["reads_behind"] == 0
+
+
+def test_partial_quorums_read_stale_with_home_coordinators() -> None:
+    # R = W = 1 of N = 3: a read that reaches another replica than the
+    # coordinator, or a node outside the key's home, can answer before the write arrives.
+    for seed in range(3):
+        m = simulate(n=3, r=1, w=1, seed=seed).metrics
+        assert m["stale_reads"] > 0 and m["lost_writes"] == 0
 
 
 def test_perfect_clocks_leave_the_run_as_it_was() -> None:
@@ -383,10 +498,16 @@ def test_convergence_is_by_identity_and_never_faster_than_the_network(
     applied = run.versions[run.versions["event"] == "write"]
     assert sorted(applied["node"]) == sorted(run.extras["home"]["x"])
     assert (applied["held"] == (0,)).all()
-    sent = run.messages[run.messages["kind"] == "write"]
-    fastest = float((sent["delivered"] - sent["sent"]).min())
+    # the coordinator stores its copy when it accepts the write, the others one message later
+    accepted = float(applied.loc[applied["node"] == write["node"], "time"].iloc[0])
+    assert accepted >= write["start"]
     agreed = float(applied["time"].max())
-    assert agreed >= write["start"] + fastest
+    sent = run.messages[run.messages["kind"] == "write"]
+    if n > 1:
+        fastest = float((sent["delivered"] - sent["sent"]).min())
+        assert agreed >= accepted + fastest
+    else:
+        assert sent.empty and agreed == accepted
     assert run.metrics["convergence_time"] == pytest.approx(max(0.0, agreed - write["end"]))
 
 
@@ -413,7 +534,7 @@ def test_replicas_holding_different_writes_never_converge(seed: int, nw: tuple[i
     )
     held = {run.final_state.loc[h, "x"] for h in run.extras["home"]["x"] if h in run.extras["live"]}
     held.discard(None)
-    assert run.extras["final"]["x"] == tuple(sorted(held))
+    assert sorted(run.extras["final"]["x"]) == sorted(held)  # (in timestamp order)
     assert (run.metrics["convergence_time"] == math.inf) == (
         run.final_state.loc[run.extras["home"]["x"], "x"].nunique(dropna=False) > 1
     )
@@ -470,6 +591,7 @@ def test_simulation_agrees_with_the_pbs_monte_carlo(preset: str, r: int, w: int)
         duration=4000,
         read_repair=False,
         latency=preset,
+        coordinator="any",  # the WARS model's proxy coordinator
         seed=1,
     )
     check = leaderless.expected_stale_reads(run, trials=100_000)
@@ -492,6 +614,7 @@ def test_pbs_prediction_would_notice_a_wrong_model() -> None:
         duration=4000,
         read_repair=False,
         latency="LNKD-DISK",
+        coordinator="any",
         seed=1,
     )
     run.params["latency"] = "LNKD-SSD"
@@ -502,7 +625,9 @@ def test_expected_stale_reads_needs_a_preset_and_propagation() -> None:
     with pytest.raises(ValueError, match="run latency must be one of the PBS presets"):
         leaderless.expected_stale_reads(simulate(latency=1.0, **SMALL))
     with pytest.raises(ValueError, match="propagate=True"):
-        leaderless.expected_stale_reads(simulate(propagate=False, **SMALL))
+        leaderless.expected_stale_reads(simulate(propagate=False, coordinator="any", **SMALL))
+    with pytest.raises(ValueError, match="coordinator='any'"):
+        leaderless.expected_stale_reads(simulate(**SMALL))
 
 
 def test_in_flight_marks_reads_that_overlap_a_write() -> None:
@@ -512,9 +637,11 @@ def test_in_flight_marks_reads_that_overlap_a_write() -> None:
         (11.0, "read", "x", "C"),
         (40.0, "read", "x", "C"),
     ]
-    run = simulate(n=3, nodes=3, r=1, w=1, script=script, latency=constant(2.0), duration=50, seed=0)
+    run = simulate(
+        n=3, nodes=3, r=1, w=1, script=script, latency=constant(2.0), duration=50, coordinator="any", seed=0
+    )
     ops = run.ops
-    assert ops.loc[1, "end"] == 14.0  # 2 ms there, 2 ms back
+    assert ops.loc[1, "end"] == 14.0  # 2 ms there, 2 ms back (a proxy coordinator)
     ages = read_ages(run).set_index("op_id")
     assert bool(ages.loc[2, "in_flight"]) and ages.loc[2, "version"] == 1 and ages.loc[2, "age"] == 7.0
     assert not ages.loc[3, "in_flight"] and ages.loc[3, "version"] == 2
@@ -629,8 +756,15 @@ def test_sloppy_quorum_keeps_writes_available_when_home_replicas_fail() -> None:
     sloppy = simulate(keys=1, failures=failures, sloppy=True, seed=2).metrics
     assert strict["write_availability"] < 0.9
     assert strict["hinted_writes"] == 0
-    assert sloppy["write_availability"] == 1.0
     assert sloppy["hinted_writes"] > 0
+    # every write succeeds but those forwarded to a coordinator that crashed before they arrived
+    run = simulate(keys=1, failures=failures, sloppy=True, seed=2)
+    failed = run.ops[(run.ops["kind"] == "write") & ~run.ops["ok"]]
+    lost_hops = run.messages[
+        (run.messages["kind"] == "forward") & (run.messages["dropped"] == "receiver-down")
+    ]
+    assert sorted(failed["op_id"]) == sorted(int(label[1:]) for label in lost_hops["label"])
+    assert sloppy["write_availability"] >= 1 - len(failed) / sloppy["writes"]
 
 
 def test_availability_follows_the_quorum_size_when_nodes_fail() -> None:
@@ -681,7 +815,12 @@ def test_metrics_use_the_shared_definitions() -> None:
 
 
 def test_concurrent_writes_can_be_lost_under_last_write_wins() -> None:
-    run = simulate(keys=1, write_rate=2000, read_rate=0, duration=200, seed=5)
+    # The key's first home replica is down from 100 ms to 150 ms, the next one coordinates
+    # meanwhile; back, the first coordinates again before the last of those writes reach it,
+    # and the writes stop right after: the last writes are concurrent.
+    first = home_replicas("k0", 3, 5)[0]
+    run = simulate(keys=1, write_rate=2000, read_rate=0, duration=200, writes_until=151.0,
+                   failures=[(first, 100.0, 150.0)], seed=3)  # fmt: skip
     lost = run.ops["lost"]
     assert run.metrics["lost_writes"] == int(lost.sum()) > 0
     # perfect clocks: every loss is to a concurrent write, never to an older one
@@ -1012,5 +1151,7 @@ def test_explorer_refuses_a_bool_n_with_its_range() -> None:
 def test_explorer_levels_given_to_the_constructor_set_the_sizes() -> None:
     c = QuorumExplorer(n=5, r_level="QUORUM", w_level="ALL").controls
     assert (c["r"].value, c["w"].value) == (3, 5)
-    c = QuorumExplorer(n=5, r=2).controls
+    c = QuorumExplorer(n=5, r=2, w=2).controls
     assert (c["r_level"].value, c["w_level"].value) == ("custom", "custom")
+    c = QuorumExplorer(n=5, r=2).controls  # the default W = 1 is ONE
+    assert (c["r_level"].value, c["w_level"].value) == ("custom", "ONE")

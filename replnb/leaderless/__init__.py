@@ -10,20 +10,30 @@ are *fallback* nodes that a sloppy quorum may borrow.
 
 The protocol, as in Dynamo, Riak and Cassandra:
 
-**Write.** A client's request lands on a live node, the *coordinator*. It
-stamps the write with a *version* ``(coordinator clock, op_id)``: clocks are
-perfect by default, so versions order writes by the time they began, and
-the op id breaks ties; ``clock_skew`` puts each node's clock off by up to
-that many ms, and then a write can lose to one that happened before it
-(cause ``older_write_won``).
+**Write.** A write of a key is coordinated by the first live node of the
+key's home replicas (with a sloppy quorum: of its whole preference list),
+as in Dynamo, or in Cassandra with a token-aware client. A client's request
+reaches some live node (picked at random, or named by a script); if that is
+not the coordinator, it forwards the request there: one ``"forward"``
+message, drawn from the ``W`` leg (the client's hop; the reply to the
+client is not modelled, so a write's latency is that hop plus the wait for
+its quorum). The coordinator stamps the write with a *version*
+``(coordinator clock, op_id)``: clocks are perfect by default, so versions
+order writes by the time they were accepted, and the op id breaks ties;
+``clock_skew`` puts each node's clock off by up to that many ms, and then a
+write can lose to one that happened before it (cause ``older_write_won``).
 Replicas keep the highest version they have seen (last-write-wins by that
-version): one version per key. The coordinator sends the write to every
-reachable home replica
-and reports success after ``w`` acknowledgements. If fewer than ``w`` targets
-are reachable it fails at once, as Cassandra's *Unavailable* error does;
-if the ``w``-th acknowledgement does not arrive within ``timeout`` ms it
-fails then. A failed write is not rolled back: replicas that received it
-keep it.
+version): one version per key. The coordinator **stores its own copy at
+once**, without a message, then sends the write to every other reachable
+home replica, and reports success after ``w`` copies, its own included: a
+``w = 1`` write is acknowledged as soon as it reaches its coordinator. If
+fewer than ``w`` targets are reachable it fails at once, as Cassandra's
+*Unavailable* error does; if the ``w``-th acknowledgement does not arrive
+within ``timeout`` ms it fails then. A failed write is not rolled back:
+replicas that received it keep it. ``coordinator="any"`` instead lets the
+node the request reaches coordinate the write and reach every replica,
+itself included, over the network (Cassandra's proxy coordinator, and the
+PBS model): its writes are blind when it does not hold the key.
 
 **Causality.** Besides its timestamp, every accepted write records what it
 knew. Each node keeps, per key, a version vector of the writes it has
@@ -33,12 +43,17 @@ last-write-wins then overwrote or refused. The coordinator gives the write
 the *dot* ``(coordinator, its next counter for the key)`` and, as causal
 context, its own vector with that dot. Write W happens before write V
 when V's coordinator had applied W (:mod:`replnb.metrics`). Clients write
-blindly (they do not read first), so a coordinator that had not yet
-received the previous write of a key issues a write *concurrent* with it:
-the timestamp then picks one, and the other is **lost** (cause
-``concurrent``) whatever R and W, once the store converges on the winner.
+blindly (they do not read first), but a home coordinator has applied every
+write it accepted before: while no node fails, the writes of a key form one
+causal chain, and none is lost whatever R and W. When the coordinator
+fails (or a sloppy quorum moves it), the next one may not yet have the
+last writes of the key: its write is *concurrent* with them, the timestamp
+picks one, and the other is **lost** (cause ``concurrent``) whatever R and
+W, once the store converges on the winner.
 
-**Read.** The coordinator asks every reachable home replica and returns the
+**Read.** A read needs no version of its own, so the node it reaches
+coordinates it. The coordinator asks every reachable home replica (a home
+coordinator answers for itself at once, without a message) and returns the
 newest version among the first ``r`` responses.
 
 **Read repair** (``read_repair=True``). After a read has its ``r`` answers,
@@ -66,18 +81,21 @@ substitute is used for every unreachable home replica, so a write finds
 ``w`` acknowledgements whenever ``w`` nodes of the whole preference list
 are up.
 
-**Propagation off** (``propagate=False``). The coordinator sends a write
-to only ``w`` home replicas chosen uniformly at random among the reachable
-ones: the *non-expanding* quorums of the PBS closed form
-(:func:`replnb.pbs.stale_read_probability`). With read repair and
-anti-entropy off too, a read is stale with probability
-``C(n-w, r) / C(n, r)`` (unless a newer write is still in flight).
+**Propagation off** (``propagate=False``). The write reaches only ``w``
+home replicas: a home coordinator keeps its copy and sends ``w - 1`` more to
+home replicas chosen uniformly at random among the reachable others (with
+``coordinator="any"``: ``w`` at random). These are the *non-expanding*
+quorums of the PBS closed form (:func:`replnb.pbs.stale_read_probability`).
+Reads land on random nodes, so a read's ``r`` replicas are a uniformly random
+set, independent of the write's: with read repair and anti-entropy off too,
+a read is stale with probability ``C(n-w, r) / C(n, r)`` (unless a newer
+write is still in flight).
 
 **Latency.** ``latency`` may be a PBS preset name (``"LNKD-SSD"``,
 ``"LNKD-DISK"``, ``"YMMR"``): then write requests draw from the ``W`` leg,
 acknowledgements from ``A``, read requests from ``R`` and responses from
 ``S``, exactly as in the WARS model. Background messages that carry data
-(repairs, anti-entropy pushes, handoffs) use ``W``, their acknowledgements
+(forwarded writes, repairs, anti-entropy pushes, handoffs) use ``W``, their acknowledgements
 ``A``, digests ``R`` and anti-entropy replies ``S``. A
 :class:`~replnb.latency.Distribution` is used for every message; a number is
 the mean, in ms, of an exponential delay.

@@ -277,10 +277,16 @@ def expected_stale_reads(run: Run, *, trials: int = 100_000, seed: Seed = 0) -> 
     after that write and their expected number (or the binomial standard
     deviation, if that is larger, as it is when stale reads are rare).
 
+    The WARS model's coordinator is a proxy: every replica, also one on the
+    coordinator's own node, gets the write and the read over the network.
+    Home coordinators store their copy and answer for themselves at once, so
+    the run must use ``coordinator="any"``.
+
     Parameters
     ----------
     run : Run
-        A :func:`simulate` run whose ``latency`` was a PBS preset name.
+        A :func:`simulate` run with ``coordinator="any"`` whose ``latency``
+        was a PBS preset name.
     trials, seed
         As in :func:`replnb.pbs.t_visibility`.
 
@@ -291,7 +297,8 @@ def expected_stale_reads(run: Run, *, trials: int = 100_000, seed: Seed = 0) -> 
 
     Examples
     --------
-    >>> run = simulate(r=1, w=1, keys=1, write_rate=20, read_rate=500, read_repair=False, seed=1)
+    >>> run = simulate(r=1, w=1, keys=1, write_rate=20, read_rate=500, read_repair=False,
+    ...                coordinator="any", seed=1)
     >>> check = expected_stale_reads(run, trials=20_000)
     >>> bool(abs(check["z"]) < 4)
     True
@@ -302,6 +309,10 @@ def expected_stale_reads(run: Run, *, trials: int = 100_000, seed: Seed = 0) -> 
         raise ValueError(f"run latency must be one of the PBS presets {sorted(PRESETS)}, got {latency!r}")
     if not run.params.get("propagate", True):
         raise ValueError("run must propagate writes (propagate=True): PBS models expanding quorums")
+    if run.params.get("coordinator", "any") != "any":
+        raise ValueError(
+            "run must use coordinator='any': in PBS the coordinator reaches every replica over the network"
+        )
     ages = read_ages(run)
     ages = ages[~ages["in_flight"].astype(bool)]
     n, r, w = (int(run.params[k]) for k in ("n", "r", "w"))

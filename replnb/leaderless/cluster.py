@@ -20,6 +20,7 @@ __all__ = ["Cluster"]
 
 
 _LEG_OF_KIND = {
+    "forward": "W",
     "write": "W",
     "ack": "A",
     "read": "R",
@@ -79,8 +80,13 @@ class Cluster:
         legs: dict[str, Distribution],
         rng: np.random.Generator,
         clock_offsets: dict[str, float] | None = None,
+        coordinator: str = "home",
     ) -> None:
         self.sim, self.net, self.rec = sim, net, rec
+        # "home": a write is coordinated by the first live node of the key's preference list,
+        # which stores its own copy at once; "any": by the node the request reaches, which
+        # reaches every replica (itself too) over the network, as in the PBS model
+        self.local = coordinator == "home"
         self.names, self.keys = names, keys
         self.n, self.r, self.w = n, r, w
         self.read_repair, self.sloppy, self.propagate = read_repair, sloppy, propagate
@@ -95,6 +101,8 @@ class Cluster:
         self.store: dict[str, dict[str, Stamp]] = {name: {} for name in names}
         self.hints: dict[str, dict[tuple[str, str], list[Stamp]]] = {name: {} for name in names}
         self.pending: dict[int, _Pending] = {}
+        # writes forwarded to their coordinator, not yet arrived: op_id -> (record, coordinator)
+        self.forwarding: dict[int, tuple[dict[str, Any], str]] = {}
         self.stamps: dict[int, Stamp] = {}
         # causality: what each node has applied of each key (a version vector), and each
         # accepted write's causal context (its coordinator's vector when it accepted it)
@@ -105,6 +113,7 @@ class Cluster:
         self.read_repairs = 0
         self.ae_repairs = 0
         self.handlers: dict[str, Callable[[Message], None]] = {
+            "forward": self._on_forward,
             "write": self._on_write,
             "ack": self._on_ack,
             "read": self._on_read,
@@ -188,8 +197,7 @@ class Cluster:
         missing = [h for h in home if not reach(coord, h)]
         if choose is not None:  # non-expanding: only `choose` random home replicas
             if len(up) >= choose:
-                picked = set(self.rng.choice(len(up), size=choose, replace=False).tolist())
-                up = [h for i, h in enumerate(up) if i in picked]
+                up = self._choose(coord, up, choose)
                 missing = []
             else:
                 missing = missing[: choose - len(up)]
@@ -199,11 +207,34 @@ class Cluster:
             targets += [(f, h) for h, f in zip(missing, spare, strict=False)]
         return targets
 
-    def _coordinator(self, u: float | str) -> str | None:
-        if isinstance(u, str):  # a scripted coordinator
+    def _choose(self, coord: str, up: list[str], choose: int) -> list[str]:
+        """``choose`` of the reachable home replicas ``up`` at random; a local coordinator among them."""
+        if self.local and coord in up:
+            others = [h for h in up if h != coord]
+            picked = set(self.rng.choice(len(others), size=choose - 1, replace=False).tolist())
+            return [h for h in up if h == coord or (h in others and others.index(h) in picked)]
+        picked = set(self.rng.choice(len(up), size=choose, replace=False).tolist())
+        return [h for i, h in enumerate(up) if i in picked]
+
+    def _contact(self, u: float | str) -> str | None:
+        """The node a client's request reaches: scripted, or a live node picked by ``u``."""
+        if isinstance(u, str):  # a scripted node
             return u if self.net.is_up(u) else None
         live = [x for x in self.names if self.net.is_up(x)]
         return live[int(u * len(live))] if live else None
+
+    def write_coordinator(self, contact: str, key: str) -> str | None:
+        """The coordinator of a write of ``key`` that reaches ``contact``.
+
+        With home coordinators, the first node of the key's home replicas
+        (with a sloppy quorum: of its whole preference list) that ``contact``
+        can reach, ``contact`` itself if it is that node; ``None`` if there is
+        none. Otherwise ``contact`` itself.
+        """
+        if not self.local:
+            return contact
+        candidates = self.pref[key] if self.sloppy else self.home[key]
+        return next((x for x in candidates if self.net.reachable(contact, x)), None)
 
     def _fail(self, op: _Pending | dict[str, Any]) -> None:
         record = op.record if isinstance(op, _Pending) else op
@@ -213,25 +244,55 @@ class Cluster:
     # -- client operations ----------------------------------------------------
     def start_write(self, key: str, client: str, u: float | str) -> None:
         now = self.sim.now
-        coord = self._coordinator(u)
+        contact = self._contact(u)
+        coord = None if contact is None else self.write_coordinator(contact, key)
         record = self.rec.op(client=client, kind="write", node=coord or "", key=key, start=now)
         record["dot"] = record["vv"] = None
         op_id = record["op_id"]
         record["value"] = op_id
-        stamp: Stamp = (now + self.offsets[coord] if coord else now, op_id)
-        self.stamps[op_id] = stamp
+        self._stamp(record, coord)
+        if coord is None or contact is None:
+            self._fail(record)  # no live node, or (home coordinators) no reachable home replica
+        elif coord == contact:
+            self._coordinate_write(record, coord, key)
+        else:  # the client's hop: the request travels on to the key's coordinator
+            self.forwarding[op_id] = (record, coord)
+            self._send(contact, coord, "forward", (op_id, key), f"w{op_id}")
+
+    def _stamp(self, record: dict[str, Any], coord: str | None) -> None:
+        """The write's version: its coordinator's clock now, and its op id."""
+        now = self.sim.now
+        stamp: Stamp = (now + self.offsets[coord] if coord else now, record["op_id"])
+        self.stamps[record["op_id"]] = stamp
         record["version"] = stamp
-        if coord is None:
-            self._fail(record)
+
+    def _on_forward(self, msg: Message) -> None:
+        op_id, key = msg.body
+        record, _ = self.forwarding.pop(op_id)
+        if self.sim.now - record["start"] > self.timeout:
+            record["ok"] = False
+            record["end"] = record["start"] + self.timeout
             return
+        self._stamp(record, msg.dst)
+        self._coordinate_write(record, msg.dst, key)
+
+    def _coordinate_write(self, record: dict[str, Any], coord: str, key: str) -> None:
+        """``coord`` accepts the write, keeps its own copy (home coordinators) and sends the others."""
+        op_id = record["op_id"]
+        stamp = self.stamps[op_id]
         targets = self._targets(coord, key, None if self.propagate else self.w)
         if len(targets) < self.w:
             self._fail(record)  # Unavailable: fewer than w replicas reachable
             return
         self._accept(record, coord, key)
-        self.pending[op_id] = _Pending("write", record, coord, key, self.w, len(targets), stamp)
+        op = _Pending("write", record, coord, key, self.w, len(targets), stamp)
+        self.pending[op_id] = op
         for node, hint in targets:
-            self._send(coord, node, "write", (op_id, key, stamp, hint), f"w{op_id}")
+            if self.local and node == coord:
+                self._store_write(node, key, stamp, hint)
+                self._count_ack(op, node)
+            else:
+                self._send(coord, node, "write", (op_id, key, stamp, hint), f"w{op_id}")
 
     def _accept(self, record: dict[str, Any], coord: str, key: str) -> None:
         """The coordinator accepts a write: its dot is the coordinator's next counter for the key,
@@ -243,8 +304,9 @@ class Cluster:
         self.context[record["op_id"]] = record["vv"]
 
     def start_read(self, key: str, client: str, u: float | str) -> None:
+        """A read is coordinated by the node it reaches; a home coordinator answers for itself at once."""
         now = self.sim.now
-        coord = self._coordinator(u)
+        coord = self._contact(u)
         record = self.rec.op(client=client, kind="read", node=coord or "", key=key, value=None, start=now)
         record["returned"] = ()
         if coord is None:
@@ -255,9 +317,13 @@ class Cluster:
             self._fail(record)
             return
         op_id = record["op_id"]
-        self.pending[op_id] = _Pending("read", record, coord, key, self.r, len(targets), None)
+        op = _Pending("read", record, coord, key, self.r, len(targets), None)
+        self.pending[op_id] = op
         for node, hint in targets:
-            self._send(coord, node, "read", (op_id, key, hint), f"r{op_id}")
+            if self.local and node == coord:
+                self._reply(op, node, self._held(node, key, hint), bool(hint))
+            else:
+                self._send(coord, node, "read", (op_id, key, hint), f"r{op_id}")
 
     def _late(self, op: _Pending) -> bool:
         return self.sim.now - op.start > self.timeout
@@ -270,7 +336,11 @@ class Cluster:
     # -- replica side ---------------------------------------------------------
     def _on_write(self, msg: Message) -> None:
         op_id, key, stamp, hint = msg.body
-        node = msg.dst
+        self._store_write(msg.dst, key, stamp, hint)
+        self._send(msg.dst, msg.src, "ack", (op_id,))
+
+    def _store_write(self, node: str, key: str, stamp: Stamp, hint: str) -> None:
+        """``node`` stores a write: as a hint for ``hint``'s home node, or in its own data."""
         if hint:
             self.hints[node].setdefault((hint, key), []).append(stamp)
             self.hinted_writes += 1
@@ -278,17 +348,18 @@ class Cluster:
             self._record(node, key, stamp, "hint")
         else:
             self._apply(node, key, stamp, "write")
-        self._send(node, msg.src, "ack", (op_id,))
+
+    def _held(self, node: str, key: str, hint: str) -> Stamp | None:
+        """What ``node`` answers to a read of ``key`` (for ``hint``'s home node, from its hints)."""
+        if hint:
+            held = [max(v) for (_, k), v in self.hints[node].items() if k == key and v]
+            return max(held) if held else None
+        return self.store[node].get(key)
 
     def _on_read(self, msg: Message) -> None:
         op_id, key, hint = msg.body
         node = msg.dst
-        if hint:
-            held = [max(v) for (_, k), v in self.hints[node].items() if k == key and v]
-            stamp = max(held) if held else None
-        else:
-            stamp = self.store[node].get(key)
-        self._send(node, msg.src, "response", (op_id, stamp, bool(hint)))
+        self._send(node, msg.src, "response", (op_id, self._held(node, key, hint), bool(hint)))
 
     def _on_repair(self, msg: Message) -> None:
         key, stamp = msg.body
@@ -299,7 +370,11 @@ class Cluster:
         op = self.pending.get(msg.body[0])
         if op is None or op.done or self._late(op):
             return
-        op.replies.append(msg.src)
+        self._count_ack(op, msg.src)
+
+    def _count_ack(self, op: _Pending, node: str) -> None:
+        """``node`` has the write: with ``w`` copies, the write succeeds now."""
+        op.replies.append(node)
         if len(op.replies) >= op.need:
             op.done = True
             op.record["ok"] = True
@@ -315,13 +390,17 @@ class Cluster:
             self._expire(op)
             del self.pending[op_id]
             return
-        op.replies.append((msg.src, stamp, is_hint))
+        self._reply(op, msg.src, stamp, is_hint)
+
+    def _reply(self, op: _Pending, node: str, stamp: Stamp | None, is_hint: bool) -> None:
+        """``node`` answered the read ``op`` with ``stamp``."""
+        op.replies.append((node, stamp, is_hint))
         if not op.done:
             self._complete_read(op)
         elif self.read_repair:
-            self._repair_after(op, msg.src, stamp, is_hint)
+            self._repair_after(op, node, stamp, is_hint)
         if len(op.replies) >= op.targets:
-            del self.pending[op_id]
+            del self.pending[op.record["op_id"]]
 
     def _complete_read(self, op: _Pending) -> None:
         """With ``r`` responses, the read returns the newest version; stale responders get repaired."""
@@ -352,13 +431,21 @@ class Cluster:
 
     def _repair(self, coord: str, node: str, key: str, stamp: Stamp) -> None:
         self.read_repairs += 1
-        self._send(coord, node, "repair", (key, stamp), "repair")
+        if self.local and node == coord:
+            self._apply(node, key, stamp, "repair")
+        else:
+            self._send(coord, node, "repair", (key, stamp), "repair")
 
     def _abort(self, node: str) -> None:
-        """``node`` crashed: the operations it coordinated never complete."""
+        """``node`` crashed: the operations it coordinated never complete.
+
+        One whose timeout had already passed failed then, as its client was told.
+        """
         for op_id in sorted(self.pending):
             op = self.pending[op_id]
             if op.coord == node:
+                if not op.done and self._late(op):
+                    self._expire(op)
                 del self.pending[op_id]
 
     def finish(self, end: float) -> None:
@@ -368,6 +455,11 @@ class Cluster:
             if not op.done:
                 self._expire(op, end)
         self.pending.clear()
+        for record, _ in self.forwarding.values():  # forwarded to a coordinator that crashed
+            deadline = record["start"] + self.timeout
+            record["ok"] = False
+            record["end"] = deadline if deadline <= end else math.nan
+        self.forwarding.clear()
 
     # -- hinted handoff -------------------------------------------------------
     def hint_tick(self) -> None:

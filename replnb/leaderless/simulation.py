@@ -22,7 +22,7 @@ from ..records import OP_COLUMNS, Recorder, Run, frame
 from .cluster import Cluster
 from .ring import MAX_NODES, NODES, Stamp
 
-__all__ = ["MAX_DURATION", "MAX_RATE", "MAX_WORK", "SPECS", "LeaderlessRun", "simulate"]
+__all__ = ["COORDINATORS", "MAX_DURATION", "MAX_RATE", "MAX_WORK", "SPECS", "LeaderlessRun", "simulate"]
 
 #: The longest a run's clients issue operations, its settle time and its timeout, in ms.
 MAX_DURATION = 10_000.0
@@ -36,6 +36,9 @@ MAX_KEYS, MAX_CLIENTS, MAX_SCRIPT, MAX_FAILURES = 1000, 100, 50_000, 100
 MAX_TIME = 100_000.0
 #: The largest clock skew, in ms.
 MAX_SKEW = 1000.0
+
+#: Who coordinates a write: the key's first live home replica, or the node the request reaches.
+COORDINATORS = ("home", "any")
 
 #: A run's work in units of one message to one replica (about 7 us each on the course
 #: machine, 20 us when it is busy): a run that would need more is refused, so that none
@@ -66,6 +69,7 @@ SPECS: dict[str, Spec] = {
     "hint_interval": Real(MIN_INTERVAL, MAX_DURATION, unit="ms"),
     "propagate": Flag(),
     "clock_skew": Real(0, MAX_SKEW, unit="ms"),
+    "coordinator": Choice(COORDINATORS),
     "latency": _LATENCY,
 }
 
@@ -96,6 +100,7 @@ class _Plan:
     hint_interval: float
     propagate: bool
     clock_skew: float
+    coordinator: str
     legs: dict[str, Distribution]
     faults: list[Failure]
     script: list[Op] | None
@@ -240,6 +245,7 @@ def simulate(
     hint_interval: float = 100.0,
     propagate: bool = True,
     clock_skew: float = 0.0,
+    coordinator: str = "home",
     failures: Sequence[tuple[str, float, float | None]] = (),
     latency: str | float | Distribution | Mapping[str, Distribution] = "LNKD-DISK",
     script: Sequence[tuple[Any, ...]] | None = None,
@@ -296,6 +302,14 @@ def simulate(
         ``[-clock_skew, clock_skew]`` ms (at most 1000): the timestamps of
         last-write-wins then no longer follow causality, and a write can lose
         to an older one (cause ``older_write_won``). 0: perfect clocks.
+    coordinator : {"home", "any"}, default "home"
+        ``"home"``: a write is coordinated by the key's first live home
+        replica (first live node of the preference list, with a sloppy
+        quorum), which stores its copy at once; a request that reaches
+        another node is forwarded to it (one hop). ``"any"``: the node the
+        request reaches coordinates it and reaches every replica, itself
+        included, over the network: the PBS model (Cassandra's proxy
+        coordinator), in which every write is blind.
     failures : sequence of (node, at, recover_at or None)
         Crash ``node`` at ``at`` ms and bring it back at ``recover_at``
         (at most 100 failures; times in [0, 100000] ms).
@@ -305,8 +319,10 @@ def simulate(
     script : sequence of (time, kind, key, node) or (time, kind, key, node, client), optional
         A scripted workload instead of the random one: at ``time`` ms, a
         ``"write"`` or ``"read"`` of ``key`` by ``client`` (default
-        ``"c0"``) arrives at coordinator ``node`` (it fails if that node is
-        down). Writes write their op id as the value. ``keys``, ``clients``
+        ``"c0"``) reaches ``node`` (it fails if that node is down). A read
+        is coordinated there; so is a write with ``coordinator="any"``,
+        otherwise it is forwarded to the key's coordinator (unless ``node``
+        is that coordinator). Writes write their op id as the value. ``keys``, ``clients``
         and the rates are then ignored. At most 50000 operations, times in
         [0, 100000] ms.
     seed : int, numpy.random.Generator or None, default 0
@@ -335,16 +351,29 @@ def simulate(
 
     Examples
     --------
-    Two clients write ``x`` at once through different coordinators: neither
-    write saw the other, and last-write-wins keeps one, even with R + W > N.
+    Every write of ``x`` is coordinated by its first live home replica, which
+    stores its copy at once: with ``w=1`` the write is acknowledged without a
+    message. That node crashes before its copies arrive, and the next home
+    replica accepts a write without having seen the first: the two are
+    concurrent, and last-write-wins keeps one.
 
     >>> from replnb.engine.latency import constant
-    >>> both = [(0.0, "write", "x", "A", "c1"), (0.5, "write", "x", "B", "c2")]
-    >>> run = simulate(n=3, r=2, w=2, nodes=3, script=both, latency=constant(2.0))
-    >>> run.ops[["client", "ok", "lost", "lost_cause"]].values.tolist()
-    [['c1', True, True, 'concurrent'], ['c2', True, False, None]]
+    >>> from replnb.leaderless import home_replicas
+    >>> a, b, c = home_replicas("x", 3, 3)
+    >>> both = [(0.0, "write", "x", a, "c1"), (1.0, "write", "x", b, "c2")]
+    >>> run = simulate(n=3, r=1, w=1, nodes=3, script=both, latency=constant(2.0),
+    ...                failures=[(a, 0.5, None)])
+    >>> run.ops[["client", "node", "end", "lost", "lost_cause"]].values.tolist()
+    [['c1', 'B', 0.0, True, 'concurrent'], ['c2', 'C', 1.0, False, None]]
     >>> int(run.metrics["lost_writes"]), int(run.metrics["conflicts"])
     (1, 1)
+
+    Without failures one node accepts every write of a key, and none is lost;
+    a partial quorum still reads stale.
+
+    >>> strict = simulate(n=3, r=2, w=2, seed=1).metrics
+    >>> int(strict["lost_writes"]), int(strict["stale_reads"]), int(strict["conflicts"])
+    (0, 0, 0)
     >>> partial = simulate(n=3, r=1, w=1, read_repair=False, seed=1)
     >>> int(partial.metrics["stale_reads"]) > 0
     True
@@ -406,6 +435,7 @@ def _plan(args: Mapping[str, Any]) -> _Plan:
         hint_interval=args["hint_interval"],
         propagate=args["propagate"],
         clock_skew=args["clock_skew"],
+        coordinator=args["coordinator"],
         legs=legs,
         faults=_check_failures(args["failures"], names),
         script=None if script is None else _check_script(script, names),
@@ -513,6 +543,7 @@ def _build(
         legs=plan.legs,
         rng=rng,
         clock_offsets=offsets,
+        coordinator=plan.coordinator,
     )
 
 
@@ -589,6 +620,7 @@ def _run_params(plan: _Plan, ops: list[Op], latency: Any, seed: Seed) -> dict[st
         "hint_interval": plan.hint_interval,
         "propagate": plan.propagate,
         "clock_skew": plan.clock_skew,
+        "coordinator": plan.coordinator,
         "failures": tuple(plan.faults),
         "script": None if plan.script is None else tuple((op[0], op[1], op[2], op[4], op[3]) for op in ops),
         "latency": latency if isinstance(latency, str) else repr(latency),

@@ -59,7 +59,9 @@ class QuorumExplorer(KeptAxesExplorer):
     the key that crash for the middle of the run, at most ``n``), ``sloppy``
     (sloppy quorum with hinted handoff) and ``read_repair``. A preset level
     sticks when N changes: with ``QUORUM``, R follows N. The constructor
-    takes the controls' initial values, checked by their specs.
+    takes the controls' initial values, checked by their specs; by default
+    ``R = W = 1`` of ``N = 3``, a partial quorum whose stale reads show (with
+    ``QUORUM``/``QUORUM`` and no failure there are none).
 
     The figure shows the PBS t-visibility curve
     (:func:`replnb.pbs.t_visibility`, ``trials`` trials) with the closed form
@@ -108,10 +110,10 @@ class QuorumExplorer(KeptAxesExplorer):
         latency: str = "LNKD-DISK",
         failed: int = 0,
         r_level: str | None = None,
-        r: int = 2,
+        r: int = 1,
         sloppy: bool = False,
         w_level: str | None = None,
-        w: int = 2,
+        w: int = 1,
         read_repair: bool = True,
     ) -> None:
         """Check the initial values and build the controls.
