@@ -594,11 +594,13 @@ def _read_table(ops: pd.DataFrame, writes: pd.DataFrame, param: str = "ops") -> 
 def _missed(writes: pd.DataFrame, reads: pd.DataFrame) -> np.ndarray:
     """``missed[i, j]``: is write ``i`` neither returned by read ``j`` nor in its causal past?"""
     covered = _covered(writes["node"], writes["counter"], reads["vv"])
-    position = {w: i for i, w in enumerate(writes.index)}
+    positions: dict[Hashable, list[int]] = {}
+    for i, w in enumerate(writes.index):  # a write may stand in several rows (one per dependency)
+        positions.setdefault(w, []).append(i)
     for j, ids in enumerate(reads["returned"]):
         for w in ids:
-            if w in position:
-                covered[position[w], j] = True
+            for i in positions.get(w, ()):
+                covered[i, j] = True
     return ~covered
 
 

@@ -665,3 +665,21 @@ def test_causal_verdicts_and_figures_agree_with_each_definition() -> None:
     assert set(figures) == set(m.CAUSAL_FIGURES)
     assert (figures["lost_writes"], figures["lost_concurrent"], figures["stale_reads"]) == (1, 1, 1)
     assert figures["conflicts"] == m.conflicts(ops) == 1
+
+
+def test_consistent_prefix_when_a_write_is_the_dependency_of_several():
+    """w0 is a dependency of w1 and of w3: a read that returned w0 itself never misses it."""
+    h = build(
+        [
+            ("write", "A", "c1", False),
+            ("sync", "A", "B"),
+            ("write", "A", "c1", False),
+            ("read", "A", "c1"),
+            ("write", "A", "c1", False),
+            ("read", "B", "c1"),
+        ],
+        True,
+    )
+    depends = {w: sorted(p) for w, p in h.past.items() if p}
+    assert depends == {1: [0], 3: [0, 1]}
+    assert m.consistent_prefix_violations(h.frame(), depends).tolist() == [False, False]
