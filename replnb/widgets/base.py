@@ -269,8 +269,34 @@ def _style() -> Any:
     return plt.rc_context(STYLE)
 
 
+#: The look of an explorer's summary table. A widget's HTML is not styled by
+#: JupyterLab's own table rules, so without these its headers drift off their columns.
+_TABLE_CSS = (
+    "<style>"
+    ".replnb-summary{border-collapse:collapse;margin-top:4px}"
+    ".replnb-summary th,.replnb-summary td{padding:3px 10px;text-align:right;vertical-align:bottom;"
+    "border:none;white-space:normal;max-width:11em}"
+    ".replnb-summary thead th{border-bottom:1px solid #888;font-weight:bold}"
+    ".replnb-summary td{white-space:nowrap}"
+    ".replnb-summary tbody th{text-align:left;font-weight:bold}"
+    ".replnb-summary tbody tr:nth-child(odd){background:#f3f3f3}"
+    "</style>"
+)
+
+
 def _table_html(table: pd.DataFrame | pd.Series) -> str:
+    """The summary as an HTML table whose headers line up with their columns.
+
+    The index name is folded into the header row (no second header row).
+
+    Examples
+    --------
+    >>> html = _table_html(pd.DataFrame({"lost writes": [1]}, index=pd.Index(["run"], name="what")))
+    >>> html.count("<tr"), "replnb-summary" in html
+    (2, True)
+    """
     if isinstance(table, pd.Series):
         table = table.to_frame()
+    table = table.rename_axis(index=None, columns=None)
     styled = table.to_html(float_format=lambda v: f"{v:,.3g}", border=0, classes="replnb-summary")
-    return f"<div style='overflow-x:auto;font-size:90%'>{styled}</div>"
+    return f"{_TABLE_CSS}<div style='overflow-x:auto;font-size:90%'>{styled}</div>"
