@@ -500,3 +500,17 @@ def test_plot_spacetime_marks_the_witness_and_its_real_time_order() -> None:
     assert "no legal order" in [t.get_text() for t in marked.get_legend().get_texts()]
     assert not [c for c in plain.collections if c.get_sizes().tolist() == [170.0]]
     plt.close("all")
+
+
+@pytest.mark.parametrize("name", ["SingleLeaderExplorer", "QuorumExplorer"])
+def test_the_explorers_of_01_and_04_show_the_verdict_of_their_run(name: str) -> None:
+    """The caption states the checker's verdict on the run shown, and the summary has it too."""
+    from replnb import widgets
+
+    explorer = getattr(widgets, name)()
+    run = explorer.update()
+    verdict = check(run.ops, budget=explorer.check_budget)
+    word = {True: "yes", False: "no", None: "unknown"}[verdict.linearizable]
+    assert explorer.summarize(run)["linearizable"].tolist() == [word]
+    assert "History:" in explorer.caption.value
+    assert ("not linearizable" in explorer.caption.value) == (verdict.linearizable is False)

@@ -15,6 +15,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from ..check import CheckResult
+from ..check import check as check_history
 from ..params import Choice, Flag, Int, Nodes, Real, Spec, check
 from ..plots import STYLE
 from ..records import Run
@@ -119,10 +121,13 @@ class Explorer(Generic[R]):
     #: The controls built from specs (see :func:`make_controls`); their
     #: dependent bounds are kept in step by :meth:`constrain`.
     specs: ClassVar[Sequence[Control]] = ()
+    #: Search steps the linearizability checker may take on a run (:meth:`verdict`).
+    check_budget: ClassVar[int] = 200_000
 
     def __init__(self, controls: Mapping[str, widgets.ValueWidget], *, columns: int = 3) -> None:
         self.controls = dict(controls)
         self.run: R | None = None
+        self._verdict: tuple[Run, CheckResult] | None = None
         self._busy = False
         with _style():
             self.figure = Figure(figsize=self.figsize, dpi=STYLE["figure.dpi"], layout="constrained")
@@ -163,6 +168,12 @@ class Explorer(Generic[R]):
         if not isinstance(run, Run):
             raise NotImplementedError(f"{type(self).__name__} must summarize a {type(run).__name__}")
         return run.metrics
+
+    def verdict(self, run: Run) -> CheckResult:
+        """Whether ``run``'s history is linearizable (:func:`replnb.check.check`), kept for the last run."""
+        if self._verdict is None or self._verdict[0] is not run:
+            self._verdict = (run, check_history(run.ops, budget=self.check_budget))
+        return self._verdict[1]
 
     def constrain(self) -> None:
         """Tie control bounds together (called before every run).

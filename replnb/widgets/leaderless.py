@@ -16,7 +16,7 @@ from ..pbs import stale_read_probability, t_visibility
 from ..plots import COLORS, PALETTE, plot_convergence, plot_quorum_grid, plot_visibility
 from ..records import Run
 from .base import Control, make_controls
-from .captions import key_html
+from .captions import key_html, verdict_html
 from .kept_axes import KeptAxesExplorer
 
 __all__ = ["QuorumExplorer", "lost_summary"]
@@ -259,7 +259,9 @@ class QuorumExplorer(KeptAxesExplorer):
             f"<b>Top left:</b> the chance that a read t ms after a write commits sees it (PBS model,"
             f" {run.params['latency']} latencies, N={n}, R={r}, W={w}). <b>Top right:</b> P(stale read)"
             f" for every R and W with N={n}, when writes do not spread further. <b>Bottom:</b> the"
-            " simulated run: the share of replicas behind the newest acknowledged write." + key_html(key)
+            " simulated run: the share of replicas behind the newest acknowledged write."
+            + key_html(key)
+            + verdict_html(self.verdict(run))
         )
 
     def summarize(self, run: Run) -> pd.DataFrame:
@@ -276,5 +278,6 @@ class QuorumExplorer(KeptAxesExplorer):
             "read avail.": m["read_availability"],
             "convergence (ms)": m["convergence_time"],
             "hints handed off": f"{m['hints_handed_off']} of {m['hinted_writes']}",
+            "linearizable": {True: "yes", False: "no", None: "unknown"}[self.verdict(run).linearizable],
         }
         return pd.DataFrame([row], index=["run"])

@@ -8,7 +8,6 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from ..check import CheckResult, check
 from ..params import Choice, Int
 from ..plots import COLORS, PALETTE, plot_failover, plot_replication_lag
 from ..records import Run
@@ -59,8 +58,6 @@ class SingleLeaderExplorer(KeptAxesExplorer):
     duration = 500.0
     #: Failover times offered by the control (ms).
     failover_times = FAILOVER_TIMES
-    #: Search steps the linearizability checker may take on a run (its verdict is in the caption).
-    check_budget = 200_000
     specs: ClassVar[tuple[Control, ...]] = (
         Control("mode", Choice(MODES), "mode", toggle=True),
         Control("followers", Int(1, 5), "followers"),
@@ -101,7 +98,6 @@ class SingleLeaderExplorer(KeptAxesExplorer):
             "seed": seed,
         }
         controls = make_controls(self.specs, values)
-        self._verdict: tuple[Run, CheckResult] | None = None
         super().__init__(controls, columns=3)
         controls["mode"].style.button_width = "90px"
 
@@ -141,12 +137,6 @@ class SingleLeaderExplorer(KeptAxesExplorer):
             ax.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]))
         bottom.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 2.5, 5, 10]))
         return top, bottom
-
-    def verdict(self, run: Run) -> CheckResult:
-        """The linearizability verdict on ``run``'s history (kept for the run last drawn)."""
-        if self._verdict is None or self._verdict[0] is not run:
-            self._verdict = (run, check(run.ops, budget=self.check_budget))
-        return self._verdict[1]
 
     def draw(self, run: Run, figure: Figure) -> None:
 
