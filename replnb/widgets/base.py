@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -291,6 +292,8 @@ _TABLE_CSS = (
     ".replnb-summary td{white-space:nowrap}"
     ".replnb-summary tbody th{text-align:left;font-weight:bold}"
     ".replnb-summary tbody tr:nth-child(odd){background:#f3f3f3}"
+    ".replnb-pairs tbody th{font-weight:normal;color:#444;text-align:left;max-width:none}"
+    ".replnb-pairs td{font-weight:bold;padding-right:28px}"
     "</style>"
 )
 
@@ -309,5 +312,26 @@ def _table_html(table: pd.DataFrame | pd.Series) -> str:
     if isinstance(table, pd.Series):
         table = table.to_frame()
     table = table.rename_axis(index=None, columns=None)
-    styled = table.to_html(float_format=lambda v: f"{v:,.3g}", border=0, classes="replnb-summary")
+    if len(table) == 1 and table.shape[1] > _WIDE:
+        return f"{_TABLE_CSS}<div style='font-size:90%'>{_pairs_html(table.iloc[0])}</div>"
+    styled = table.to_html(float_format=_number, border=0, classes="replnb-summary")
     return f"{_TABLE_CSS}<div style='overflow-x:auto;font-size:90%'>{styled}</div>"
+
+
+#: A one-row summary with more columns than this is shown as name–value pairs, three to a line.
+_WIDE = 7
+
+
+def _number(value: float) -> str:
+    return f"{value:,.3g}"
+
+
+def _pairs_html(row: pd.Series, per_line: int = 3) -> str:
+    """A one-row summary as a grid of name–value pairs, so that a wide row needs no scrolling."""
+    items = [(str(k), _number(v) if isinstance(v, float) else str(v)) for k, v in row.items()]
+    lines = [
+        "".join(f"<th>{html.escape(k)}</th><td>{html.escape(v)}</td>" for k, v in items[i : i + per_line])
+        for i in range(0, len(items), per_line)
+    ]
+    body = "".join(f"<tr>{line}</tr>" for line in lines)
+    return f"<table class='replnb-summary replnb-pairs'><tbody>{body}</tbody></table>"
