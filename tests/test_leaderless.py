@@ -21,6 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from replnb import leaderless, metrics, pbs, plots
+from replnb.check import check
 from replnb.engine.latency import constant
 from replnb.engine.rng import stable_hash
 from replnb.exercises import check_quorum_choice
@@ -793,6 +794,149 @@ def test_every_node_down_fails_every_operation() -> None:
     assert math.isnan(m["stale_fraction"])
 
 
+# -- synchronous read repair (ABD's write-back phase) ------------------------------
+OVERLAP = [
+    (0.0, "write", "x", "B", "writer"),
+    (0.1, "read", "x", "B", "reader"),
+    (1.0, "read", "x", "C", "reader"),
+]
+OVERLAP_RUN = {"n": 3, "r": 2, "w": 2, "nodes": 3, "latency": 2.0, "duration": 3, "settle": 30, "seed": 3}
+
+
+@pytest.mark.parametrize(("read_repair", "linearizable"), [(False, False), (True, False), ("sync", True)])
+def test_sync_read_repair_makes_the_overlap_of_notebook_04_linearizable(
+    read_repair: bool | str, linearizable: bool
+) -> None:
+    # a read concurrent with the write sees it, a later read does not: unless the
+    # first read writes it back to w replicas before it answers
+    run = simulate(script=OVERLAP, read_repair=read_repair, **OVERLAP_RUN)
+    assert check(run.ops).linearizable is linearizable
+    kinds = set(run.messages["kind"])
+    assert ("writeback" in kinds and "writeback-ack" in kinds) is (read_repair == "sync")
+    if read_repair == "sync":
+        ops = run.ops.set_index("op_id")
+        assert ops.loc[1, "value"] == ops.loc[2, "value"] == 0  # the later read sees the write too
+        sent = run.messages[run.messages["kind"] == "writeback"]
+        assert run.metrics["read_repairs"] >= len(sent) > 0
+
+
+@st.composite
+def strict_scripts(draw: st.DrawFn) -> dict:
+    """A small scripted workload (at most 7 operations on 2 keys) under a strict quorum, no failures."""
+    n = draw(st.integers(1, 4))
+    r = draw(st.integers(1, n))
+    w = draw(st.integers(n + 1 - r, n))
+    nodes = draw(st.integers(n, n + 1))
+    names = [chr(ord("A") + i) for i in range(nodes)]
+    ops = draw(
+        st.lists(
+            st.tuples(
+                st.floats(0.0, 4.0, allow_nan=False).map(lambda t: round(t, 2)),
+                st.sampled_from(["write", "read"]),
+                st.sampled_from(["x", "y"]),
+                st.sampled_from(names),
+            ),
+            min_size=1,
+            max_size=7,
+        )
+    )
+    script = [(t, kind, key, node, f"c{i}") for i, (t, kind, key, node) in enumerate(ops)]
+    return {
+        "n": n,
+        "r": r,
+        "w": w,
+        "nodes": nodes,
+        "script": script,
+        "latency": draw(st.floats(0.5, 5.0)),
+        "coordinator": draw(st.sampled_from(leaderless.simulation.COORDINATORS)),
+        "propagate": draw(st.booleans()),
+        "duration": 10.0,
+        "settle": 1000.0,
+        "seed": draw(st.integers(0, 10_000)),
+    }
+
+
+@given(strict_scripts())
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_sync_read_repair_under_strict_quorums_is_linearizable(kwargs: dict) -> None:
+    run = simulate(read_repair="sync", **kwargs)
+    assert run.ops["ok"].all()  # no failures, no timeouts: every operation completed
+    verdict = check(run.ops, budget=200_000).linearizable
+    assume(verdict is not None)
+    assert verdict is True
+
+
+def test_sync_read_repair_costs_one_round_trip_when_the_quorum_lacks_the_version() -> None:
+    # D is not a home replica of x (C, D, A are): its read of all three reaches
+    # them at 2.1, before the write from C (sent at 0.2) reaches D and A; only C
+    # answers with the write. With "sync" the read writes it back to D and A and
+    # answers when one of them acknowledges: one more round trip of 2 x 2 ms.
+    assert home_replicas("x", 3, 4) == ["C", "D", "A"]
+    script = [(0.1, "read", "x", "B"), (0.2, "write", "x", "C")]
+    latencies = {}
+    for read_repair in (False, True, "sync"):
+        run = simulate(
+            n=3,
+            r=3,
+            w=2,
+            nodes=4,
+            script=script,
+            latency=constant(2.0),
+            read_repair=read_repair,
+            duration=1.0,
+            settle=30.0,
+        )
+        read = run.ops[run.ops["kind"] == "read"].iloc[0]
+        assert read["ok"] and read["value"] == 1
+        latencies[read_repair] = read["end"] - read["start"]
+    assert latencies[False] == pytest.approx(4.0) == latencies[True]
+    assert latencies["sync"] == pytest.approx(latencies[False] + 2 * 2.0)
+    assert latencies["sync"] >= latencies[False] + 2 * 2.0 - 1e-9
+
+
+def test_sync_read_repair_adds_nothing_when_w_responders_hold_the_version() -> None:
+    script = [(0.0, "write", "x", "C"), (10.0, "read", "x", "B")]
+    runs = [
+        simulate(n=3, r=3, w=2, nodes=4, script=script, latency=constant(2.0), read_repair=rr, duration=10.0)
+        for rr in (False, "sync")
+    ]
+    assert runs[0].ops["end"].tolist() == runs[1].ops["end"].tolist()
+    assert "writeback" not in set(runs[1].messages["kind"])
+
+
+def test_sync_read_repair_fails_the_read_without_w_acknowledgements() -> None:
+    # x's home replicas are C, D, A (nodes A..D); w = 3 needs all three
+    base = {"n": 3, "r": 1, "w": 3, "nodes": 4, "latency": constant(2.0), "read_repair": "sync"}
+    # A crashes while the write-back to it is in flight: no third acknowledgement, the read times out
+    script = [(0.0, "write", "x", "C"), (0.1, "read", "x", "C")]
+    run = simulate(script=script, failures=[("A", 1.0, None)], timeout=50.0, duration=1.0, **base)
+    read = run.ops.set_index("op_id").loc[1]
+    assert not read["ok"] and read["end"] == pytest.approx(0.1 + 50.0)
+    assert ((run.messages["kind"] == "writeback") & (run.messages["dst"] == "A")).any()
+    # A is down when the read comes: fewer than w replicas can hold the version, it fails at once
+    script = [(0.0, "write", "x", "C"), (20.0, "read", "x", "C")]
+    run = simulate(script=script, failures=[("A", 10.0, None)], duration=20.0, **base)
+    ops = run.ops.set_index("op_id")
+    assert ops.loc[0, "ok"] and not ops.loc[1, "ok"] and ops.loc[1, "end"] == 20.0
+    # the same reads without the write-back answer
+    for failures in ([("A", 1.0, None)], [("A", 10.0, None)]):
+        plain = simulate(script=script, failures=failures, duration=20.0, **{**base, "read_repair": True})
+        assert plain.ops.set_index("op_id").loc[1, "ok"]
+
+
+def test_sync_read_repair_does_not_make_partial_quorums_linearizable() -> None:
+    # r + w = n: the write-back puts the version on w replicas, but a read of r
+    # other replicas need not meet them (found by seed)
+    kwargs = {"n": 3, "r": 1, "w": 2, "nodes": 3, "keys": 1, "write_rate": 100.0, "read_rate": 300.0}
+    kwargs |= {"duration": 100.0, "settle": 50.0, "latency": 2.0, "read_repair": "sync", "seed": 1}
+    run = simulate(**kwargs)
+    result = check(run.ops, budget=200_000)
+    assert result.linearizable is False
+    assert "returned" in result.reason and "after write" in result.reason
+    # the same workload under a strict quorum is linearizable
+    assert check(simulate(**{**kwargs, "w": 3}).ops, budget=200_000).linearizable is True
+
+
 # -- metrics use the shared definitions -------------------------------------------
 
 
@@ -944,6 +1088,8 @@ def test_same_run_in_another_process_with_another_hash_seed() -> None:
             r"anti_entropy_interval must be a number in \[10, 10000\] ms" r" or None, got 0",
         ),
         ({"sloppy": "yes"}, r"sloppy must be True or False"),
+        ({"read_repair": "async"}, r"read_repair must be one of \[False, True, 'sync'\], got 'async'"),
+        ({"read_repair": 1}, r"read_repair must be one of \[False, True, 'sync'\], got 1"),
         ({"clock_skew": -1.0}, r"clock_skew must be a number in \[0, 1000\] ms, got -1\.0"),
         ({"script": [(0.0, "write", "x", "A", "")]}, r"script\[0\] client must be a non-empty string"),
         (

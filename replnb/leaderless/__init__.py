@@ -59,6 +59,24 @@ newest version among the first ``r`` responses.
 **Read repair** (``read_repair=True``). After a read has its ``r`` answers,
 the coordinator sends the newest version it has seen to every responder
 that answered with an older one, including responders that answer late.
+The read has answered before the repair lands: even ``r + w > n`` is not
+linearizable, as a read concurrent with a write can return the new version
+and a later read the old one.
+
+**Synchronous read repair** (``read_repair="sync"``), the write-back phase
+of ABD (Attiya, Bar-Noy and Dolev). With its ``r`` answers, the coordinator
+chooses the newest version; unless ``w`` responders already hold it, it
+sends it (``"writeback"`` messages, on the ``W`` leg) to every other
+replica it can reach (a home coordinator applies it to its own copy at once)
+and answers only when the holders and the ``"writeback-ack"``
+acknowledgements (``A`` leg) reach ``w``: the read's ``end`` includes that
+round trip. Fewer than ``w`` reachable replicas make the read fail at once;
+acknowledgements not in by ``timeout`` make it fail then. A version a read
+returned is then on ``w`` replicas, which every later read quorum meets when
+``r + w > n``: without failures or clock skew, histories are linearizable.
+Responses that arrive after the version is chosen are ignored (no repair
+after the answer). Write-backs count as ``read_repairs``; the replica-state
+event is ``"repair"``.
 
 **Anti-entropy** (``anti_entropy_interval``). Every interval each node
 compares its data with the next peer (round robin over the nodes it shares

@@ -31,6 +31,8 @@ _LEG_OF_KIND = {
     "ae-digest": "R",
     "ae-items": "S",
     "ae-push": "W",
+    "writeback": "W",
+    "writeback-ack": "A",
 }
 
 
@@ -39,7 +41,12 @@ _LEG_OF_KIND = {
 
 
 class _Pending:
-    """A coordinator's state for one client operation."""
+    """A coordinator's state for one client operation.
+
+    ``kind`` is ``"write"``, ``"read"``, or ``"writeback"`` for a read in its
+    write-back phase (synchronous read repair): its version is chosen, and
+    ``replies`` then lists the nodes known to hold it.
+    """
 
     __slots__ = ("coord", "done", "key", "kind", "need", "record", "replies", "stamp", "start", "targets")
 
@@ -55,7 +62,7 @@ class _Pending:
         self.stamp = stamp
         self.start: float = record["start"]
         self.done = False
-        # writes: acknowledging nodes; reads: (node, stamp, is_hint) per response
+        # writes, write-backs: acknowledging nodes; reads: (node, stamp, is_hint) per response
         self.replies: list[Any] = []
 
 
@@ -73,7 +80,7 @@ class Cluster:
         n: int,
         r: int,
         w: int,
-        read_repair: bool,
+        read_repair: bool | str,
         sloppy: bool,
         propagate: bool,
         timeout: float,
@@ -90,6 +97,10 @@ class Cluster:
         self.names, self.keys = names, keys
         self.n, self.r, self.w = n, r, w
         self.read_repair, self.sloppy, self.propagate = read_repair, sloppy, propagate
+        # True: repair stale responders after the read has answered; "sync": write the version
+        # back to w replicas before answering (ABD's second phase)
+        self.async_repair = read_repair is True
+        self.sync_repair = read_repair == "sync"
         self.timeout = timeout
         self.rng = rng
         # each node's clock reads true time plus its offset (all 0: perfect clocks)
@@ -124,6 +135,8 @@ class Cluster:
             "ae-digest": self._on_digest,
             "ae-items": self._on_items,
             "ae-push": self._on_push,
+            "writeback": self._on_writeback,
+            "writeback-ack": self._on_writeback_ack,
         }
         for name in names:
             net.register(name, self._dispatch)
@@ -339,15 +352,15 @@ class Cluster:
         self._store_write(msg.dst, key, stamp, hint)
         self._send(msg.dst, msg.src, "ack", (op_id,))
 
-    def _store_write(self, node: str, key: str, stamp: Stamp, hint: str) -> None:
-        """``node`` stores a write: as a hint for ``hint``'s home node, or in its own data."""
+    def _store_write(self, node: str, key: str, stamp: Stamp, hint: str, event: str = "write") -> None:
+        """``node`` stores a write or a write-back: as a hint for ``hint``'s home node, or in its own data."""
         if hint:
             self.hints[node].setdefault((hint, key), []).append(stamp)
             self.hinted_writes += 1
             self._merge(node, key, stamp[1])
             self._record(node, key, stamp, "hint")
         else:
-            self._apply(node, key, stamp, "write")
+            self._apply(node, key, stamp, event)
 
     def _held(self, node: str, key: str, hint: str) -> Stamp | None:
         """What ``node`` answers to a read of ``key`` (for ``hint``'s home node, from its hints)."""
@@ -364,6 +377,12 @@ class Cluster:
     def _on_repair(self, msg: Message) -> None:
         key, stamp = msg.body
         self._apply(msg.dst, key, stamp, "repair")
+
+    def _on_writeback(self, msg: Message) -> None:
+        """A read's write-back: keep the version if it is newer, and acknowledge either way."""
+        op_id, key, stamp, hint = msg.body
+        self._store_write(msg.dst, key, stamp, hint, "repair")
+        self._send(msg.dst, msg.src, "writeback-ack", (op_id,))
 
     # -- coordinator side -----------------------------------------------------
     def _on_ack(self, msg: Message) -> None:
@@ -394,25 +413,88 @@ class Cluster:
 
     def _reply(self, op: _Pending, node: str, stamp: Stamp | None, is_hint: bool) -> None:
         """``node`` answered the read ``op`` with ``stamp``."""
+        if op.kind == "writeback":
+            return  # its version is chosen: a late response changes nothing (and got a write-back)
         op.replies.append((node, stamp, is_hint))
         if not op.done:
             self._complete_read(op)
-        elif self.read_repair:
+        elif self.async_repair:
             self._repair_after(op, node, stamp, is_hint)
-        if len(op.replies) >= op.targets:
-            del self.pending[op.record["op_id"]]
+        if op.kind == "read" and len(op.replies) >= op.targets:
+            self.pending.pop(op.record["op_id"], None)
 
     def _complete_read(self, op: _Pending) -> None:
-        """With ``r`` responses, the read returns the newest version; stale responders get repaired."""
+        """With ``r`` responses, the read returns the newest version; stale responders get repaired.
+
+        With synchronous read repair the newest version is first written back
+        (:meth:`_write_back`), and the read answers once ``w`` replicas hold it.
+        """
         if len(op.replies) < op.need:
             return
-        op.done = True
         best = max((s for _, s, _ in op.replies if s is not None), default=None)
         op.stamp = best
+        if self.sync_repair and best is not None:
+            self._write_back(op, best)
+            return
+        self._answer(op)
+        if self.async_repair and best is not None:
+            self._repair_older(op, op.replies, best)
+
+    def _answer(self, op: _Pending) -> None:
+        """The read ``op`` returns ``op.stamp`` now."""
+        op.done = True
+        best = op.stamp
         op.record.update(ok=True, end=self.sim.now, version=best, value=None if best is None else best[1])
         op.record["returned"] = () if best is None else (best[1],)
-        if self.read_repair and best is not None:
-            self._repair_older(op, op.replies, best)
+
+    def _write_back(self, op: _Pending, best: Stamp) -> None:
+        """Synchronous read repair, ABD's second phase: make ``w`` replicas hold ``best``, then answer.
+
+        The responders that answered with ``best`` hold it already; if they
+        are ``w`` or more, the read answers at once. Otherwise the coordinator
+        sends ``best`` to every other replica it can reach (a home coordinator
+        applies it to its own copy at once, without a message) and answers
+        when the holders and the acknowledgements reach ``w``. Fewer than
+        ``w`` reachable replicas: the read fails at once; acknowledgements
+        not in by the timeout: it fails then.
+        """
+        op_id = op.record["op_id"]
+        holders = sorted({node for node, s, _ in op.replies if s == best})
+        op.kind, op.need, op.replies = "writeback", self.w, holders
+        if len(holders) >= self.w:
+            self._answer(op)
+            del self.pending[op_id]
+            return
+        targets = [(x, hint) for x, hint in self._targets(op.coord, op.key, None) if x not in holders]
+        if len(holders) + len(targets) < self.w:
+            op.done = True
+            self._fail(op)  # Unavailable: fewer than w replicas can hold the version
+            del self.pending[op_id]
+            return
+        for node, hint in targets:
+            self.read_repairs += 1
+            if self.local and node == op.coord:
+                self._store_write(node, op.key, best, hint, "repair")
+                self._count_writeback(op, node)
+            else:
+                self._send(op.coord, node, "writeback", (op_id, op.key, best, hint), f"r{op_id}")
+
+    def _on_writeback_ack(self, msg: Message) -> None:
+        op = self.pending.get(msg.body[0])
+        if op is None or op.done:
+            return
+        if self._late(op):
+            self._expire(op)
+            del self.pending[msg.body[0]]
+            return
+        self._count_writeback(op, msg.src)
+
+    def _count_writeback(self, op: _Pending, node: str) -> None:
+        """``node`` holds the read's version: with ``w`` holders, the read answers now."""
+        op.replies.append(node)
+        if not op.done and len(op.replies) >= op.need:
+            self._answer(op)
+            del self.pending[op.record["op_id"]]
 
     def _repair_after(self, op: _Pending, node: str, stamp: Stamp | None, is_hint: bool) -> None:
         """A response after the read completed: repair it, or repair the others with it if it is newer."""

@@ -22,7 +22,16 @@ from ..records import OP_COLUMNS, Recorder, Run, frame
 from .cluster import Cluster
 from .ring import MAX_NODES, NODES, Stamp
 
-__all__ = ["COORDINATORS", "MAX_DURATION", "MAX_RATE", "MAX_WORK", "SPECS", "LeaderlessRun", "simulate"]
+__all__ = [
+    "COORDINATORS",
+    "MAX_DURATION",
+    "MAX_RATE",
+    "MAX_WORK",
+    "READ_REPAIRS",
+    "SPECS",
+    "LeaderlessRun",
+    "simulate",
+]
 
 #: The longest a run's clients issue operations, its settle time and its timeout, in ms.
 MAX_DURATION = 10_000.0
@@ -39,6 +48,9 @@ MAX_SKEW = 1000.0
 
 #: Who coordinates a write: the key's first live home replica, or the node the request reaches.
 COORDINATORS = ("home", "any")
+
+#: Read repair: off, after the read has answered (``True``), or before it answers ("sync", ABD).
+READ_REPAIRS = (False, True, "sync")
 
 #: A run's work in units of one message to one replica (about 7 us each on the course
 #: machine, 20 us when it is busy): a run that would need more is refused, so that none
@@ -63,7 +75,7 @@ SPECS: dict[str, Spec] = {
     "writes_until": Real(0, "duration", low_open=True, unit="ms", none=True),
     "settle": Real(0, MAX_DURATION, unit="ms", none=True),
     "timeout": Real(0, MAX_DURATION, low_open=True, unit="ms"),
-    "read_repair": Flag(),
+    "read_repair": Choice(READ_REPAIRS),
     "anti_entropy_interval": Real(MIN_INTERVAL, MAX_DURATION, unit="ms", none=True),
     "sloppy": Flag(),
     "hint_interval": Real(MIN_INTERVAL, MAX_DURATION, unit="ms"),
@@ -94,7 +106,7 @@ class _Plan:
     writes_until: float
     settle: float
     timeout: float
-    read_repair: bool
+    read_repair: bool | str
     anti_entropy_interval: float | None
     sloppy: bool
     hint_interval: float
@@ -117,9 +129,13 @@ class _Plan:
         end, m = duration + self.settle, len(self.names)
         if self.script is not None:
             ops = float(len(self.script))
+            reads = float(sum(op[1] == "read" for op in self.script))
         else:
-            ops = (self.write_rate * min(self.writes_until, duration) + self.read_rate * duration) / 1000
+            reads = self.read_rate * duration / 1000
+            ops = self.write_rate * min(self.writes_until, duration) / 1000 + reads
         work = 3 * self.n * ops + _TICK_WORK * m * end / self.hint_interval
+        if self.read_repair == "sync":  # a write-back and its acknowledgement per replica
+            work += 2 * self.n * reads
         if interval is not None:
             work += _AE_KEY_WORK * (m + 2 * self.n * self.keys) * end / interval
         return work
@@ -239,7 +255,7 @@ def simulate(
     writes_until: float | None = None,
     settle: float | None = None,
     timeout: float = 1000.0,
-    read_repair: bool = True,
+    read_repair: bool | str = True,
     anti_entropy_interval: float | None = None,
     sloppy: bool = False,
     hint_interval: float = 100.0,
@@ -285,8 +301,17 @@ def simulate(
         (default ``timeout``).
     timeout : float, default 1000
         A coordinator gives up on an operation after this many ms, in (0, 10000].
-    read_repair : bool, default True
-        Push the newest version to responders that answered with an older one.
+    read_repair : {True, False, "sync"}, default True
+        ``True``: once the read has answered, push the newest version to
+        responders that answered with an older one. ``"sync"``: synchronous
+        read repair, the write-back phase of ABD: before answering, the
+        coordinator writes the version it will return to the replicas not
+        known to hold it (``"writeback"`` messages, acknowledged by
+        ``"writeback-ack"``) and answers once ``w`` replicas hold it, so the
+        read's latency includes that round trip (none when ``w`` responders
+        already held it); the read fails if that cannot happen in time. With
+        ``r + w > n``, no failures and perfect clocks the history is then
+        linearizable (:func:`replnb.check.check`). ``False``: no read repair.
     anti_entropy_interval : float or None
         Every this many ms each node syncs with one peer by Merkle digest
         (10..10000 ms; ``None``: no anti-entropy).
