@@ -53,6 +53,7 @@ __all__ = [
     "MAX_TRIALS",
     "Legs",
     "Times",
+    "WAN_DELAY_MS",
     "compare_published",
     "k_staleness",
     "published_latency",
@@ -85,6 +86,12 @@ _LEGS = ("W", "A", "R", "S")
 
 Latency = str | Mapping[str, Distribution]
 
+#: The one-way delay, in ms, that the WAN preset adds to each message to or from a remote replica.
+WAN_DELAY_MS = 75.0
+
+#: The preset names accepted as ``latency``: :data:`replnb.latency.PRESETS` plus "WAN".
+_PRESET_NAMES = sorted([*PRESETS, "WAN"])
+
 
 # ---------------------------------------------------------------------------
 # parameters
@@ -112,7 +119,7 @@ class Legs(Spec):
     >>> Legs().check("latency", 2.0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: latency must be a preset name in ['LNKD-DISK', 'LNKD-SSD', 'YMMR'] or a mapping ..., got 2.0
+    ValueError: latency must be a preset name in ['LNKD-DISK', 'LNKD-SSD', 'WAN', 'YMMR'] or a mapping ..., got 2.0
     """
 
     single: bool = False
@@ -121,8 +128,14 @@ class Legs(Spec):
     none: bool = False
 
     def legs(self, value: Any) -> dict[str, Distribution] | None:
-        """The four distributions that ``value`` stands for, or ``None`` if it is not allowed."""
+        """The four distributions that ``value`` stands for, or ``None`` if it is not allowed.
+
+        For ``"WAN"`` these are the LNKD-DISK legs; the 75 ms to remote
+        replicas is added by :func:`visibility_thresholds` (see :data:`WAN_DELAY_MS`).
+        """
         if isinstance(value, str):
+            if value == "WAN":
+                return dict(PRESETS["LNKD-DISK"])
             return dict(PRESETS[value]) if value in PRESETS else None
         if isinstance(value, Mapping):
             legs = {str(k): v for k, v in value.items()}
@@ -139,7 +152,7 @@ class Legs(Spec):
         return self.legs(value) is not None, value
 
     def describe(self, context: Mapping[str, Any]) -> str:
-        presets = f"a preset name in {sorted(PRESETS)}"
+        presets = f"a preset name in {_PRESET_NAMES}"
         mapping = (
             "a mapping with exactly the keys 'W', 'A', 'R', 'S' whose values are"
             " replnb.latency.Distribution objects"
@@ -303,12 +316,20 @@ def k_staleness(n: int = 3, r: int = 1, w: int = 1, k: int = 1) -> float:
 
 
 def _block_thresholds(
-    rng: np.random.Generator, legs: Mapping[str, Distribution], m: int, n: int, r: int, w: int
+    rng: np.random.Generator, legs: Mapping[str, Distribution], m: int, n: int, r: int, w: int, remote: float = 0.0
 ) -> np.ndarray:
     wd = legs["W"].sample(rng, (m, n))
     ad = legs["A"].sample(rng, (m, n))
     rd = legs["R"].sample(rng, (m, n))
     sd = legs["S"].sample(rng, (m, n))
+    if remote:
+        # Every replica in its own data centre; the writer and the reader each sit in one
+        # chosen uniformly at random (independently), and every message to or from the
+        # other data centres takes ``remote`` ms longer.
+        cols = np.arange(n)
+        far_w = (cols != rng.integers(0, n, size=(m, 1))) * remote
+        far_r = (cols != rng.integers(0, n, size=(m, 1))) * remote
+        wd, ad, rd, sd = wd + far_w, ad + far_w, rd + far_r, sd + far_r
     # The write commits when the w-th acknowledgement reaches the coordinator.
     wa = wd + ad
     if w == 1:
@@ -356,9 +377,19 @@ def visibility_thresholds(
     r, w : int, default 1
         Read and write quorum sizes, each in ``1..n``.
     latency : str or mapping, default "LNKD-DISK"
-        A preset name from :data:`replnb.latency.PRESETS` or a mapping
-        ``{"W": d, "A": d, "R": d, "S": d}`` of
+        A preset name from :data:`replnb.latency.PRESETS` (the paper's Table 3
+        fits), ``"WAN"``, or a mapping ``{"W": d, "A": d, "R": d, "S": d}`` of
         :class:`replnb.latency.Distribution`.
+
+        ``"WAN"`` is the paper's multi-data-centre setting, as the authors'
+        simulator implements it: the LNKD-DISK legs, each of the ``n``
+        replicas in its own data centre, the writing coordinator in one data
+        centre and the reading coordinator in one data centre (each chosen
+        uniformly at random per trial, independently), and
+        :data:`WAN_DELAY_MS` (75 ms) added to every message between a
+        coordinator and a replica in another data centre: to ``W`` and ``A``
+        of the replicas remote from the writer, and to ``R`` and ``S`` of the
+        replicas remote from the reader.
     trials : int, default 100_000
         Monte Carlo trials, ``1..MAX_TRIALS`` (a million), and at most
         ``MAX_CELLS // n`` (four million delays per leg), which keeps a call
@@ -388,13 +419,14 @@ def visibility_thresholds(
     trials = _check_trials(trials, n)
     legs = _LATENCY.legs(latency)
     assert legs is not None  # checked
+    remote = WAN_DELAY_MS if isinstance(latency, str) and latency == "WAN" else 0.0
     rng = as_rng(seed)
     block = max(1, _BLOCK_CELLS // n)
     parts = []
     done = 0
     while done < trials:
         m = min(block, trials - done)
-        parts.append(_block_thresholds(rng, legs, m, n, r, w))
+        parts.append(_block_thresholds(rng, legs, m, n, r, w, remote))
         done += m
     out = parts[0] if len(parts) == 1 else np.concatenate(parts)
     out.sort()
@@ -480,7 +512,7 @@ def t_visibility(
         array holds at most ``MAX_TIMES`` (a million) times.
     latency : str or mapping, default "LNKD-DISK"
         A preset name from :data:`replnb.latency.PRESETS` ("LNKD-SSD",
-        "LNKD-DISK", "YMMR") or a mapping ``{"W": d, "A": d, "R": d, "S": d}``
+        "LNKD-DISK", "YMMR"), "WAN" (see :func:`visibility_thresholds`) or a mapping ``{"W": d, "A": d, "R": d, "S": d}``
         of :class:`replnb.latency.Distribution`.
     trials : int, default 100_000
         Monte Carlo trials, ``1..MAX_TRIALS`` (a million), and at most

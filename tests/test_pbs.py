@@ -379,7 +379,7 @@ def test_compare_published_lines_up_with_the_table() -> None:
 # ---------------------------------------------------------------------------
 # bad input
 
-PRESET_MESSAGE = r"latency must be a preset name in \['LNKD-DISK', 'LNKD-SSD', 'YMMR'\]"
+PRESET_MESSAGE = r"latency must be a preset name in \['LNKD-DISK', 'LNKD-SSD', 'WAN', 'YMMR'\]"
 
 
 @pytest.mark.parametrize(
