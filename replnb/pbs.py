@@ -1153,7 +1153,9 @@ def published_table(
             row["exact"] = _quantile_of(thresholds, p)
             spread = _spread_of(_binomial_runs(thresholds, authors_grid(label), trials, p, runs, rng))
         rows.append({**row, **spread._asdict(), "applies": r + w <= n})
-    out = pd.DataFrame(rows).drop(columns="runs")
+    out = pd.DataFrame(rows)[
+        ["latency", "n", "r", "w", "p", "published", "exact", "median", "low", "high", "applies"]
+    ]
     inside = (out["low"] <= out["published"]) & (out["published"] <= out["high"])
     out.insert(out.columns.get_loc("high") + 1, "inside", inside)
     return out
