@@ -52,6 +52,7 @@ __all__ = [
     "MAX_FRESH_CELLS",
     "MAX_REPLICAS",
     "MAX_RUNS",
+    "MAX_SPREAD_CELLS",
     "MAX_TIMES",
     "MAX_TRIALS",
     "WAN_DELAY_MS",
@@ -841,8 +842,18 @@ MAX_FRESH_CELLS = 2 * MAX_CELLS
 #: The most repeated runs of :func:`published_spread`.
 MAX_RUNS = 10_000
 
-#: Trials behind the "exact" staleness curve that the binomial method draws from.
-_EXACT_TRIALS = Int(1, MAX_TRIALS)
+#: Trials behind the "exact" staleness curve that the binomial method draws from (None: the most allowed).
+_EXACT_TRIALS = Int(1, MAX_TRIALS, none=True)
+
+#: The most runs x grid times of :func:`published_spread` (binomial draws; about a second).
+MAX_SPREAD_CELLS = 3_000_000
+
+
+def _exact_trials(exact_trials: int | None, n: int) -> int:
+    """``exact_trials`` checked against the budget for ``n`` replicas; ``None`` for the most allowed."""
+    if exact_trials is None:
+        return min(MAX_TRIALS, max(1, MAX_CELLS // n))
+    return _check_trials(exact_trials, n)
 
 
 @dataclass(frozen=True)
@@ -970,7 +981,7 @@ def t_visibility_as_published(
     trials: int = 50_000,
     grid: str | Sequence[float] | np.ndarray | None = None,
     method: str = "binomial",
-    exact_trials: int = 300_000,
+    exact_trials: int | None = None,
     seed: Seed = 0,
 ) -> float:
     """The window at probability ``p`` as the PBS authors estimated it for Table 4.
@@ -1008,9 +1019,10 @@ def t_visibility_as_published(
         Times in ms: ``None`` for :func:`authors_grid` of ``latency``, a name of
         :data:`AUTHORS_GRIDS`, or an increasing array of at most 10,000 times.
     method : {"binomial", "fresh"}, default "binomial"
-    exact_trials : int, default 300_000
-        Trials behind ``q(t)`` for ``method="binomial"`` (bounded like ``trials``
-        in :func:`t_visibility`).
+    exact_trials : int or None, default None
+        Trials behind ``q(t)`` for ``method="binomial"``, bounded like ``trials``
+        in :func:`t_visibility`; ``None`` takes the most allowed,
+        ``min(MAX_TRIALS, MAX_CELLS // n)`` (a million for ``n = 3``).
     seed : int, numpy.random.Generator or None, default 0
 
     Returns
@@ -1032,8 +1044,9 @@ def t_visibility_as_published(
     if method == "fresh":
         _check_trials(trials, n)
         return _fresh_run(n, r, w, p, latency, trials, times, rng)
-    exact_trials = _check_trials(exact_trials, n)
-    thresholds = visibility_thresholds(n, r, w, latency=latency, trials=exact_trials, seed=rng)
+    thresholds = visibility_thresholds(
+        n, r, w, latency=latency, trials=_exact_trials(exact_trials, n), seed=rng
+    )
     return float(_binomial_runs(thresholds, times, trials, p, 1, rng)[0])
 
 
@@ -1062,7 +1075,7 @@ def published_spread(
     trials: int = 50_000,
     grid: str | Sequence[float] | np.ndarray | None = None,
     runs: int = 200,
-    exact_trials: int = 300_000,
+    exact_trials: int | None = None,
     seed: Seed = 0,
 ) -> Spread:
     """Sampling spread of :func:`t_visibility_as_published` over ``runs`` independent runs.
@@ -1070,7 +1083,8 @@ def published_spread(
     Each run is the binomial method of :func:`t_visibility_as_published`
     (fresh stale counts at every grid time, from one staleness curve of
     ``exact_trials`` trials shared by the runs). Parameters are as there;
-    ``runs`` is in ``1..MAX_RUNS``.
+    ``runs`` is in ``1..MAX_RUNS`` and ``runs`` x grid times is at most
+    :data:`MAX_SPREAD_CELLS`.
 
     Returns
     -------
@@ -1090,13 +1104,19 @@ def published_spread(
     if r + w > n:
         return Spread(0.0, 0.0, 0.0, runs)
     rng = as_rng(seed)
-    exact_trials = _check_trials(exact_trials, n)
-    thresholds = visibility_thresholds(n, r, w, latency=latency, trials=exact_trials, seed=rng)
+    if runs * times.size > MAX_SPREAD_CELLS:
+        raise ValueError(
+            f"runs x grid times must be at most MAX_SPREAD_CELLS ({MAX_SPREAD_CELLS}),"
+            f" got {runs} x {times.size}"
+        )
+    thresholds = visibility_thresholds(
+        n, r, w, latency=latency, trials=_exact_trials(exact_trials, n), seed=rng
+    )
     return _spread_of(_binomial_runs(thresholds, times, trials, p, runs, rng))
 
 
 def published_table(
-    *, trials: int = 50_000, runs: int = 200, exact_trials: int = 1_000_000, seed: Seed = 0
+    *, trials: int = 50_000, runs: int = 200, exact_trials: int | None = None, seed: Seed = 0
 ) -> pd.DataFrame:
     """Table 4 of the PBS paper (99.9 % windows, N=3) beside our exact quantile and the authors' estimator.
 
@@ -1119,9 +1139,9 @@ def published_table(
         Trials per grid time of the estimator (the authors used 50,000).
     runs : int, default 200
         Runs of the estimator per row, ``1..MAX_RUNS``.
-    exact_trials : int, default 1_000_000
-        Trials behind each preset's curves, ``1..MAX_TRIALS``; the rows of one
-        preset share the same drawn delays.
+    exact_trials : int or None, default None
+        Trials behind each preset's curves, ``1..MAX_TRIALS`` (``None``: a
+        million); the rows of one preset share the same drawn delays.
     seed : int, numpy.random.Generator or None, default 0
 
     Returns
@@ -1136,7 +1156,7 @@ def published_table(
     (18, True)
     """
     trials = _check_trials(trials, 3)
-    exact_trials = _check_trials(exact_trials, 3)
+    exact_trials = _exact_trials(_EXACT_TRIALS.check("exact_trials", exact_trials), 3)
     runs = Int(1, MAX_RUNS).check("runs", runs)
     rng = as_rng(seed)
     table = [row for row in _PUBLISHED if row[0] == "t_at_p" and row[2] == 3 and row[1] in _PRESET_GRID]

@@ -582,3 +582,10 @@ def test_fresh_method_is_bounded() -> None:
         pbs.published_spread(3, 1, 1, runs=0)
     with pytest.raises(ValueError, match="runs must be"):
         pbs.published_table(runs=pbs.MAX_RUNS + 1)
+
+
+def test_spread_is_bounded_and_defaults_fit_many_replicas() -> None:
+    with pytest.raises(ValueError, match="MAX_SPREAD_CELLS"):
+        pbs.published_spread(3, 1, 1, runs=pbs.MAX_RUNS, grid=np.arange(1000.0))
+    # exact_trials=None takes what the budget allows for n replicas.
+    assert pbs.t_visibility_as_published(100, 1, 1, latency="LNKD-SSD", grid="fine") >= 0
