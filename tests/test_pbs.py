@@ -551,6 +551,9 @@ def test_published_table_windows_lie_inside_the_authors_estimators_spread() -> N
     assert df.loc[~df.applies, ["exact", "low", "median", "high", "published"]].eq(0).all().all()
     applied = df[df.applies]
     assert len(applied) == 9
+    # Seed 0 puts every published window inside the 5-95 % range. Over seeds 0..9 that holds for
+    # every row in 10 of 10 runs except LNKD-DISK R=1 W=2 (9 of 10) and YMMR R=2 W=1 (4 of 10): the
+    # paper's 202 ms sits near the estimator's 95 % point (median about 180 ms, exact about 220 ms).
     bad = applied[~applied.inside]
     assert bad.empty, bad.to_string()
     assert bool((applied["low"] <= applied["median"]).all() and (applied["median"] <= applied["high"]).all())
