@@ -135,9 +135,13 @@ class Legs(Spec):
     --------
     >>> sorted(Legs().legs("YMMR"))
     ['A', 'R', 'S', 'W']
+    >>> Legs().legs("WAN") is None  # only with wan=True
+    True
+    >>> sorted(Legs(wan=True).legs("WAN"))
+    ['A', 'R', 'S', 'W']
     >>> Legs(single=True).legs(2.0)["W"].mean
     2.0
-    >>> Legs().check("latency", 2.0)  # doctest: +ELLIPSIS
+    >>> Legs(wan=True).check("latency", 2.0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: latency must be a preset name in ['LNKD-DISK', 'LNKD-SSD', 'WAN', 'YMMR'] or ..., got 2.0
@@ -146,6 +150,8 @@ class Legs(Spec):
     single: bool = False
     #: The mean delay a number may give (``single=True`` only).
     mean: Real = _MEAN
+    #: Accept "WAN" too (the PBS functions here, which add its remote delays).
+    wan: bool = False
     none: bool = False
 
     def legs(self, value: Any) -> dict[str, Distribution] | None:
@@ -155,7 +161,7 @@ class Legs(Spec):
         replicas is added by :func:`visibility_thresholds` (see :data:`WAN_DELAY_MS`).
         """
         if isinstance(value, str):
-            if value == "WAN":
+            if value == "WAN" and self.wan:
                 return dict(PRESETS["LNKD-DISK"])
             return dict(PRESETS[value]) if value in PRESETS else None
         if isinstance(value, Mapping):
@@ -173,7 +179,7 @@ class Legs(Spec):
         return self.legs(value) is not None, value
 
     def describe(self, context: Mapping[str, Any]) -> str:
-        presets = f"a preset name in {_PRESET_NAMES}"
+        presets = f"a preset name in {_PRESET_NAMES if self.wan else sorted(PRESETS)}"
         mapping = (
             "a mapping with exactly the keys 'W', 'A', 'R', 'S' whose values are"
             " replnb.latency.Distribution objects"
@@ -187,7 +193,7 @@ class Legs(Spec):
 #: The replicas and quorum sizes of every function here.
 _NRW: dict[str, Spec] = {"n": Int(1, MAX_REPLICAS), "r": Int(1, "n"), "w": Int(1, "n")}
 #: The Monte Carlo's parameters (``trials`` is further bounded by :data:`MAX_CELLS`).
-_LATENCY = Legs()
+_LATENCY = Legs(wan=True)
 _MONTE_CARLO: dict[str, Spec] = {**_NRW, "latency": _LATENCY, "trials": Int(1, MAX_TRIALS)}
 #: A time after the commit: ``t`` is one or an array of at most :data:`MAX_TIMES` of them.
 _TIME = Real(0, math.inf, unit="ms", allow_inf=True)
