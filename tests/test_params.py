@@ -137,13 +137,22 @@ def bad_values(spec: Spec, context: dict[str, Any]) -> Iterator[Any]:
         yield 3
 
 
+def refused(spec: Spec, context: dict[str, Any]) -> Iterator[Any]:
+    """The :func:`bad_values` that ``spec`` really refuses (a choice may list True, say)."""
+    for value in bad_values(spec, context):
+        if value is None and spec.none:
+            continue
+        if not spec.accept(value, context)[0]:
+            yield value
+
+
 def cases() -> Iterator[Any]:
     for path in ENTRY_POINTS:
         fn = resolve(path)
         base = BASE.get(path, {})
         context = {**defaults(fn), **base}
         for name, spec in params.specs_of(fn).items():
-            for value in bad_values(spec, context):
+            for value in refused(spec, context):
                 yield pytest.param(fn, base, name, value, id=f"{path}-{name}-{value!r}"[:90])
 
 
@@ -151,7 +160,7 @@ def explorer_cases() -> Iterator[Any]:
     for cls in EXPLORERS:
         context = defaults(cls.__init__)
         for control in cls.specs:
-            for value in bad_values(control.spec, context):
+            for value in refused(control.spec, context):
                 name = control.name
                 yield pytest.param(cls, name, value, id=f"{cls.__name__}-{name}-{value!r}"[:90])
 

@@ -203,8 +203,14 @@ class MariaServer:
         return str(row["File"]), int(row["Position"])
 
     def replicate_from(self, source: MariaServer) -> None:
-        """Start replicating from ``source``, from its current binary log position."""
+        """Start replicating from ``source``, from its current binary log position.
+
+        Replication threads are stopped first: a restarted server resumes the
+        replication it had (its relay log info survives the restart), and
+        ``CHANGE MASTER`` refuses to run while they do (error 1198).
+        """
         file, pos = source.master_status()
+        self.stop_slave()
         self.query(
             "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = %s, MASTER_USER = %s,"
             " MASTER_PASSWORD = %s, MASTER_CONNECT_RETRY = 1, MASTER_USE_GTID = no,"
