@@ -14,7 +14,7 @@ from matplotlib.axes import Axes
 from ..leaderless import lagging_replicas
 from ..records import Run
 from .spacetime import down_intervals
-from .style import COLORS, PALETTE, new_axes, styled
+from .style import COLORS, PALETTE, finish_barh, new_axes, styled
 from .sweeps import plot_sweep
 
 __all__ = [
@@ -392,12 +392,7 @@ def plot_availability(
     ax.set_yticks(y, [str(i) for i in table.index])
     ax.invert_yaxis()
     ax.set_xlim(0, 112)
-    ax.set_xlabel("operations that succeeded (%)")
-    ax.grid(axis="y", visible=False)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    if title:
-        ax.set_title(title, loc="left")
-    return ax
+    return finish_barh(ax, "operations that succeeded (%)", title)
 
 
 @styled

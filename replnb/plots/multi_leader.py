@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 
 from ..metrics import divergence
 from ..records import Run
-from .style import COLORS, PALETTE, new_axes, styled
+from .style import COLORS, PALETTE, finish_barh, new_axes, styled
 from .sweeps import plot_sweep
 
 __all__ = [
@@ -163,12 +163,7 @@ def plot_strategy_comparison(
         ax.get_yticklabels()[names.index(highlight)].set_fontweight("bold")
     ax.invert_yaxis()
     ax.set_xlim(0.0, max(top, 1.0) * 1.15)
-    ax.set_xlabel("count in the run")
-    ax.grid(axis="y", visible=False)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    if title:
-        ax.set_title(title, loc="left")
-    return ax
+    return finish_barh(ax, "count in the run", title)
 
 
 @styled

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
-__all__ = ["COLORS", "PALETTE", "STYLE", "F", "new_axes", "round_up", "styled"]
+__all__ = ["COLORS", "PALETTE", "STYLE", "F", "finish_barh", "new_axes", "round_up", "styled"]
 
 #: Okabe & Ito's colour-blind-safe palette.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -85,3 +85,13 @@ def round_up(axis: Any, value: float) -> float:
     >>> plt.close(ax.figure)
     """
     return float(axis.get_major_locator().tick_values(0.0, value)[-1])
+
+
+def finish_barh(ax: Axes, xlabel: str, title: str | None) -> Axes:
+    """The common end of a horizontal bar chart: x label, no y grid, legend right, title left."""
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if title:
+        ax.set_title(title, loc="left")
+    return ax
