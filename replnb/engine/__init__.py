@@ -5,8 +5,9 @@ Nothing in here knows about replication; the models build on it.
 
 from __future__ import annotations
 
-from . import clocks, latency, network, rng, sim
+from . import clocks, geography, latency, network, rng, sim
 from .clocks import LamportClock, NodeClock, VersionVector
+from .geography import Geography
 from .latency import (
     PRESETS,
     Constant,
@@ -32,6 +33,7 @@ __all__ = [
     "Constant",
     "Distribution",
     "Exponential",
+    "Geography",
     "LamportClock",
     "Message",
     "Mixture",
@@ -47,6 +49,7 @@ __all__ = [
     "clocks",
     "constant",
     "exponential",
+    "geography",
     "latency",
     "mixture",
     "network",

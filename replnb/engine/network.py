@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..records import Recorder
+from .geography import Geography
 from .latency import Constant, Distribution, Sampler
 from .rng import Seed, as_rng
 from .sim import Simulation
@@ -81,6 +82,9 @@ class Network:
         When true, a node's crash also drops the messages it sent that are
         still in flight (reason ``"sender-down"``), as if they were still in
         its send buffers. By default they are delivered.
+    geography : Geography, optional
+        Regions of the nodes: a message between two regions takes
+        ``geography.far`` ms longer than its link's draw (or its ``delay``).
 
     Examples
     --------
@@ -104,6 +108,7 @@ class Network:
         recorder: Recorder | None = None,
         fifo: bool = False,
         crash_drops_in_flight: bool = False,
+        geography: Geography | None = None,
     ) -> None:
         if not 0.0 <= loss < 1.0:
             raise ValueError(f"loss must be in [0, 1), got {loss}")
@@ -113,6 +118,7 @@ class Network:
         self.recorder = recorder
         self.fifo = fifo
         self.crash_drops_in_flight = crash_drops_in_flight
+        self.geography = geography
         self._crashed_at: dict[str, float] = {}
         self._default = _as_distribution(latency)
         self._links: dict[tuple[str, str], tuple[Sampler, float]] = {}
@@ -233,6 +239,8 @@ class Network:
                 delay = sampler()
             elif not delay >= 0:
                 raise ValueError(f"delay must be >= 0 ms, got {delay}")
+            if self.geography is not None:
+                delay += self.geography.extra(src, dst)
             if self.fifo:
                 arrival = max(now + delay, self._last_arrival.get((src, dst), 0.0))
                 delay = arrival - now
