@@ -326,9 +326,7 @@ def _is_name(x: Any) -> bool:
 # the one-replica walk-through
 
 
-def _single_step(
-    store: VersionedStore, client: CartClient, step: tuple[str, ...], tag: int
-) -> dict[str, Any]:
+def _single_step(store: VersionedStore, client: CartClient, step: Sequence[str], tag: int) -> dict[str, Any]:
     action = step[1]
     if action == "read":
         client.seen = store.read(KEY)
@@ -551,7 +549,7 @@ def _show_siblings(siblings: Iterable[Sibling]) -> str:
 def _replica_step(
     replicas: dict[str, Replica],
     clients: dict[str, CartClient],
-    step: tuple[str, ...],
+    step: Sequence[str],
     tag: int,
     tombstones: bool,
 ) -> dict[str, Any]:
