@@ -88,6 +88,7 @@ __all__ = [
     "merge_siblings",
     "merge_values",
     "replicas_walkthrough",
+    "run_replicas",
     "show_cart",
     "show_vector",
 ]
@@ -461,6 +462,8 @@ class Replica:
         self.name = name
         self.siblings: dict[str, tuple[Sibling, ...]] = {}
         self.vector: dict[str, VersionVector] = {}
+        #: Every write this replica accepted, in order (the acknowledged writes).
+        self.accepted: list[Sibling] = []
 
     def read(self, key: str) -> Reply:
         """The vector of everything this replica knows of ``key``, and its siblings' values."""
@@ -474,6 +477,7 @@ class Replica:
         new = Sibling((self.name, known.get(self.name) + 1), context, value)
         kept = tuple(s for s in self.siblings.get(key, ()) if not s.replaced_by(new))
         self.siblings[key] = tuple(sorted((*kept, new), key=lambda s: s.dot))
+        self.accepted.append(new)
         self.vector[key] = known.merge(context).merge(new.vector)
         return self.read(key)
 
@@ -580,6 +584,34 @@ def _replica_step(
     return row
 
 
+def _play(
+    script: Sequence[Sequence[str]], replicas: int, tombstones: bool
+) -> tuple[dict[str, Replica], list[dict[str, Any]]]:
+    nodes = {name: Replica(name) for name in node_names(replicas)}
+    clients: dict[str, CartClient] = {}
+    rows = [_replica_step(nodes, clients, step, tag, tombstones) for tag, step in enumerate(script, start=1)]
+    return nodes, rows
+
+
+@checked(replicas=Int(1, MAX_REPLICAS), script=Script(replicas="replicas"), tombstones=Flag())
+def run_replicas(
+    script: Sequence[Sequence[str]], replicas: int = 2, tombstones: bool = True
+) -> list[Replica]:
+    """The replicas after a script of :func:`replicas_walkthrough`, before any anti-entropy.
+
+    For experiments with the exchanges: :func:`anti_entropy` them in any order.
+
+    Examples
+    --------
+    >>> reps = run_replicas([("c1", "add", "milk", "A"), ("c2", "add", "eggs", "B")])
+    >>> [r.state() for r in reps]
+    [(('A', 1),), (('B', 1),)]
+    >>> anti_entropy(reps, order=[(1, 0), (0, 1)]), [r.state() for r in reps]
+    (2, [(('A', 1), ('B', 1)), (('A', 1), ('B', 1))])
+    """
+    return list(_play(script, replicas, tombstones)[0].values())
+
+
 @checked(replicas=Int(1, MAX_REPLICAS), script=Script(replicas="replicas"), tombstones=Flag())
 def replicas_walkthrough(
     script: Sequence[Sequence[str]] = DDIA_CART_REPLICATED, replicas: int = 2, tombstones: bool = True
@@ -611,9 +643,7 @@ def replicas_walkthrough(
     >>> run.converged, run.replicas["cart"].tolist()
     (True, ['[milk, eggs, flour, ham, bacon]', '[milk, eggs, flour, ham, bacon]'])
     """
-    nodes = {name: Replica(name) for name in node_names(replicas)}
-    clients: dict[str, CartClient] = {}
-    rows = [_replica_step(nodes, clients, step, tag, tombstones) for tag, step in enumerate(script, start=1)]
+    nodes, rows = _play(script, replicas, tombstones)
     steps = pd.DataFrame(rows)[list(STEP_COLUMNS)]
     before = {name: _show_siblings(r.siblings.get(KEY, ())) for name, r in nodes.items()}
     ordered = list(nodes.values())
