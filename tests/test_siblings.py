@@ -228,18 +228,7 @@ def test_replicas_converge_whatever_the_order_of_exchanges(case) -> None:
 
 
 def test_brute_force_every_order_of_exchanges_gives_the_same_siblings() -> None:
-    script = [
-        ("c1", "add", "milk", "A"),
-        ("c2", "add", "eggs", "B"),
-        ("c3", "add", "ham", "C"),
-        ("sync", "A", "B"),
-        ("c2", "add", "flour", "B"),
-        ("c1", "remove", "milk", "A"),
-        ("sync", "C", "A"),
-        ("c3", "read", "A"),
-        ("c3", "add", "bacon", "C"),
-    ]
-    start = sb.run_replicas(script, replicas=3)
+    start = sb.run_replicas(sb.THREE_REPLICAS, replicas=3)
     pairs = list(itertools.permutations(range(3), 2))
     finals = set()
     for order in itertools.permutations(pairs):  # 720 orders
@@ -249,9 +238,21 @@ def test_brute_force_every_order_of_exchanges_gives_the_same_siblings() -> None:
     assert len(finals) == 1
     (final,) = finals
     assert len(set(final)) == 1  # every replica holds the same siblings
-    # A:1 [milk] is replaced by c1's removal A:2, which c3 read at A (with C:1) before writing C:2
+    # A:1 [milk] is replaced by client 1's removal A:2, which client 3 read at A (with C:1) before C:2
     assert [s.dot for s in final[0]] == [("B", 2), ("C", 2)]
+    assert final[0] == sb.merge_siblings(*(r.siblings["cart"] for r in start))
     assert sb.show_cart(sb.merge_values(s.value for s in final[0])) == "[eggs, ham, flour, bacon] −milk"
+    table = sb.every_exchange_order()
+    assert table.to_dict("records") == [
+        {
+            "orders": 720,
+            "converged": True,
+            "siblings": "B:2 [eggs, flour] | C:2 [ham, bacon] −milk",
+            "cart": "[eggs, ham, flour, bacon] −milk",
+        }
+    ]
+    two = sb.every_exchange_order(sb.DDIA_CART_REPLICATED, replicas=2)
+    assert two["orders"].tolist() == [2] and bool(two["converged"].iloc[0])
 
 
 # ---------------------------------------------------------------------------
@@ -292,7 +293,7 @@ def bad_cases():
         for name, values in BAD.items():
             for v in values:
                 yield pytest.param(fn, name, v, id=f"{fn.__name__}-{name}-{v!r}"[:60])
-    for fn in (sb.replicas_walkthrough, sb.run_replicas):
+    for fn in (sb.replicas_walkthrough, sb.run_replicas, sb.every_exchange_order):
         for name, values in BAD_REPLICATED.items():
             for v in values:
                 yield pytest.param(fn, name, v, id=f"{fn.__name__}-{name}-{v!r}"[:60])
@@ -300,7 +301,7 @@ def bad_cases():
 
 @pytest.mark.parametrize(("fn", "name", "value"), list(bad_cases()))
 def test_bad_input_names_the_parameter(fn, name, value) -> None:
-    base = {"script": sb.DDIA_CART_REPLICATED} if fn is sb.run_replicas else {}
+    base = {"script": sb.DDIA_CART_REPLICATED, "replicas": 2} if fn is not sb.cart_walkthrough else {}
     with pytest.raises(ValueError, match=rf"^{name} must be"):
         fn(**{**base, name: value})
 

@@ -54,6 +54,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import functools
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
@@ -72,10 +73,12 @@ __all__ = [
     "ACTIONS",
     "DDIA_CART",
     "DDIA_CART_REPLICATED",
+    "MAX_BRUTE_REPLICAS",
     "MAX_REPLICAS",
     "MAX_STEPS",
     "REMOVAL",
     "STEP_COLUMNS",
+    "THREE_REPLICAS",
     "CartClient",
     "Replica",
     "ReplicasRun",
@@ -85,6 +88,7 @@ __all__ = [
     "VersionedStore",
     "anti_entropy",
     "cart_walkthrough",
+    "every_exchange_order",
     "merge_siblings",
     "merge_values",
     "replicas_walkthrough",
@@ -132,6 +136,21 @@ DDIA_CART_REPLICATED: tuple[tuple[str, ...], ...] = (
     ("sync", "B", "A"),
     ("client 1", "add", "bacon", "A"),
 )
+
+#: Three replicas, three clients, a removal and a read across replicas (for the orders of exchanges).
+THREE_REPLICAS: tuple[tuple[str, ...], ...] = (
+    ("client 1", "add", "milk", "A"),
+    ("client 2", "add", "eggs", "B"),
+    ("client 3", "add", "ham", "C"),
+    ("sync", "A", "B"),
+    ("client 2", "add", "flour", "B"),
+    ("client 1", "remove", "milk", "A"),
+    ("sync", "C", "A"),
+    ("client 3", "read", "A"),
+    ("client 3", "add", "bacon", "C"),
+)
+#: The most replicas :func:`every_exchange_order` tries (3 replicas: 6! = 720 orders).
+MAX_BRUTE_REPLICAS = 3
 
 
 # ---------------------------------------------------------------------------
@@ -658,3 +677,44 @@ def replicas_walkthrough(
     converged = len({r.state() for r in ordered}) == 1
     final = ordered[0].siblings.get(KEY, ())
     return ReplicasRun(steps, table, converged, exchanges, final)
+
+
+@checked(replicas=Int(1, MAX_BRUTE_REPLICAS), script=Script(replicas="replicas"), tombstones=Flag())
+def every_exchange_order(
+    script: Sequence[Sequence[str]] = THREE_REPLICAS, replicas: int = 3, tombstones: bool = True
+) -> pd.DataFrame:
+    """Brute force: run the script, then anti-entropy in every order of the ordered pairs of replicas.
+
+    Each order (a permutation of the ``replicas * (replicas - 1)`` exchanges
+    "X sends to Y") is repeated until nothing changes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per distinct outcome: ``orders`` (how many orders end
+        there), ``converged`` (every replica holds the same siblings),
+        ``siblings`` (the first replica's) and ``cart`` (their merge).
+
+    Examples
+    --------
+    >>> every_exchange_order()[["orders", "converged", "siblings"]].to_numpy().tolist()
+    [[720, True, 'B:2 [eggs, flour] | C:2 [ham, bacon] −milk']]
+    """
+    start = list(_play(script, replicas, tombstones)[0].values())
+    pairs = list(itertools.permutations(range(replicas), 2))
+    outcomes: dict[tuple[tuple[Sibling, ...], ...], int] = {}
+    for order in itertools.permutations(pairs):
+        reps = copy.deepcopy(start)
+        anti_entropy(reps, order=order)
+        state = tuple(r.siblings.get(KEY, ()) for r in reps)
+        outcomes[state] = outcomes.get(state, 0) + 1
+    rows = [
+        {
+            "orders": count,
+            "converged": len(set(state)) == 1,
+            "siblings": _show_siblings(state[0]),
+            "cart": show_cart(merge_values(s.value for s in state[0])),
+        }
+        for state, count in outcomes.items()
+    ]
+    return pd.DataFrame(rows)
