@@ -319,6 +319,12 @@ def test_every_entry_point_declares_its_parameters() -> None:
     )
 
 
+@pytest.mark.parametrize("order", [[(0, 0)], [(0, 3)], [(True, 1)], [(0,)], [(-1, 0)]])
+def test_anti_entropy_refuses_a_bad_order(order) -> None:
+    with pytest.raises(ValueError, match=r"^order must be"):
+        sb.anti_entropy(sb.run_replicas(sb.DDIA_CART_REPLICATED, replicas=3), order=order)
+
+
 def test_the_largest_input_is_quick() -> None:
     script = [(f"c{i % 7}", "add", f"item{i}", "ABCDE"[i % 5]) for i in range(sb.MAX_STEPS)]
     run = sb.replicas_walkthrough(script, replicas=sb.MAX_REPLICAS)

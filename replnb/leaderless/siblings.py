@@ -526,7 +526,12 @@ def anti_entropy(replicas: Sequence[Replica], order: Sequence[tuple[int, int]] |
     >>> anti_entropy(reps), [r.state() for r in reps]
     (2, [(('A', 1),), (('A', 1),), (('A', 1),)])
     """
-    pairs = list(order) if order is not None else list(itertools.permutations(range(len(replicas)), 2))
+    n = len(replicas)
+    pairs = [tuple(p) for p in order] if order is not None else list(itertools.permutations(range(n), 2))
+    if not all(len(p) == 2 and p[0] != p[1] and all(_is_index(i, n) for i in p) for p in pairs):
+        raise ValueError(
+            f"order must be a list of (sender, receiver) pairs of distinct indices in 0..{n - 1}"
+        )
     changes = 0
     for _ in range(len(replicas) + 1):
         round_changes = sum(replicas[b].receive(replicas[a]) for a, b in pairs)
@@ -534,6 +539,10 @@ def anti_entropy(replicas: Sequence[Replica], order: Sequence[tuple[int, int]] |
         if not round_changes:
             break
     return changes
+
+
+def _is_index(i: Any, n: int) -> bool:
+    return isinstance(i, int) and not isinstance(i, bool) and 0 <= i < n
 
 
 @dataclass(frozen=True)
