@@ -28,7 +28,7 @@ from replnb.engine.clocks import VersionVector
 from replnb.leaderless import siblings as sb
 from replnb.multi_leader.state import Cart
 from replnb.params import specs_of
-from replnb.plots.siblings import plot_siblings
+from replnb.plots.siblings import plot_replica_siblings, plot_siblings
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -107,6 +107,8 @@ def test_the_dot_keeps_two_blind_writes_at_one_replica_concurrent() -> None:
 def test_replicated_walkthrough() -> None:
     run = sb.replicas_walkthrough()
     assert run.steps.columns.tolist() == list(sb.STEP_COLUMNS)
+    assert run.steps["seen"].tolist() == [(), (), (), (("A", 1),), (("B", 1),), (), (("A", 2),)]
+    assert run.steps["dot"].iloc[6] == ("A", 3) and run.steps["source"].iloc[5] == "B"
     assert run.steps["siblings"].iloc[5] == "A:2 [milk, flour] | B:2 [eggs, ham]"  # A:1 arrives, replaced
     assert run.steps["context"].iloc[6] == "{A:2}" and run.steps["returned"].iloc[6] == "{A:3, B:2}"
     assert run.replicas.loc["B", "siblings"] == "A:1 [milk] | B:2 [eggs, ham]"
@@ -345,6 +347,22 @@ def test_plot_siblings_draws_every_write_and_arrow() -> None:
     assert "still a sibling at the end" in labels and not any("read (" in x for x in labels)
     removal = plot_siblings(sb.cart_walkthrough(sb.REMOVAL, tombstones=True))
     assert any("read (" in t.get_text() for t in removal.get_legend().get_texts())
+    plt.close("all")
+
+
+def test_plot_replica_siblings_draws_writes_syncs_and_reads() -> None:
+    run = sb.replicas_walkthrough(sb.THREE_REPLICAS, replicas=3)
+    ax = plot_replica_siblings(run)
+    texts = [t.get_text() for t in ax.texts]
+    assert all(f"{r}:{n}" in texts for r in "ABC" for n in (1, 2))
+    assert "sync A → B" in texts and "sync C → A" in texts and "read" in texts
+    arrows = [p for p in ax.patches if type(p).__name__ == "FancyArrowPatch"]
+    # what each write's client had last read: A:1->A:2, B:1->B:2, A:2->C:2, C:1->C:2; and the two syncs
+    assert len(arrows) == 4 + 2
+    bold = sorted(p.get_linewidth() for p in ax.patches if type(p).__name__ == "FancyBboxPatch")
+    assert bold.count(2.4) == 2  # B:2 and C:2 survive anti-entropy
+    assert ax.get_xlim() == (0.45, len(run.steps) + 0.55)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["replica C", "replica B", "replica A"]
     plt.close("all")
 
 

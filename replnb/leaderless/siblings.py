@@ -104,7 +104,20 @@ MAX_STEPS = 60
 #: The most replicas :func:`replicas_walkthrough` runs.
 MAX_REPLICAS = 5
 #: The columns of :attr:`ReplicasRun.steps`.
-STEP_COLUMNS = ("step", "client", "request", "replica", "sent", "context", "returned", "siblings")
+STEP_COLUMNS = (
+    "step",
+    "client",
+    "request",
+    "replica",
+    "sent",
+    "context",
+    "returned",
+    "siblings",
+    "source",
+    "dot",
+    "seen",
+    "held",
+)
 #: The key every script writes (one cart).
 KEY = "cart"
 
@@ -554,8 +567,11 @@ class ReplicasRun:
     steps : pandas.DataFrame
         One row per step: ``step``, ``client`` (or ``"sync"``), ``request``,
         ``replica``, ``sent``, ``context`` (the vector the write carried),
-        ``returned`` (the replica's vector after the step) and ``siblings``
-        (the replica's siblings after it, ``dot value``, ``|`` between them).
+        ``returned`` (the replica's vector after the step), ``siblings``
+        (the replica's siblings after it, ``dot value``, ``|`` between them),
+        then as data: ``source`` (a sync's sender), ``dot`` (a write's),
+        ``seen`` (the dots of the client's last reply, which a write merged)
+        and ``held`` (the dots the replica holds after the step).
     replicas : pandas.DataFrame
         Per replica: ``siblings`` at the end of the script, ``after`` them
         after anti-entropy, and the ``cart`` a client merges from them.
@@ -578,47 +594,60 @@ def _show_siblings(siblings: Iterable[Sibling]) -> str:
     return " | ".join(s.label() for s in siblings)
 
 
-def _replica_step(
-    replicas: dict[str, Replica],
-    clients: dict[str, CartClient],
-    step: Sequence[str],
-    tag: int,
-    tombstones: bool,
-) -> dict[str, Any]:
-    row: dict[str, Any] = {"step": tag, "client": step[0], "sent": "", "context": ""}
-    if step[0] == "sync":
-        changed = replicas[step[2]].receive(replicas[step[1]])
-        where = step[2]
-        row["request"] = f"sync {step[1]} → {step[2]}" + ("" if changed else " (nothing new)")
-    else:
-        client = clients.setdefault(step[0], CartClient(step[0], tombstones, VersionVector()))
-        action, where = step[1], step[-1]
-        if action == "read":
-            client.seen = replicas[where].read(KEY)
-            row["request"] = "read"
+class _Player:
+    """Plays a script's steps on replicas, one table row per step."""
+
+    def __init__(self, replicas: int, tombstones: bool) -> None:
+        self.replicas = {name: Replica(name) for name in node_names(replicas)}
+        self.clients: dict[str, CartClient] = {}
+        self.last: dict[str, tuple[tuple[str, int], ...]] = {}  # client -> dots of its last reply
+        self.tombstones = tombstones
+
+    def play(self, step: Sequence[str], tag: int) -> dict[str, Any]:
+        row: dict[str, Any] = {"step": tag, "client": step[0], "sent": "", "context": "", "source": ""}
+        row |= {"dot": None, "seen": ()}
+        if step[0] == "sync":
+            changed = self.replicas[step[2]].receive(self.replicas[step[1]])
+            where = step[2]
+            row |= {"request": f"sync {step[1]} → {step[2]}" + ("" if changed else " (nothing new)")}
+            row |= {"source": step[1]}
         else:
-            value = client.edit(action, step[2], tag)
-            row |= {
-                "request": f"{action} {step[2]}",
-                "sent": show_cart(value),
-                "context": show_vector(client.seen.version),
-            }
-            client.seen = replicas[where].write(KEY, value, client.seen.version)
-    row |= {
-        "replica": where,
-        "returned": show_vector(replicas[where].vector.get(KEY, VersionVector())),
-        "siblings": _show_siblings(replicas[where].siblings.get(KEY, ())),
-    }
-    return row
+            where = step[-1]
+            row |= self._request(step, tag)
+            self.last[step[0]] = self.replicas[where].state()
+        replica = self.replicas[where]
+        row |= {
+            "replica": where,
+            "returned": show_vector(replica.vector.get(KEY, VersionVector())),
+            "siblings": _show_siblings(replica.siblings.get(KEY, ())),
+            "held": replica.state(),
+        }
+        return row
+
+    def _request(self, step: Sequence[str], tag: int) -> dict[str, Any]:
+        client = self.clients.setdefault(step[0], CartClient(step[0], self.tombstones, VersionVector()))
+        action, replica = step[1], self.replicas[step[-1]]
+        if action == "read":
+            client.seen = replica.read(KEY)
+            return {"request": "read"}
+        value = client.edit(action, step[2], tag)
+        context = client.seen.version
+        client.seen = replica.write(KEY, value, context)
+        return {
+            "request": f"{action} {step[2]}",
+            "sent": show_cart(value),
+            "context": show_vector(context),
+            "dot": replica.accepted[-1].dot,
+            "seen": self.last.get(step[0], ()),
+        }
 
 
 def _play(
     script: Sequence[Sequence[str]], replicas: int, tombstones: bool
 ) -> tuple[dict[str, Replica], list[dict[str, Any]]]:
-    nodes = {name: Replica(name) for name in node_names(replicas)}
-    clients: dict[str, CartClient] = {}
-    rows = [_replica_step(nodes, clients, step, tag, tombstones) for tag, step in enumerate(script, start=1)]
-    return nodes, rows
+    player = _Player(replicas, tombstones)
+    rows = [player.play(step, tag) for tag, step in enumerate(script, start=1)]
+    return player.replicas, rows
 
 
 @checked(replicas=Int(1, MAX_REPLICAS), script=Script(replicas="replicas"), tombstones=Flag())
