@@ -38,7 +38,7 @@
 
 # %%
 from replnb.leaderless import siblings
-from replnb.plots.siblings import plot_siblings
+from replnb.plots.siblings import plot_replica_siblings, plot_siblings
 
 walk = siblings.cart_walkthrough()
 walk.set_index("step")[["client", "request", "sent", "version_sent", "version_returned", "siblings", "cart"]]
@@ -109,12 +109,18 @@ cart_run = siblings.replicas_walkthrough()
 cart_run.steps[["step", "client", "request", "replica", "context", "returned", "siblings"]]
 
 # %%
+plot_replica_siblings(cart_run)
+plt.show()
+
+# %%
 print("replicas converge after anti-entropy:", cart_run.converged,
       "| exchanges that changed something:", cart_run.exchanges)
 cart_run.replicas
 
 # %% [markdown]
-# At step 3, `B` receives `A`'s milk: `A:1` and `B:1` are concurrent (neither context
+# In the figure each write sits in the lane of the replica that accepted it, named by
+# its dot, with the context its client sent; a dashed arrow is a sync. At step 3, `B`
+# receives `A`'s milk: `A:1` and `B:1` are concurrent (neither context
 # holds the other's dot), so `B` keeps both. At step 6 the milk arrives at `A` again,
 # but `A:2`'s context `{A:1}` says its writer had seen it, so `A` drops it. At the end of
 # the script the replicas disagree (`B` still holds `A:1`, which it does not yet know
