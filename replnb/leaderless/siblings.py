@@ -32,15 +32,19 @@ happens-before. Replicas exchange their siblings and vectors
 Comparing each sibling's whole vector instead (``context`` plus ``dot``)
 would order two blind writes at the same replica (``{A: 1}`` before
 ``{A: 2}``) and drop one: the dot, as in Riak's dotted version vectors,
-keeps them concurrent.
+keeps them concurrent. A read returns, and a sync sends, the replica's
+whole vector (not only its siblings' dots), so a context never claims a
+write without also claiming everything that write had seen.
 
 Removals need tombstones: without them, a removed item that is still in a
 concurrent sibling comes back at the next merge (a *resurrection*).
 
 :func:`cart_walkthrough` runs a script of client requests on one replica
 and returns the step table; :func:`replicas_walkthrough` runs one across
-several replicas with chosen sync points, then anti-entropy to the end.
-No drawing here: :mod:`replnb.plots.siblings` draws the walk-through.
+several replicas with chosen sync points, then anti-entropy to the end;
+:func:`run_replicas` returns the replicas for experiments with
+:func:`anti_entropy`, and :func:`every_exchange_order` tries every order of
+exchanges (brute force). No drawing here: :mod:`replnb.plots.siblings` draws the walk-throughs.
 
 Examples
 --------
