@@ -180,7 +180,7 @@ Replica-state events are ``"write"``, ``"repair"``, ``"anti-entropy"``,
 
 from __future__ import annotations
 
-from . import analysis, cluster, datacenters, faults, ring, simulation
+from . import analysis, cluster, datacenters, faults, ring, simulation, stats
 from .analysis import closed_form_check, expected_stale_reads, lagging_replicas, read_ages
 from .cluster import Cluster
 from .datacenters import DC_LEVELS, two_datacenters
@@ -223,5 +223,6 @@ __all__ = [
     "ring",
     "simulate",
     "simulation",
+    "stats",
     "two_datacenters",
 ]
