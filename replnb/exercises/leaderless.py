@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from ..leaderless import home_replicas, simulate
 from .feedback import Feedback
@@ -80,8 +81,8 @@ def check_quorum_choice(r: int, w: int, *, n: int = 5, failures: int = 2) -> Fee
 GOALS = ("strict", "cheapest strict", "strict with one node down")
 
 #: The workload every goal is simulated with: N nodes holding two keys, concurrent reads, no repair.
-_WORKLOAD = dict(keys=2, write_rate=100.0, read_rate=400.0, duration=1000.0, read_repair=False,
-                 latency="LNKD-DISK", seed=0)  # fmt: skip
+_WORKLOAD: dict[str, Any] = dict(keys=2, write_rate=100.0, read_rate=400.0, duration=1000.0,
+                                 read_repair=False, latency="LNKD-DISK", seed=0)  # fmt: skip
 
 
 @functools.lru_cache(maxsize=64)

@@ -21,6 +21,9 @@ from .kept_axes import KeptAxesExplorer
 
 __all__ = ["QuorumExplorer", "lost_summary"]
 
+#: The largest N of the explorer.
+MAX_N = 9
+
 #: The choices of the R and W level controls.
 LEVELS = (*CONSISTENCY_LEVELS, "custom")
 
@@ -94,7 +97,7 @@ class QuorumExplorer(KeptAxesExplorer):
 
     #: The controls, in the order they are shown (three columns).
     specs: ClassVar[tuple[Control, ...]] = (
-        Control("n", Int(1, 9), "N (replicas)"),
+        Control("n", Int(1, MAX_N), "N (replicas)"),
         Control("latency", Choice(tuple(sorted(PRESETS))), "latency"),
         Control("failed", Int(0, "n"), "failed nodes"),
         Control("r_level", Choice(LEVELS), "R level"),
@@ -256,9 +259,10 @@ class QuorumExplorer(KeptAxesExplorer):
         an N slow (95-170 ms, issue 17): each N's background is drawn once,
         at the first render, so that every later move restores pixels.
         """
-        if not self._primed and self._kept_axes and self.run is not None:
+        run = self.run
+        if not self._primed and self._kept_axes and run is not None:
             self._primed = True
-            self._prime_backgrounds()
+            self._prime_backgrounds(run)
         return super().png()
 
     def _size_at(self, side: str, n: int) -> int:
@@ -266,33 +270,18 @@ class QuorumExplorer(KeptAxesExplorer):
         level = self.controls[f"{side}_level"].value
         return level_size(level, n) if level != "custom" else min(self.controls[side].value, n)
 
-    def _prime_backgrounds(self) -> None:
-        """Draw and keep the background of every N, then put the current grid back."""
+    def _prime_backgrounds(self, run: Run) -> None:
+        """Draw and keep the background of every N (and its curve), then put ``run``'s grid back."""
         grid_ax = self._kept_axes[1]
-        n, r, w = (int(self.run.params[k]) for k in ("n", "r", "w"))
-        latency = str(self.run.params["latency"])
-        for other in range(1, self.specs[0].spec.hi + 1):
+        n, r, w = (int(run.params[k]) for k in ("n", "r", "w"))
+        latency = str(run.params["latency"])
+        for other in range(1, MAX_N + 1):
             self.curve(other, self._size_at("r", other), self._size_at("w", other), latency)
-            if other == n:
-                continue
-            for artist in [
-                *grid_ax.collections,
-                *grid_ax.patches,
-                *grid_ax.lines,
-                *grid_ax.texts,
-                *grid_ax.images,
-            ]:
-                artist.remove()
-            self._draw_grid(grid_ax, other, (1, 1))
-            super().png()  # draws and keeps this N's background (and data, which is discarded)
-        for artist in [
-            *grid_ax.collections,
-            *grid_ax.patches,
-            *grid_ax.lines,
-            *grid_ax.texts,
-            *grid_ax.images,
-        ]:
-            artist.remove()
+            if other != n:
+                _clear(grid_ax)
+                self._draw_grid(grid_ax, other, (1, 1))
+                super().png()  # draws and keeps this N's background (the data drawn is discarded)
+        _clear(grid_ax)
         self._draw_grid(grid_ax, n, (r, w))
 
     def caption_html(self, run: Run) -> str:
@@ -340,3 +329,9 @@ class QuorumExplorer(KeptAxesExplorer):
             "linearizable": {True: "yes", False: "no", None: "unknown"}[self.verdict(run).linearizable],
         }
         return pd.DataFrame([row], index=["run"])
+
+
+def _clear(ax: Any) -> None:
+    """Remove the data artists of ``ax`` (what a render replaces)."""
+    for artist in [*ax.collections, *ax.patches, *ax.lines, *ax.texts, *ax.images]:
+        artist.remove()
