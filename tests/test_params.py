@@ -54,10 +54,15 @@ ENTRY_POINTS: list[str] = [
     "compare.sweep",
     "grid.sweep",
     "leaderless.two_datacenters",
+    "leaderless.siblings.cart_walkthrough",
+    "leaderless.siblings.replicas_walkthrough",
+    "leaderless.siblings.run_replicas",
+    "leaderless.siblings.every_exchange_order",
 ]
 
 #: Arguments without defaults that an entry point needs besides the one under test.
 BASE: dict[str, dict[str, Any]] = {
+    "leaderless.siblings.run_replicas": {"script": [("c1", "add", "milk", "A")]},
     "single_leader.sweep": {"grid": {"mode": ["sync"]}},
     "multi_leader.sweep": {"param": "clock_skew", "values": [0.0]},
     "multi_leader.home_leader": {"key": "x", "leaders": 3},

@@ -180,7 +180,7 @@ Replica-state events are ``"write"``, ``"repair"``, ``"anti-entropy"``,
 
 from __future__ import annotations
 
-from . import analysis, cluster, datacenters, faults, ring, simulation, stats
+from . import analysis, cluster, datacenters, faults, ring, siblings, simulation, stats
 from .analysis import closed_form_check, expected_stale_reads, lagging_replicas, read_ages
 from .cluster import Cluster
 from .datacenters import DC_LEVELS, two_datacenters
@@ -221,6 +221,7 @@ __all__ = [
     "quorum_grid",
     "read_ages",
     "ring",
+    "siblings",
     "simulate",
     "simulation",
     "stats",

@@ -9,7 +9,7 @@ calls. The other modules are named after the chapters they draw.
 
 from __future__ import annotations
 
-from . import compare, leaderless, multi_leader, single_leader, spacetime, style, sweeps, topology
+from . import compare, leaderless, multi_leader, siblings, single_leader, spacetime, style, sweeps, topology
 from .compare import (
     FAMILY_COLORS,
     MIX_COLORS,
@@ -34,6 +34,7 @@ from .multi_leader import (
     plot_losses_by_cause,
     plot_strategy_comparison,
 )
+from .siblings import plot_replica_siblings, plot_siblings
 from .single_leader import (
     MODE_COLORS,
     plot_failover,
@@ -86,11 +87,13 @@ __all__ = [
     "plot_mode_sweep",
     "plot_quorum_grid",
     "plot_quorum_sweep",
+    "plot_replica_siblings",
     "plot_replication_lag",
     "plot_scheme_comparison",
     "plot_scheme_metric",
     "plot_scheme_sweep",
     "plot_scheme_sweeps",
+    "plot_siblings",
     "plot_spacetime",
     "plot_strategy_comparison",
     "plot_sweep",
@@ -98,6 +101,7 @@ __all__ = [
     "plot_topology_sweep",
     "plot_visibility",
     "round_up",
+    "siblings",
     "single_leader",
     "spacetime",
     "style",
