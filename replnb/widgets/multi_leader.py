@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.lines import TICKDOWN, TICKLEFT
+from matplotlib.markers import TICKDOWN, TICKLEFT
 from matplotlib.ticker import Locator, MaxNLocator, NullLocator
 from matplotlib.transforms import ScaledTranslation
 
