@@ -152,6 +152,9 @@ def test_an_offline_phone_conflicts_on_reconnection():
 
 # -- the explorer's shortcuts give the table of strategy_run -------------------------------------------
 GRID = [
+    (4, 90.0, 10, 3.0),
+    (6, 110.0, 60, 0.0),
+    (7, 50.0, 120, 0.0),
     (2, 60.0, 100, 0.0),
     (3, 120.0, 0, 10.0),
     (5, 30.0, 200, 0.0),
@@ -204,7 +207,7 @@ def test_explorer_simulates_only_what_a_move_changes(monkeypatch):
     monkeypatch.setattr(module, "simulate", counting)
     ex = ConflictExplorer()
     ex.refresh()
-    assert len(calls) == 3  # lww (shown), the two carts; avoidance and siblings follow without a run
+    assert len(calls) == 2  # lww (shown) and the plain cart union; the other rows follow without a run
     calls.clear()
     ex.update(strategy="cart: union")
     assert calls == []  # its run is kept

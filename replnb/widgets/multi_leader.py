@@ -206,19 +206,29 @@ class ConflictExplorer(KeptAxesExplorer):
           is lost; its conflicts are those of last-write-wins on the same
           workload (``rows`` holds its row already), since the same writes
           meet the same version vectors whatever a replica then keeps.
+        * The cart merge with tombstones (an OR-Set): the merge keeps every
+          addition and every removal that either side has seen, so nothing
+          is lost and nothing comes back; its conflicts are those of the
+          plain union on the same workload.
 
-        ``tests/test_chapter2.py`` checks both against their own runs.
+        ``tests/test_chapter2.py`` checks all three against their own runs.
         """
         resolver = kwargs.get("resolver")
         zero = dict.fromkeys(self.compared, 0)
         if resolver == "avoid" and kwargs.get("relocation_rate") == 0.0:
             return tuple(zero[c] for c in self.compared)
-        if resolver == "siblings" and kwargs.get("resolve") is None and "conflicts" in zero:
-            lww = [n for n, kw in every.items() if n in rows and kw == {**kwargs, "resolver": "lww"}]
-            if lww:
-                zero["conflicts"] = rows[lww[0]][self.compared.index("conflicts")]
-                return tuple(zero[c] for c in self.compared)
-        return None
+        if "conflicts" not in zero or kwargs.get("resolve") is not None:
+            return None
+        like = None  # the strategy whose conflicts this one shares
+        if resolver == "siblings":
+            like = {**kwargs, "resolver": "lww"}
+        elif resolver == "union" and kwargs.get("workload") == "cart" and kwargs.get("tombstones"):
+            like = {k: v for k, v in kwargs.items() if k != "tombstones"}
+        same = [n for n, kw in every.items() if n in rows and kw == like]
+        if not same:
+            return None
+        zero["conflicts"] = rows[same[0]][self.compared.index("conflicts")]
+        return tuple(zero[c] for c in self.compared)
 
     def window(self, run: Run) -> tuple[float, float]:
         """The time window (ms) of the space-time diagram.
