@@ -9,10 +9,13 @@ from typing import Any, ClassVar
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.markers import TICKDOWN, TICKLEFT
+from matplotlib.lines import Line2D
+from matplotlib.markers import TICKDOWN, TICKLEFT, MarkerStyle
+from matplotlib.text import Text
 from matplotlib.ticker import Locator, MaxNLocator, NullLocator
 from matplotlib.transforms import ScaledTranslation
 
@@ -266,10 +269,10 @@ class ConflictExplorer(KeptAxesExplorer):
         top = figure.add_axes((0.075, 0.5, 0.91, 0.47))
         bottom = figure.add_axes((0.075, 0.095, 0.91, 0.28))
         # few tick labels: each drawn text costs time
-        self._x_ticks = {
-            top: MaxNLocator(6, steps=[1, 2, 2.5, 5, 10]),
-            bottom: MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]),
-        }
+        self._ticks = (  # the lanes are the top's y grid
+            TickArtists(top, MaxNLocator(6, steps=[1, 2, 2.5, 5, 10]), y_grid=False),
+            TickArtists(bottom, MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]), y_grid=True),
+        )
         for ax in (top, bottom):  # the axis labels stay put, whatever the tick labels
             ax.xaxis.set_label_coords(0.5, -0.2 if ax is bottom else -0.12)
             ax.yaxis.set_label_coords(-0.055, 0.5)
@@ -277,7 +280,7 @@ class ConflictExplorer(KeptAxesExplorer):
 
     def background_key(self) -> tuple[Any, ...]:
         """What the background's pixels depend on: no limits, since no axis draws a tick
-        (:func:`ticks_as_data`) and the axis labels have fixed places."""
+        (:class:`TickArtists`) and the axis labels have fixed places."""
 
         key: list[Any] = [self.figure.bbox.bounds, tuple(t.get_text() for t in self.figure.texts)]
         for ax in self.figure.axes:
@@ -313,8 +316,8 @@ class ConflictExplorer(KeptAxesExplorer):
         plot_divergence(run, ax=bottom, title=None)
         bottom.set_xlim(0.0, run.end_time)  # the axis ends where the run ends
         bottom.axvspan(left, right, color="#CC79A7", alpha=0.12, lw=0)
-        ticks_as_data(top, self._x_ticks[top], y_grid=False)  # the lanes are the y grid
-        ticks_as_data(bottom, self._x_ticks[bottom], y_grid=True)
+        for ticks in self._ticks:
+            ticks.draw()
 
     def caption_html(self, run: Run) -> str:
         drawn = self._part
@@ -336,44 +339,81 @@ class ConflictExplorer(KeptAxesExplorer):
         return table
 
 
-def ticks_as_data(ax: Axes, x_locator: Locator, *, y_grid: bool) -> None:
-    """Draw the ticks, tick labels and grid lines of ``ax`` as data artists, not as its axes'.
+class TickArtists:
+    """The ticks, tick labels and grid lines of one axes, drawn as data artists, not as its axes'.
 
     An explorer that keeps its axes draws everything but the data once, as
     a background kept in pixels, until the limits or the ticks change: the
     space-time diagram's window changes with every run, so every run would
-    pay for a new background, and the tick labels were most of its cost.
-    Drawn as plain texts and markers among the data they cost a third, and
-    the background (the spines and the axis labels) stays the same.
+    pay for a new background, and its tick labels were most of the cost.
+    Drawn as plain texts and markers among the data, kept from one draw to
+    the next and only moved, they cost a fraction of that, and the
+    background (the spines and the axis labels) stays the same.
 
-    The x ticks are ``x_locator``'s within the limits, with vertical grid
-    lines; the y ticks are the ones the plot set, with horizontal grid lines
-    if ``y_grid``. Afterwards the axis itself draws no tick.
+    :meth:`draw` puts the x ticks of ``x_locator`` within the limits (with
+    vertical grid lines) and the y ticks the plot set (with horizontal grid
+    lines if ``y_grid``) on the axes; afterwards its axis draws no tick.
     """
 
-    rc = plt.rcParams
-    (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
-    xs = [float(v) for v in x_locator.tick_values(x0, x1) if x0 - 1e-9 <= v <= x1 + 1e-9]
-    ys = [float(v) for v in ax.get_yticks() if y0 - 1e-9 <= v <= y1 + 1e-9]
-    y_labels = {float(v): t.get_text() for v, t in zip(ax.get_yticks(), ax.get_yticklabels(), strict=True)}
-    for axis in (ax.xaxis, ax.yaxis):
-        axis.set_major_locator(NullLocator())
-    along_x, along_y = ax.get_xaxis_transform(), ax.get_yaxis_transform()
-    grid = {"colors": rc["grid.color"], "linewidths": rc["grid.linewidth"], "alpha": rc["grid.alpha"]}
-    segments = [[(x, 0.0), (x, 1.0)] for x in xs]
-    ax.add_collection(LineCollection(segments, transform=along_x, zorder=1.5, **grid), autolim=False)
-    if y_grid:
-        segments = [[(0.0, y), (1.0, y)] for y in ys]
-        ax.add_collection(LineCollection(segments, transform=along_y, zorder=1.5, **grid), autolim=False)
-    size, pad = rc["xtick.major.size"], rc["xtick.major.pad"]
-    mark = {"ls": "none", "color": rc["xtick.color"], "ms": size, "mew": rc["xtick.major.width"]}
-    ax.plot(xs, [0.0] * len(xs), marker=TICKDOWN, transform=along_x, clip_on=False, **mark)
-    ax.plot([0.0] * len(ys), ys, marker=TICKLEFT, transform=along_y, clip_on=False, **mark)
-    shift = (size + pad) / 72.0
-    down = along_x + ScaledTranslation(0, -shift, ax.figure.dpi_scale_trans)
-    left = along_y + ScaledTranslation(-shift, 0, ax.figure.dpi_scale_trans)
-    for x in xs:
-        ax.text(x, 0, f"{x:g}", transform=down, ha="center", va="top", fontsize=rc["xtick.labelsize"])
-    for y in ys:
-        ax.text(0, y, y_labels.get(y, f"{y:g}"), transform=left, ha="right", va="center_baseline",
-                fontsize=rc["ytick.labelsize"])  # fmt: skip
+    def __init__(self, ax: Axes, x_locator: Locator, *, y_grid: bool) -> None:
+        rc = plt.rcParams
+        self.ax, self.x_locator = ax, x_locator
+        along_x, along_y = ax.get_xaxis_transform(), ax.get_yaxis_transform()
+        grid = {"colors": rc["grid.color"], "linewidths": rc["grid.linewidth"], "alpha": rc["grid.alpha"]}
+        self.grids = (
+            LineCollection([], transform=along_x, zorder=1.5, **grid),
+            LineCollection([], transform=along_y, zorder=1.5, **grid) if y_grid else None,
+        )
+        size, pad = rc["xtick.major.size"], rc["xtick.major.pad"]
+        mark = {"ls": "none", "color": rc["xtick.color"], "ms": size, "mew": rc["xtick.major.width"]}
+        self.marks = (
+            Line2D([], [], marker=MarkerStyle(TICKDOWN), transform=along_x, clip_on=False, **mark),
+            Line2D([], [], marker=MarkerStyle(TICKLEFT), transform=along_y, clip_on=False, **mark),
+        )
+        shift = (size + pad) / 72.0
+        self._places = (
+            along_x + ScaledTranslation(0, -shift, ax.figure.dpi_scale_trans),
+            along_y + ScaledTranslation(-shift, 0, ax.figure.dpi_scale_trans),
+        )
+        self._sizes = (rc["xtick.labelsize"], rc["ytick.labelsize"])
+        self.labels: tuple[list[Text], list[Text]] = ([], [])
+
+    def _label(self, which: int, i: int) -> Text:
+        pool = self.labels[which]
+        while len(pool) <= i:
+            label = Text(0, 0, "", transform=self._places[which], fontsize=self._sizes[which], clip_on=False)
+            if which == 0:
+                label.set_horizontalalignment("center")
+                label.set_verticalalignment("top")
+            else:
+                label.set_horizontalalignment("right")
+                label.set_verticalalignment("center_baseline")
+            pool.append(label)
+        return pool[i]
+
+    def draw(self) -> None:
+        """Put the current ticks on the axes (after its data artists were emptied)."""
+        ax = self.ax
+        (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+        xs = [float(v) for v in self.x_locator.tick_values(x0, x1) if x0 - 1e-9 <= v <= x1 + 1e-9]
+        y_locs = [float(v) for v in ax.yaxis.get_major_locator()()]
+        y_text = dict(zip(y_locs, ax.yaxis.get_major_formatter().format_ticks(y_locs), strict=True))
+        ys = [y for y in y_locs if y0 - 1e-9 <= y <= y1 + 1e-9]
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(NullLocator())
+        x_grid, y_grid = self.grids
+        x_grid.set_segments([[(x, 0.0), (x, 1.0)] for x in xs])
+        artists: list[Artist] = [x_grid, *self.marks]
+        if y_grid is not None:
+            y_grid.set_segments([[(0.0, y), (1.0, y)] for y in ys])
+            artists.append(y_grid)
+        self.marks[0].set_data(xs, [0.0] * len(xs))
+        self.marks[1].set_data([0.0] * len(ys), ys)
+        for which, ticks, texts in ((0, xs, [f"{x:g}" for x in xs]), (1, ys, [y_text[y] for y in ys])):
+            for i, (at, text) in enumerate(zip(ticks, texts, strict=True)):
+                label = self._label(which, i)
+                label.set_position((at, 0.0) if which == 0 else (0.0, at))
+                label.set_text(text)
+                artists.append(label)
+        for artist in artists:
+            ax.add_artist(artist)
