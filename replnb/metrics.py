@@ -321,15 +321,20 @@ def divergence(versions: pd.DataFrame, nodes: Iterable[str], key: str | None = N
     """
     nodes = list(nodes)
     v = versions if key is None else versions[versions["key"] == key]
+    v = v[v["node"].isin(nodes)]
     state: dict[str, dict[Hashable, str]] = {n: {} for n in nodes}
+    at = v["time"].to_numpy(dtype=float)
+    order = np.argsort(at, kind="stable")
+    order = order[~np.isnan(at[order])]
+    at = at[order]
+    columns = (v[c].to_numpy()[order] for c in ("node", "key", "value"))
+    changes = zip(*columns, strict=True)
     times, distinct = [], []
-    v = v[v["node"].isin(nodes)].sort_values("time", kind="stable")
-    for time, group in v.groupby("time", sort=True):
-        for node, k, value in zip(group["node"], group["key"], group["value"], strict=True):
-            state[node][k] = repr(value)
-        snapshot = {tuple(sorted(s.items())) for s in state.values()}
-        times.append(float(time))
-        distinct.append(len(snapshot))
+    for i, (node, k, value) in enumerate(changes):
+        state[node][k] = repr(value)
+        if i + 1 == len(at) or at[i + 1] != at[i]:  # the last change at this time
+            times.append(float(at[i]))
+            distinct.append(len({tuple(sorted(s.items())) for s in state.values()}))
     return pd.DataFrame({"time": np.array(times, dtype=float), "distinct": np.array(distinct, dtype=float)})
 
 

@@ -17,10 +17,10 @@ def check_cart_resolver(fn: Any, *, runs: int = 12, seed: int = 0) -> Feedback:
     The resolver must lose no item and bring back no deleted item. It is
     first tried on a few hand-made conflicts, then plugged into ``runs``
     randomized multi-leader runs (:func:`replnb.multi_leader.simulate` with
-    ``workload="cart"`` and ``tombstones=True``: a removal records the
-    removed ``(item, tag)`` pairs in ``Cart.removed``), where every replica
-    must end with the same cart, no acknowledged item may be missing and no
-    removed item may be back.
+    ``workload="cart"`` and ``tombstones=True``), where every replica must
+    end with the same cart, no acknowledged item may be missing and no
+    removed item may be back. A wrong answer gets a hint about the idea it
+    misses, not the code that fixes it.
 
     Parameters
     ----------
@@ -33,11 +33,10 @@ def check_cart_resolver(fn: Any, *, runs: int = 12, seed: int = 0) -> Feedback:
 
     Examples
     --------
-    >>> from replnb.multi_leader import Cart
+    Keeping the incoming cart is last-write-wins by arrival: it loses items.
+
     >>> print(check_cart_resolver(lambda local, incoming: incoming))  # doctest: +ELLIPSIS
-    ✗ ... Hint: ...
-    >>> bool(check_cart_resolver(lambda a, b: Cart(a.items | b.items, a.removed | b.removed), runs=2))
-    True
+    ✗ When both sides added an item, the merged cart lost [...]. Hint: ...
     """
 
     if not callable(fn):
@@ -73,14 +72,16 @@ def check_cart_resolver(fn: Any, *, runs: int = 12, seed: int = 0) -> Feedback:
             return Feedback(
                 False,
                 f"When {story}, the merged cart lost {sorted(keep - contents)}.",
-                hint="An item that either side added must survive the merge: keep the items of both carts.",
+                hint="Each side may know of additions the other has not seen yet. A merge that keeps "
+                "one side's view throws the other side's additions away.",
             )
         if gone & contents:
             return Feedback(
                 False,
                 f"When {story}, the merged cart brought back {sorted(gone & contents)}.",
-                hint="The other side still lists the deleted item. Keep the tombstones (`removed`) of "
-                "both carts, so that a deletion seen by either side stays deleted.",
+                hint="The side that did not see the removal still holds the item, and a merge cannot "
+                "tell 'removed' from 'not yet heard of' unless the removal is remembered. A removal "
+                "that either side has seen must stay in the merged cart's memory.",
             )
     conflicts = 0
     for i in range(runs):
@@ -111,20 +112,23 @@ def check_cart_resolver(fn: Any, *, runs: int = 12, seed: int = 0) -> Feedback:
             return Feedback(
                 False,
                 f"In randomized run {i + 1} the replicas ended with different carts.",
-                hint="The merge must not depend on which cart is local: merge(a, b) and merge(b, a) "
-                "should give the same cart.",
+                hint="Replicas see the same conflicts in different orders. For them to agree, the "
+                "merge must not care which cart is local, nor how merges are grouped, nor whether a "
+                "cart is merged with itself.",
             )
         if m["lost_elements"]:
             return Feedback(
                 False,
                 f"In randomized run {i + 1}, {int(m['lost_elements'])} added item(s) went missing.",
-                hint="Keep every (item, tag) pair that either cart has in `items`.",
+                hint="In a long run a merge meets carts that are already merges. Whatever the order, "
+                "an addition that any side has seen must stay in the result.",
             )
         if m["resurrections"]:
             return Feedback(
                 False,
                 f"In randomized run {i + 1}, {int(m['resurrections'])} deleted item(s) came back.",
-                hint="Keep the union of both carts' `removed` tombstones.",
+                hint="Some removal was forgotten along the way: whatever was seen removed on any side "
+                "must still count as removed after every later merge.",
             )
     return Feedback(
         True,

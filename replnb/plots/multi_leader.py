@@ -76,6 +76,8 @@ def plot_divergence(
     >>> ax = plot_divergence(df)
     >>> ax.get_lines()[0].get_ydata().tolist()
     [1.0, 2.0, 1.0]
+    >>> [float(x) for x in ax.get_xlim()]  # the axis ends with the data (with a run: at its end)
+    [0.0, 25.0]
     >>> plt.close(ax.figure)
     """
 
@@ -94,7 +96,10 @@ def plot_divergence(
     top = max(2.0, float(counts.max()) if len(counts) else 1.0)
     ax.set_ylim(0.0, top + 0.5)
     ax.set_yticks(range(0, int(top) + 1))
-    ax.set_xlim(left=0.0)
+    if len(times):  # the axis ends where the run (or the data) ends
+        ax.set_xlim(0.0, max(float(times[-1]), 1e-9))
+    else:
+        ax.set_xlim(left=0.0)
     ax.set_xlabel("true time (ms)")
     ax.set_ylabel("distinct states")
     if label:

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import copy
+from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.lines import Line2D
+from matplotlib.markers import TICKDOWN, TICKLEFT, MarkerStyle
+from matplotlib.text import Text
+from matplotlib.ticker import Locator, MaxNLocator, NullLocator
+from matplotlib.transforms import ScaledTranslation
 
-from ..multi_leader import STRATEGIES, clip, focus, strategy_run
+from ..multi_leader import STRATEGIES, clip, focus, simulate
 from ..params import Choice, Int, Real
 from ..plots import draw_spacetime, plot_divergence
 from ..plots.multi_leader import CONFLICT_METRIC_LABELS
@@ -25,8 +36,10 @@ class ConflictExplorer(KeptAxesExplorer):
 
     Controls: ``strategy`` (a name of :data:`replnb.multi_leader.STRATEGIES`),
     ``clock_skew`` (0..200 ms), ``leaders`` (2..8), ``write_rate`` (writes per
-    second per leader) and ``relocation_rate`` (relocations per second per
-    key, for avoidance).
+    second by all the leaders together, shared out equally: more leaders
+    spread the same load thinner, so moving ``leaders`` alone shows what the
+    number of leaders does) and ``relocation_rate`` (relocations per second
+    per key, for avoidance).
 
     Every strategy runs on the same random workload (of :attr:`seed`, a class
     attribute: the constructor takes exactly the controls). The figure shows a
@@ -57,6 +70,9 @@ class ConflictExplorer(KeptAxesExplorer):
     #: At most this many messages in the space-time diagram.
     max_messages = 8
 
+    #: How many runs (of any strategy) are kept, and how many rows of the comparison.
+    cached_runs: ClassVar[int] = 12
+    cached_rows: ClassVar[int] = 4096
     #: The run's seed (every strategy runs on the same workload).
     seed: ClassVar[int] = 4
     #: The metrics of the comparison table.
@@ -72,9 +88,7 @@ class ConflictExplorer(KeptAxesExplorer):
         Control("strategy", Choice(tuple(STRATEGIES)), "strategy"),
         Control("clock_skew", Int(0, 200, unit="ms"), "clock skew (ms)", step=10),
         Control("leaders", Int(2, 8), "leaders"),
-        Control(
-            "write_rate", Real(5, 60, unit="writes per second per leader"), "writes/s per leader", step=5.0
-        ),
+        Control("write_rate", Real(10, 120, unit="writes per second"), "writes/s (all leaders)", step=10.0),
         Control("relocation_rate", Real(0, 20, unit="per second per key"), "relocations/s per key", step=1.0),
     )
 
@@ -84,7 +98,7 @@ class ConflictExplorer(KeptAxesExplorer):
         strategy: str = "last-write-wins",
         clock_skew: int = 100,
         leaders: int = 2,
-        write_rate: float = 30.0,
+        write_rate: float = 60.0,
         relocation_rate: float = 0.0,
     ) -> None:
         values = dict(
@@ -96,18 +110,128 @@ class ConflictExplorer(KeptAxesExplorer):
         )
         super().__init__(make_controls(self.specs, values), columns=3)
         self._part: tuple[Run, Run] | None = None  # the last run drawn and its clipped view
+        self._runs: OrderedDict[tuple[Any, ...], Run] = OrderedDict()  # the last runs, by their kwargs
+        self._rows: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # a strategy's row, by what it depends on
 
-    def simulate(self, **params: Any) -> Run:
+    def kwargs(self, **params: Any) -> dict[str, dict[str, Any]]:
+        """The keyword arguments of :func:`~replnb.multi_leader.simulate` for every strategy.
+
+        The write rate is shared out equally among the leaders. Only
+        avoidance relocates users, so the other strategies run with
+        ``relocation_rate=0`` (their runs do not depend on it).
+        """
+        leaders = int(params["leaders"])
         common = {
-            "leaders": int(params["leaders"]),
+            "leaders": leaders,
             "clock_skew": float(params["clock_skew"]),
-            "write_rate": float(params["write_rate"]),
-            "relocation_rate": float(params["relocation_rate"]),
+            "write_rate": float(params["write_rate"]) / leaders,
             "duration": self.duration,
             "keys": self.keys,
             "seed": self.seed,
         }
-        return strategy_run(params["strategy"], columns=self.compared, **common)
+        out = {}
+        for name, own in STRATEGIES.items():
+            relocation_rate = float(params["relocation_rate"]) if own.get("resolver") == "avoid" else 0.0
+            out[name] = {**common, "relocation_rate": relocation_rate, **own}
+        return out
+
+    @staticmethod
+    def row_key(kwargs: Mapping[str, Any]) -> tuple[Any, ...]:
+        """What a strategy's row of the comparison depends on: its kwargs, less the clock skew
+        where the skew cannot change a count.
+
+        Timestamps decide only under last-write-wins, and under avoidance when
+        users relocate (its fallback is last-write-wins); siblings and the
+        cart merges keep every concurrent version whatever the clocks say
+        (``tests/test_chapter2.py`` checks this on a grid of runs).
+        """
+        resolver = kwargs.get("resolver")
+        timed = resolver == "lww" or (resolver == "avoid" and kwargs.get("relocation_rate", 0.0) > 0)
+        return tuple(sorted((k, v) for k, v in kwargs.items() if timed or k != "clock_skew"))
+
+    def _run(self, kwargs: Mapping[str, Any]) -> Run:
+        key = tuple(sorted(kwargs.items()))
+        run = self._runs.pop(key, None)
+        if run is None:
+            run = simulate(**kwargs)
+            while len(self._runs) >= self.cached_runs:
+                self._runs.popitem(last=False)  # the least recently used
+        self._runs[key] = run
+        return run
+
+    def _row(self, run: Run) -> tuple[Any, ...]:
+        counts = run.extras["counts"]
+        source = counts if all(c in counts for c in self.compared) else run.metrics
+        return tuple(int(source[c]) for c in self.compared)
+
+    def simulate(self, **params: Any) -> Run:
+        """The chosen strategy's run, carrying the comparison of every strategy on its workload.
+
+        As :func:`replnb.multi_leader.strategy_run` would give it (the same
+        table), with less work: a run or a row already computed is not
+        computed again, so moving the strategy simulates at most one run, the
+        clock skew only the strategies whose counts depend on it, the
+        relocation rate only avoidance; and the rows that follow from another
+        one without a run of their own (:meth:`known_row`) are not simulated
+        unless their strategy is the one shown.
+        """
+        chosen = params["strategy"]
+        every = self.kwargs(**params)
+        run = self._run(every[chosen])
+        rows: dict[str, tuple[Any, ...]] = {}
+        for name, kwargs in every.items():
+            key = self.row_key(kwargs)
+            if key not in self._rows:
+                if len(self._rows) >= self.cached_rows:
+                    self._rows.clear()
+                known = None if name == chosen else self.known_row(kwargs, every, rows)
+                self._rows[key] = known or self._row(run if name == chosen else self._run(kwargs))
+            rows[name] = self._rows[key]
+        table = pd.DataFrame.from_dict(rows, orient="index", columns=list(self.compared))
+        table.index.name = "strategy"
+        shown = copy.copy(run)  # the cached run keeps its own extras
+        shown.extras = {**run.extras, "comparison": table, "strategy": chosen}
+        return shown
+
+    def known_row(
+        self,
+        kwargs: Mapping[str, Any],
+        every: Mapping[str, Mapping[str, Any]],
+        rows: Mapping[str, tuple[Any, ...]],
+    ) -> tuple[Any, ...] | None:
+        """A strategy's row that follows from what is known without its own run, else None.
+
+        * Avoidance without relocations: each key has one home leader, which
+          orders all of its writes, as a single leader would: no write is
+          concurrent with another of its key, so there is no conflict and no
+          loss.
+        * Siblings: the replicas keep every concurrent version, so no write
+          is lost; its conflicts are those of last-write-wins on the same
+          workload (``rows`` holds its row already), since the same writes
+          meet the same version vectors whatever a replica then keeps.
+        * The cart merge with tombstones (an OR-Set): the merge keeps every
+          addition and every removal that either side has seen, so nothing
+          is lost and nothing comes back; its conflicts are those of the
+          plain union on the same workload.
+
+        ``tests/test_chapter2.py`` checks all three against their own runs.
+        """
+        resolver = kwargs.get("resolver")
+        zero = dict.fromkeys(self.compared, 0)
+        if resolver == "avoid" and kwargs.get("relocation_rate") == 0.0:
+            return tuple(zero[c] for c in self.compared)
+        if "conflicts" not in zero or kwargs.get("resolve") is not None:
+            return None
+        like = None  # the strategy whose conflicts this one shares
+        if resolver == "siblings":
+            like = {**kwargs, "resolver": "lww"}
+        elif resolver == "union" and kwargs.get("workload") == "cart" and kwargs.get("tombstones"):
+            like = {k: v for k, v in kwargs.items() if k != "tombstones"}
+        same = [n for n, kw in every.items() if n in rows and kw == like]
+        if not same:
+            return None
+        zero["conflicts"] = rows[same[0]][self.compared.index("conflicts")]
+        return tuple(zero[c] for c in self.compared)
 
     def window(self, run: Run) -> tuple[float, float]:
         """The time window (ms) of the space-time diagram.
@@ -145,9 +269,29 @@ class ConflictExplorer(KeptAxesExplorer):
         top = figure.add_axes((0.075, 0.5, 0.91, 0.47))
         bottom = figure.add_axes((0.075, 0.095, 0.91, 0.28))
         # few tick labels: each drawn text costs time
-        top.xaxis.set_major_locator(MaxNLocator(6, steps=[1, 2, 2.5, 5, 10]))
-        bottom.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]))
+        self._ticks = (  # the lanes are the top's y grid
+            TickArtists(top, MaxNLocator(6, steps=[1, 2, 2.5, 5, 10]), y_grid=False),
+            TickArtists(bottom, MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]), y_grid=True),
+        )
+        for ax in (top, bottom):  # the axis labels stay put, whatever the tick labels
+            ax.xaxis.set_label_coords(0.5, -0.2 if ax is bottom else -0.12)
+            ax.yaxis.set_label_coords(-0.055, 0.5)
         return top, bottom
+
+    def background_key(self) -> tuple[Any, ...]:
+        """What the background's pixels depend on: no limits, since no axis draws a tick
+        (:class:`TickArtists`) and the axis labels have fixed places."""
+
+        key: list[Any] = [self.figure.bbox.bounds, tuple(t.get_text() for t in self.figure.texts)]
+        for ax in self.figure.axes:
+            key += [ax.get_position().bounds, ax.get_visible(), ax.axison]
+            key += [ax.get_title(loc) for loc in ("left", "center", "right")]
+            for axis in (ax.xaxis, ax.yaxis):
+                drawn = (axis.get_major_locator(), axis.get_minor_locator())
+                key += [axis.get_label_text(), tuple(type(locator).__name__ for locator in drawn)]
+                if not all(isinstance(locator, NullLocator) for locator in drawn):
+                    key += [tuple(axis.get_view_interval()), tuple(drawn[0]())]  # ticks drawn: as the base
+        return tuple(key)
 
     def _view(self, run: Run) -> tuple[Run, float, float]:
         """The clipped run of the space-time diagram and its x limits (ms)."""
@@ -170,7 +314,10 @@ class ConflictExplorer(KeptAxesExplorer):
         draw_spacetime(part, ax=top, labels=readable, title=None, legend=False)
         top.set_xlim(left, right)
         plot_divergence(run, ax=bottom, title=None)
+        bottom.set_xlim(0.0, run.end_time)  # the axis ends where the run ends
         bottom.axvspan(left, right, color="#CC79A7", alpha=0.12, lw=0)
+        for ticks in self._ticks:
+            ticks.draw()
 
     def caption_html(self, run: Run) -> str:
         drawn = self._part
@@ -190,3 +337,83 @@ class ConflictExplorer(KeptAxesExplorer):
         table.index = [f"▶ {name}" if name == chosen else name for name in order]
         table.index.name = "strategy (same workload)"
         return table
+
+
+class TickArtists:
+    """The ticks, tick labels and grid lines of one axes, drawn as data artists, not as its axes'.
+
+    An explorer that keeps its axes draws everything but the data once, as
+    a background kept in pixels, until the limits or the ticks change: the
+    space-time diagram's window changes with every run, so every run would
+    pay for a new background, and its tick labels were most of the cost.
+    Drawn as plain texts and markers among the data, kept from one draw to
+    the next and only moved, they cost a fraction of that, and the
+    background (the spines and the axis labels) stays the same.
+
+    :meth:`draw` puts the x ticks of ``x_locator`` within the limits (with
+    vertical grid lines) and the y ticks the plot set (with horizontal grid
+    lines if ``y_grid``) on the axes; afterwards its axis draws no tick.
+    """
+
+    def __init__(self, ax: Axes, x_locator: Locator, *, y_grid: bool) -> None:
+        rc = plt.rcParams
+        self.ax, self.x_locator = ax, x_locator
+        along_x, along_y = ax.get_xaxis_transform(), ax.get_yaxis_transform()
+        grid = {"colors": rc["grid.color"], "linewidths": rc["grid.linewidth"], "alpha": rc["grid.alpha"]}
+        self.grids = (
+            LineCollection([], transform=along_x, zorder=1.5, **grid),
+            LineCollection([], transform=along_y, zorder=1.5, **grid) if y_grid else None,
+        )
+        size, pad = rc["xtick.major.size"], rc["xtick.major.pad"]
+        mark = {"ls": "none", "color": rc["xtick.color"], "ms": size, "mew": rc["xtick.major.width"]}
+        self.marks = (
+            Line2D([], [], marker=MarkerStyle(TICKDOWN), transform=along_x, clip_on=False, **mark),
+            Line2D([], [], marker=MarkerStyle(TICKLEFT), transform=along_y, clip_on=False, **mark),
+        )
+        shift = (size + pad) / 72.0
+        self._places = (
+            along_x + ScaledTranslation(0, -shift, ax.figure.dpi_scale_trans),
+            along_y + ScaledTranslation(-shift, 0, ax.figure.dpi_scale_trans),
+        )
+        self._sizes = (rc["xtick.labelsize"], rc["ytick.labelsize"])
+        self.labels: tuple[list[Text], list[Text]] = ([], [])
+
+    def _label(self, which: int, i: int) -> Text:
+        pool = self.labels[which]
+        while len(pool) <= i:
+            label = Text(0, 0, "", transform=self._places[which], fontsize=self._sizes[which], clip_on=False)
+            if which == 0:
+                label.set_horizontalalignment("center")
+                label.set_verticalalignment("top")
+            else:
+                label.set_horizontalalignment("right")
+                label.set_verticalalignment("center_baseline")
+            pool.append(label)
+        return pool[i]
+
+    def draw(self) -> None:
+        """Put the current ticks on the axes (after its data artists were emptied)."""
+        ax = self.ax
+        (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+        xs = [float(v) for v in self.x_locator.tick_values(x0, x1) if x0 - 1e-9 <= v <= x1 + 1e-9]
+        y_locs = [float(v) for v in ax.yaxis.get_major_locator()()]
+        y_text = dict(zip(y_locs, ax.yaxis.get_major_formatter().format_ticks(y_locs), strict=True))
+        ys = [y for y in y_locs if y0 - 1e-9 <= y <= y1 + 1e-9]
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(NullLocator())
+        x_grid, y_grid = self.grids
+        x_grid.set_segments([[(x, 0.0), (x, 1.0)] for x in xs])
+        artists: list[Artist] = [x_grid, *self.marks]
+        if y_grid is not None:
+            y_grid.set_segments([[(0.0, y), (1.0, y)] for y in ys])
+            artists.append(y_grid)
+        self.marks[0].set_data(xs, [0.0] * len(xs))
+        self.marks[1].set_data([0.0] * len(ys), ys)
+        for which, ticks, texts in ((0, xs, [f"{x:g}" for x in xs]), (1, ys, [y_text[y] for y in ys])):
+            for i, (at, text) in enumerate(zip(ticks, texts, strict=True)):
+                label = self._label(which, i)
+                label.set_position((at, 0.0) if which == 0 else (0.0, at))
+                label.set_text(text)
+                artists.append(label)
+        for artist in artists:
+            ax.add_artist(artist)
