@@ -66,7 +66,7 @@ write that happened before it has been applied.
 
 from __future__ import annotations
 
-from . import analysis, collect, graph, model, schedule, setup, simulation, state, strategies
+from . import analysis, causality, collect, graph, model, schedule, setup, simulation, state, strategies
 from .analysis import clip, divergence, focus
 from .graph import (
     KINDS,
@@ -125,6 +125,7 @@ __all__ = [
     "Write",
     "analysis",
     "build",
+    "causality",
     "clip",
     "collect",
     "compare_runs",
