@@ -27,6 +27,7 @@ __all__ = [
     "plot_mode_comparison",
     "plot_mode_sweep",
     "plot_replication_lag",
+    "plot_sharded",
     "plot_timeout_tradeoff",
     "plot_write_timeline",
 ]
@@ -50,7 +51,6 @@ _MEMBER_EVENTS = {
     "join": "asks to join",
     "snapshot": "snapshot",
     "installed": "snapshot installed",
-    "recover": "recovers",
 }
 #: Colour of the membership markers and of the bands of cut links and partitions.
 MEMBER_COLOR = PALETTE[5]
@@ -191,8 +191,8 @@ def plot_failover(
     orange, crashed intervals grey) plus a purple marker and a label where
     the failure was detected, where a follower was promoted (with its new
     epoch), and where an old leader resumed, stepped down or rolled back;
-    a blue square where a node recovered or a new follower asked to join,
-    got its snapshot and installed it; a yellow band over every partition
+    a blue square where a new follower asked to join, where the leader took
+    its snapshot and where the follower installed it; a yellow band over every partition
     and cut link.
     A message lost with a crashed node is a grey dotted stub ending in a bar
     (:data:`replnb.plots.spacetime.DROPPED_MARKER`), so that only lost writes are crosses.
@@ -273,7 +273,7 @@ def plot_failover(
                 Line2D([], [], marker="D", ls="", color=COLORS["highlight"], label="leadership change")
             )
         if members:
-            handles.append(Line2D([], [], marker="s", ls="", color=MEMBER_COLOR, label="joins / catches up"))
+            handles.append(Line2D([], [], marker="s", ls="", color=MEMBER_COLOR, label="new follower"))
         handles.extend(cuts)
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
@@ -356,6 +356,8 @@ def plot_replication_lag(
     ax.set_xlabel("true time (ms)")
     ax.set_ylabel("lag (ms)")
     ax.set_ylim(bottom=0)
+    if run is not None:
+        ax.set_xlim(0.0, run.end_time)  # the axis ends where the run ends
     if followers and legend:
         ax.legend(title="follower", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     if title:
@@ -603,4 +605,44 @@ def plot_write_timeline(
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     if title:
         ax.set_title(title, loc="left")
+    return ax
+
+
+@styled
+def plot_sharded(run: Run, ax: Axes | None = None, *, title: str | None = "Two shards") -> Axes:
+    """A space-time diagram of :func:`replnb.single_leader.sharded.simulate_sharded`, violations ringed.
+
+    Writes are labelled, messages are not; every read that sees an answer
+    without its question (an ``ops`` column ``consistent_prefix_violation``)
+    gets a ring, which the legend names.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from replnb.single_leader.sharded import simulate_sharded
+    >>> ax = plot_sharded(simulate_sharded(conversations=2))
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['A1', 'B1', 'A2', 'B2']
+    >>> plt.close(ax.figure)
+    """
+    ax = plot_failover(run, ax, message_labels=[], title=title)
+    ops = run.ops
+    if "consistent_prefix_violation" not in ops:
+        raise ValueError("run must come from simulate_sharded (it has no consistent_prefix_violation column)")
+    bad = ops[ops["consistent_prefix_violation"].astype(bool)]
+    y = {n: len(run.nodes) - 1 - i for i, n in enumerate(run.nodes)}
+    ax.scatter(
+        bad["start"].to_numpy(dtype=float),
+        [y[n] for n in bad["node"]],
+        s=170,
+        facecolors="none",
+        edgecolors=COLORS["highlight"],
+        lw=1.6,
+        zorder=5,
+    )
+    old = ax.get_legend()
+    handles: list[Any] = [h for h in old.legend_handles if h is not None] if old is not None else []
+    ring = Line2D([], [], marker="o", mfc="none", ls="", ms=11, color=COLORS["highlight"])
+    ring.set_label("sees the answer, not the question")
+    ax.legend(handles=[*handles, ring], loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax

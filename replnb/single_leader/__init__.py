@@ -96,13 +96,15 @@ Modules: :mod:`.model` (the nodes, the log, clients, failure detection and
 failover), :mod:`.faults` (the fault lists, checked),
 :mod:`.simulation` (:func:`simulate`: check, build, run, collect),
 :mod:`.verdicts` (the verdict columns and the metrics), :mod:`.analysis`
-(replication lag, sweeps) and :mod:`.experiments` (the failover timeout's
-trade-off, a failed synchronous follower).
+(replication lag, sweeps), :mod:`.experiments` (the failover timeout's
+trade-off, a failed synchronous follower), :mod:`.logs` (the four ways to
+implement the replication log) and :mod:`.sharded` (consistent-prefix reads
+across shards).
 """
 
 from __future__ import annotations
 
-from . import analysis, experiments, faults, model, simulation, verdicts
+from . import analysis, experiments, faults, logs, model, sharded, simulation, verdicts
 from .analysis import replication_lag, sweep
 from .model import DISTRIBUTIONS, KEYS, MODES, OP_FIELDS, READ_FROM, Entry, SingleLeader, epoch_name
 from .simulation import simulate
@@ -122,8 +124,10 @@ __all__ = [
     "epoch_name",
     "experiments",
     "faults",
+    "logs",
     "model",
     "replication_lag",
+    "sharded",
     "simulate",
     "simulation",
     "sweep",

@@ -89,7 +89,9 @@ def failover_timeout_sweep(timeouts: Sequence[float], *, seeds: int = 10) -> pd.
             pause = _pause(seed)
             common = dict(TIMEOUT_SCENARIO, detection_timeout=timeout, seed=seed)
             paused = simulate(crashes=[("A", STOP_AT, STOP_AT + pause)], **common)
-            crashed = simulate(crashes=[("A", STOP_AT, None)], **common)
+            # the crash run only needs to last until the promotion (and a little after)
+            short = dict(common, duration=min(common["duration"], STOP_AT + timeout + 50.0))
+            crashed = simulate(crashes=[("A", STOP_AT, None)], **short)
             rows.append(
                 dict(
                     timeout=timeout,

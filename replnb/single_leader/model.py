@@ -559,8 +559,8 @@ class SingleLeader:
 
     def _on_new_leader(self, node: _Node, msg: Message) -> None:
         epoch = msg.body
-        if epoch < node.epoch or (epoch == node.epoch and msg.src != node.leader):
-            return
+        if node.role == "joining" or epoch < node.epoch or (epoch == node.epoch and msg.src != node.leader):
+            return  # a node that has not joined yet is no member: it asks for a snapshot when it joins
         if node.role == "leader" and not self.fencing:  # nothing makes a deposed leader check its epoch
             self.rec.event(self.sim.now, node.name, "ignore", f"epoch {epoch}: still believes it leads")
             return
@@ -716,7 +716,8 @@ class SingleLeader:
             if n == name:
                 continue
             reach = self.net.reachable(name, n)
-            if reach and not self.leader_reach.get(n, False) and self.nodes[n].epoch < self.epoch:
+            stale = self.nodes[n].epoch < self.epoch and self.nodes[n].role != "joining"
+            if reach and not self.leader_reach.get(n, False) and stale:
                 self.net.send(name, n, "new-leader", self.epoch, f"epoch {self.epoch}")
             self.leader_reach[n] = reach
             if n not in leader.followers:
