@@ -81,6 +81,13 @@ def test_the_failover_timeout_trades_unnecessary_failovers_against_unavailabilit
     assert (df["failovers"] == (df["pause_ms"] > df["timeout"]).astype(int)).all()
 
 
+def test_the_timeout_sweep_refuses_more_runs_than_it_can_do_in_seconds():
+    with pytest.raises(ValueError, match="at most 64 runs"):
+        experiments.failover_timeout_sweep(range(10, 200, 10), seeds=10)
+    with pytest.raises(ValueError, match=r"timeouts must hold 1\.\.20 values"):
+        experiments.failover_timeout_sweep([], seeds=1)
+
+
 def test_a_failed_sync_follower_stops_every_write_and_semi_sync_keeps_most():
     df = experiments.follower_failure(seeds=2).groupby("mode")[
         ["acked_during", "throughput", "longest_gap_ms"]

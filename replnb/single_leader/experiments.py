@@ -37,6 +37,8 @@ TIMEOUT_SCENARIO: dict[str, Any] = dict(
 STOP_AT = 200.0
 #: The mean pause of the leader (exponential), ms.
 MEAN_PAUSE = 60.0
+#: At most this many (timeout, seed) pairs in one sweep: two runs each, a few seconds in all.
+MAX_RUNS = 64
 
 #: The scenario of :func:`follower_failure`: follower B down from 200 to 500 ms.
 FOLLOWER_FAILURE: dict[str, Any] = dict(
@@ -65,8 +67,9 @@ def failover_timeout_sweep(timeouts: Sequence[float], *, seeds: int = 10) -> pd.
     timeouts : sequence of float
         The values of ``detection_timeout`` to try (ms), 1..20 of them.
     seeds : int
-        Runs per timeout, 1..50; run ``s`` pauses the leader for a time drawn
-        from an exponential distribution (mean 60 ms), the same for every timeout.
+        Runs per timeout, 1..50, at most :data:`MAX_RUNS` runs in all; run
+        ``s`` pauses the leader for a time drawn from an exponential
+        distribution (mean 60 ms), the same for every timeout.
 
     Returns
     -------
@@ -83,8 +86,14 @@ def failover_timeout_sweep(timeouts: Sequence[float], *, seeds: int = 10) -> pd.
     >>> df.groupby("timeout")["crash_unavailable_ms"].mean().tolist()
     [20.0, 200.0]
     """
+    checked = _timeouts(timeouts)
+    if len(checked) * seeds > MAX_RUNS:
+        raise ValueError(
+            f"timeouts and seeds must make at most {MAX_RUNS} runs (len(timeouts) * seeds), "
+            f"got {len(checked)} * {seeds}"
+        )
     rows = []
-    for timeout in _timeouts(timeouts):
+    for timeout in checked:
         for seed in range(seeds):
             pause = _pause(seed)
             common = dict(TIMEOUT_SCENARIO, detection_timeout=timeout, seed=seed)
@@ -107,7 +116,7 @@ def failover_timeout_sweep(timeouts: Sequence[float], *, seeds: int = 10) -> pd.
     return pd.DataFrame(rows)
 
 
-@checked(seeds=Int(1, 50))
+@checked(seeds=Int(1, 10))
 def follower_failure(modes: Sequence[str] = MODES, *, seeds: int = 6) -> pd.DataFrame:
     """Follower ``B`` down from 200 to 500 ms (:data:`FOLLOWER_FAILURE`): do writes still go through?
 
@@ -116,7 +125,7 @@ def follower_failure(modes: Sequence[str] = MODES, *, seeds: int = 6) -> pd.Data
     modes : sequence of str
         Replication modes among :data:`~replnb.single_leader.MODES`.
     seeds : int
-        Runs per mode, 1..50.
+        Runs per mode, 1..10.
 
     Returns
     -------

@@ -260,7 +260,7 @@ def violations_table(**common: Any) -> pd.DataFrame:
     >>> violations_table().loc["keys hashed, causal token", "consistent_prefix_violations"]
     0
     """
-    setups = {
+    setups: dict[str, dict[str, Any]] = {
         "keys hashed to shards": dict(placement="by-key"),
         "one shard per conversation": dict(placement="by-conversation"),
         "keys hashed, causal token": dict(placement="by-key", token=True),

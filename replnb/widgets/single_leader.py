@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -171,7 +172,9 @@ class SingleLeaderExplorer(KeptAxesExplorer):
         )
         plot_replication_lag(run, ax=bottom, title=None, legend=False)
         round_limits(bottom)
-        bottom.set_xlim(0.0, run.end_time)  # the lag panel ends where the run ends
+        # The lag panel ends where the run ends (rounded up to 10 ms, so that runs ending a few
+        # ms apart share one background).
+        bottom.set_xlim(0.0, 10.0 * math.ceil(run.end_time / 10.0))
 
     def caption_html(self, run: Run) -> str:
 
