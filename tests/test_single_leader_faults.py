@@ -195,3 +195,47 @@ def test_the_new_leader_informs_a_follower_that_was_down_during_the_failover():
 def test_bad_fault_lists_are_refused_by_name(kwargs, message):
     with pytest.raises(ValueError, match=message):
         sl.simulate(duration=100, **kwargs)
+
+
+# -- laws -------------------------------------------------------------------------------------------
+@SETTINGS
+@given(
+    seed=st.integers(0, 10_000),
+    followers=st.integers(1, 4),
+    split=st.integers(1, 4),
+    start=st.floats(0, 300),
+    length=st.floats(1, 300),
+    crash=st.sampled_from([None, "A", "B", "C"]),
+    crash_at=st.floats(0, 400),
+    fencing=st.booleans(),
+)
+def test_sync_replication_never_loses_an_acknowledged_write_through_partitions_and_crashes(
+    seed, followers, split, start, length, crash, crash_at, fencing
+):
+    nodes = [chr(ord("A") + i) for i in range(followers + 1)]
+    groups = [nodes[: min(split, len(nodes) - 1)], nodes[min(split, len(nodes) - 1) :]]
+    crashes = [(crash, crash_at, crash_at + 100)] if crash in nodes else None
+    run = sl.simulate(
+        mode="sync",
+        followers=followers,
+        duration=600,
+        seed=seed,
+        fencing=fencing,
+        partitions=[(groups, start, start + length)],
+        crashes=crashes,
+    )
+    assert run.metrics["lost_writes"] == 0
+    assert run.metrics["split_brain_writes"] == 0
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10_000), start=st.floats(0, 300), length=st.floats(70, 300))
+def test_a_leader_cut_off_from_the_majority_is_replaced_exactly_once(seed, start, length):
+    run = sl.simulate(
+        followers=4,
+        duration=700,
+        seed=seed,
+        partitions=[([["A", "B"], ["C", "D", "E"]], start, start + length)],
+    )
+    ((at, leader, epoch),) = run.extras["promotions"]
+    assert at == pytest.approx(start + 60.0) and leader in {"C", "D", "E"} and epoch == 2
