@@ -541,12 +541,18 @@ def test_a_generator_seed_is_accepted():
 _DIGEST = """
 import hashlib, pandas as pd
 from replnb import single_leader as sl
-run = sl.simulate(mode="async", read_from="sticky", failover_at=150, old_leader_returns_at=250,
-                  stale_clients=1, duration=300, seed=7)
+runs = [
+    sl.simulate(mode="async", read_from="sticky", failover_at=150, old_leader_returns_at=250,
+                stale_clients=1, duration=300, seed=7),
+    sl.simulate(mode="semi-sync", followers=3, duration=400, seed=3, fencing=True,
+                partitions=[([["A", "c1"], ["B", "C", "D"]], 50, 200)], crashes=[("D", 250, 300)],
+                joins=[("C", 100)], regions={"D": "far", "c2": "far"}, far_latency=30),
+]
 h = hashlib.sha256()
-for df in [run.ops, run.messages, run.versions, run.events, run.final_state]:
-    h.update(pd.util.hash_pandas_object(df.astype(str), index=True).values.tobytes())
-h.update(repr(run.metrics.to_dict()).encode())
+for run in runs:
+    for df in [run.ops, run.messages, run.versions, run.events, run.final_state]:
+        h.update(pd.util.hash_pandas_object(df.astype(str), index=True).values.tobytes())
+    h.update(repr(run.metrics.to_dict()).encode())
 print(h.hexdigest())
 """
 
