@@ -58,6 +58,10 @@ ENTRY_POINTS: list[str] = [
     "leaderless.siblings.replicas_walkthrough",
     "leaderless.siblings.run_replicas",
     "leaderless.siblings.every_exchange_order",
+    "single_leader.experiments.failover_timeout_sweep",
+    "single_leader.experiments.follower_failure",
+    "single_leader.sharded.simulate_sharded",
+    "single_leader.logs.compare_methods",
 ]
 
 #: Arguments without defaults that an entry point needs besides the one under test.
@@ -86,6 +90,7 @@ BASE: dict[str, dict[str, Any]] = {
     "compare.sweep": {"mixes": ["balanced"], "seeds": [0]},
     "grid.sweep": {"fn": lambda x=1, seed=0: {"y": x}, "grid": {"x": [1]}},
     "check.verdict_table": {"histories": {}},
+    "single_leader.experiments.failover_timeout_sweep": {"timeouts": [10.0]},
     "check.check": {
         "ops": pd.DataFrame(
             {"op_id": [0], "kind": ["write"], "key": ["x"], "value": [1]}

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from replnb import metrics as m
 from replnb import single_leader as sl
 from replnb.exercises import SINGLE_LEADER_EXERCISE, check_single_leader
+from replnb.exercises.single_leader import SINGLE_LEADER_SCENARIOS
 from replnb.plots import COLORS, plot_failover, plot_mode_comparison, plot_mode_sweep, plot_replication_lag
 from replnb.plots.spacetime import DROPPED_MARKER
 from replnb.records import Recorder, Run
@@ -540,12 +541,18 @@ def test_a_generator_seed_is_accepted():
 _DIGEST = """
 import hashlib, pandas as pd
 from replnb import single_leader as sl
-run = sl.simulate(mode="async", read_from="sticky", failover_at=150, old_leader_returns_at=250,
-                  stale_clients=1, duration=300, seed=7)
+runs = [
+    sl.simulate(mode="async", read_from="sticky", failover_at=150, old_leader_returns_at=250,
+                stale_clients=1, duration=300, seed=7),
+    sl.simulate(mode="semi-sync", followers=3, duration=400, seed=3, fencing=True,
+                partitions=[([["A", "c1"], ["B", "C", "D"]], 50, 200)], crashes=[("D", 250, 300)],
+                joins=[("C", 100)], regions={"D": "far", "c2": "far"}, far_latency=30),
+]
 h = hashlib.sha256()
-for df in [run.ops, run.messages, run.versions, run.events, run.final_state]:
-    h.update(pd.util.hash_pandas_object(df.astype(str), index=True).values.tobytes())
-h.update(repr(run.metrics.to_dict()).encode())
+for run in runs:
+    for df in [run.ops, run.messages, run.versions, run.events, run.final_state]:
+        h.update(pd.util.hash_pandas_object(df.astype(str), index=True).values.tobytes())
+    h.update(repr(run.metrics.to_dict()).encode())
 print(h.hexdigest())
 """
 
@@ -749,6 +756,26 @@ def test_explorer_failover_none_and_modes():
         ex.update(colour="red")
 
 
+def test_explorer_failover_timeout_against_a_pause():
+    ex = SingleLeaderExplorer()
+    eager = ex.update(failover_at="pause", detection_timeout=20.0)
+    assert eager.params["failover_at"] is None and eager.params["crashes"] == (("A", 250.0, 330.0),)
+    assert len(eager.extras["promotions"]) == 1  # an unnecessary failover: A comes back at 330 ms
+    patient = ex.update(detection_timeout=120.0)
+    assert patient.extras["promotions"] == () and patient.metrics["lost_writes"] == 0
+    since, until = ex.window(patient)
+    assert since == 200.0 and until <= patient.end_time
+
+
+def test_explorer_lag_axis_ends_at_the_end_of_the_run():
+    ex = SingleLeaderExplorer()
+    run = ex.update()
+    bottom = ex.axes_for(ex.figure)[1]
+    assert bottom.get_xlim()[0] == 0.0 and run.end_time <= bottom.get_xlim()[1] < run.end_time + 10.0
+    ax = plot_replication_lag(run)
+    assert ax.get_xlim() == (0.0, run.end_time)
+
+
 def test_explorer_slider_callback_runs_the_simulation():
     ex = SingleLeaderExplorer()
     ex.update()
@@ -763,7 +790,11 @@ def test_explorer_slider_callback_runs_the_simulation():
         (dict(followers=6), "followers must be an integer in 1..5"),
         (dict(replication_delay=0), "replication_delay must be an integer in 1..200"),
         (dict(read_from="x"), "read_from must be one of"),
-        (dict(failover_at=123.0), "failover_at must be one of ['none', 150.0, 250.0, 350.0] or None"),
+        (
+            dict(failover_at=123.0),
+            "failover_at must be one of ['none', 150.0, 250.0, 350.0, 'pause'] or None",
+        ),
+        (dict(detection_timeout=30.0), "detection_timeout must be one of [20.0, 60.0, 120.0]"),
         (dict(seed=100), "seed must be an integer in 0..99"),
     ],
 )
@@ -773,10 +804,12 @@ def test_explorer_bad_input(kwargs, message):
 
 
 # -- the exercise --------------------------------------------------------------------------
-def test_exercise_accepts_semi_sync_with_follower_reads():
+def test_exercise_accepts_only_semi_sync_with_read_your_writes_routing():
     fb = check_single_leader("semi-sync", "read-your-writes")
     assert fb.ok, str(fb)
-    assert check_single_leader("semi-sync", "any").ok
+    for read_from in ("any", "sticky"):  # no longer by the luck of one scenario
+        fb = check_single_leader("semi-sync", read_from)
+        assert not fb.ok and "Goal 3" in fb.message and "remote follower" in fb.message
 
 
 @pytest.mark.parametrize(
@@ -785,6 +818,7 @@ def test_exercise_accepts_semi_sync_with_follower_reads():
         ("async", "read-your-writes", "Goal 1"),
         ("async", "any", "Goal 1"),
         ("semi-sync", "leader", "Goal 2"),
+        ("sync", "any", "slower than they need to be"),
         ("sync", "read-your-writes", "slower than they need to be"),
     ],
 )
@@ -793,6 +827,15 @@ def test_exercise_rejects_wrong_answers_with_a_hint(mode, read_from, goal):
     assert not fb.ok
     assert goal in fb.message
     assert fb.hint and "Hint:" in str(fb)
+    assert "read-your-writes" not in fb.hint and "semi-sync" not in fb.hint  # the idea, not the answer
+
+
+def test_exercise_scenarios_differ_in_timing_lag_and_geography():
+    scenarios = list(SINGLE_LEADER_SCENARIOS.values())
+    assert scenarios[0] is SINGLE_LEADER_EXERCISE
+    assert len({s["failover_at"] for s in scenarios}) == len(scenarios)
+    assert len({s["replication_delay"] for s in scenarios}) == len(scenarios)
+    assert any(s.get("far_latency") for s in scenarios)
 
 
 def test_exercise_is_checked_by_simulating_the_stated_scenario():
@@ -802,5 +845,5 @@ def test_exercise_is_checked_by_simulating_the_stated_scenario():
         check_single_leader("eventual", "leader")
     with pytest.raises(ValueError, match="read_from must be one of"):
         check_single_leader("sync", "primary")
-    with pytest.raises(ValueError, match=r"seeds must be an integer in 1\.\.20"):
+    with pytest.raises(ValueError, match=r"seeds must be an integer in 1\.\.3"):
         check_single_leader("sync", "leader", seeds=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -16,12 +17,18 @@ from .base import Control, make_controls
 from .captions import key_html, spacetime_key, verdict_html
 from .kept_axes import KeptAxesExplorer, round_limits
 
-__all__ = ["FAILOVER_TIMES", "NO_FAILOVER", "SingleLeaderExplorer"]
+__all__ = ["DETECTION_TIMEOUTS", "FAILOVER_TIMES", "NO_FAILOVER", "PAUSE", "SingleLeaderExplorer"]
 
 #: The failover control's value for "no failover".
 NO_FAILOVER = "none"
 #: Failover times offered by the control (ms).
 FAILOVER_TIMES = (150.0, 250.0, 350.0)
+#: The failover control's value for a leader that only pauses: it stops at 250 ms and is back at 330 ms.
+PAUSE = "pause"
+#: When the pause starts and how long it lasts (ms).
+PAUSE_AT, PAUSE_MS = 250.0, 80.0
+#: The failover timeouts offered (ms): ``detection_timeout`` of the run.
+DETECTION_TIMEOUTS = (20.0, 60.0, 120.0)
 
 
 class SingleLeaderExplorer(KeptAxesExplorer):
@@ -31,7 +38,10 @@ class SingleLeaderExplorer(KeptAxesExplorer):
     (1..5), ``replication_delay`` (mean one-way delay, ms), ``read_from``
     (``leader``, ``any``, ``sticky``, ``read-your-writes``), ``failover_at``
     (when the leader crashes, or ``"none"``; ``update(failover_at=None)``
-    also means no failover) and ``seed``.
+    also means no failover; or ``"pause"``: the leader stops at 250 ms and
+    comes back 80 ms later by itself), ``detection_timeout`` (the failover
+    timeout: 20, 60 or 120 ms; a pause longer than it causes an unnecessary
+    failover) and ``seed``.
 
     The figure shows a space-time diagram of the interesting part of the
     run (around the failover, or its beginning) and the replication lag of
@@ -65,9 +75,17 @@ class SingleLeaderExplorer(KeptAxesExplorer):
         Control("read_from", Choice(READ_FROM), "read from"),
         Control(
             "failover_at",
-            Choice((NO_FAILOVER, *FAILOVER_TIMES), none=True),
+            Choice((NO_FAILOVER, *FAILOVER_TIMES, PAUSE), none=True),
             "leader crash",
-            labels=[("no failover", NO_FAILOVER)] + [(f"at {t:g} ms", t) for t in FAILOVER_TIMES],
+            labels=[("no failover", NO_FAILOVER)]
+            + [(f"at {t:g} ms", t) for t in FAILOVER_TIMES]
+            + [(f"pause {PAUSE_MS:g} ms at {PAUSE_AT:g}", PAUSE)],
+        ),
+        Control(
+            "detection_timeout",
+            Choice(DETECTION_TIMEOUTS),
+            "failover timeout",
+            labels=[(f"{t:g} ms", t) for t in DETECTION_TIMEOUTS],
         ),
         Control("seed", Int(0, 99), "seed"),
     )
@@ -79,7 +97,8 @@ class SingleLeaderExplorer(KeptAxesExplorer):
         followers: int = 2,
         replication_delay: int = 40,
         read_from: str = "leader",
-        failover_at: float | None = 250.0,
+        failover_at: float | str | None = 250.0,
+        detection_timeout: float = 60.0,
         seed: int = 0,
     ) -> None:
         #: Fixed workload parameters of :func:`replnb.single_leader.simulate`.
@@ -87,7 +106,6 @@ class SingleLeaderExplorer(KeptAxesExplorer):
             "clients": 3,
             "keys": 6,
             "think_time": 10.0,
-            "detection_timeout": 60.0,
         }
         values = {
             "mode": mode,
@@ -95,6 +113,7 @@ class SingleLeaderExplorer(KeptAxesExplorer):
             "replication_delay": replication_delay,
             "read_from": read_from,
             "failover_at": NO_FAILOVER if failover_at is None else failover_at,
+            "detection_timeout": detection_timeout,
             "seed": seed,
         }
         controls = make_controls(self.specs, values)
@@ -110,12 +129,15 @@ class SingleLeaderExplorer(KeptAxesExplorer):
     def simulate(self, **params: Any) -> Run:
 
         failover = params["failover_at"]
+        pause = failover == PAUSE
         return simulate(
             mode=params["mode"],
             followers=params["followers"],
             replication_delay=float(params["replication_delay"]),
             read_from=params["read_from"],
-            failover_at=None if failover == NO_FAILOVER else float(failover),
+            failover_at=None if failover in (NO_FAILOVER, PAUSE) else float(failover),
+            crashes=[("A", PAUSE_AT, PAUSE_AT + PAUSE_MS)] if pause else None,
+            detection_timeout=float(params["detection_timeout"]),
             duration=self.duration,
             seed=params["seed"],
             **self.workload,
@@ -124,10 +146,12 @@ class SingleLeaderExplorer(KeptAxesExplorer):
     def window(self, run: Run) -> tuple[float, float]:
         """The time window (ms) of the space-time diagram."""
         failover = run.params["failover_at"]
+        if failover is None and "crashes" in run.params:
+            failover = PAUSE_AT
         if failover is None:
             return 0.0, 150.0
         detect = float(run.params["detection_timeout"])
-        return max(0.0, failover - 50.0), failover + detect + 110.0
+        return max(0.0, failover - 50.0), min(failover + detect + 110.0, run.end_time)
 
     def make_axes(self, figure: Figure) -> tuple[Any, ...]:
 
@@ -148,6 +172,9 @@ class SingleLeaderExplorer(KeptAxesExplorer):
         )
         plot_replication_lag(run, ax=bottom, title=None, legend=False)
         round_limits(bottom)
+        # The lag panel ends where the run ends (rounded up to 10 ms, so that runs ending a few
+        # ms apart share one background).
+        bottom.set_xlim(0.0, 10.0 * math.ceil(run.end_time / 10.0))
 
     def caption_html(self, run: Run) -> str:
 
@@ -158,7 +185,7 @@ class SingleLeaderExplorer(KeptAxesExplorer):
         lost = ("✖", COLORS["lost"], "lost write")
         if lost not in key:  # the lesson asks whether writes are lost: always say how one looks
             key.insert(1, lost)
-        if run.params["failover_at"] is not None:
+        if run.params["failover_at"] is not None or "crashes" in run.params:
             key.append(("◆", COLORS["highlight"], "leadership change"))
         verdict = self.verdict(run)
         if verdict.failures:
