@@ -123,3 +123,32 @@ def test_the_image_is_an_opaque_png() -> None:
     assert image.format == "PNG" and image.mode == "RGB"
     width, height = explorer.figsize
     assert image.size == (round(width * explorer.figure.dpi), round(height * explorer.figure.dpi))
+
+
+def test_spacetime_key_lists_exactly_the_kinds_drawn():
+    """No symbol in the key that the diagram does not draw (a lost write, a stale read, a down band)."""
+    import matplotlib.pyplot as plt
+
+    from replnb import leaderless, plots
+
+    quiet = leaderless.simulate(
+        n=3, r=2, w=2, nodes=3, script=[(0.0, "write", "x", "B"), (20.0, "read", "x", "A")]
+    )
+    ax = plots.plot_spacetime(quiet)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["acknowledged write", "message", "read"]
+    plt.close(ax.figure)
+    down = leaderless.simulate(
+        n=3,
+        r=1,
+        w=1,
+        nodes=3,
+        crashes=[("C", 1.0, 50.0)],
+        latency=5.0,
+        script=[(0.0, "write", "x", "B"), (2.0, "read", "x", "C"), (3.0, "read", "x", "A")],
+    )
+    ax = plots.plot_spacetime(down)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "node down" in labels and "lost write" not in labels
+    assert ("stale read" in labels) == bool(down.ops["stale"].fillna(False).any())
+    plt.close(ax.figure)

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from ..check import CheckResult
 from ..records import Run
@@ -427,25 +428,69 @@ def draw_axes(diagram: SpaceTime, ax: Axes) -> None:
 
 
 def draw_legend(diagram: SpaceTime, ax: Axes, result: CheckResult | None = None) -> None:
-    """The legend of the symbols, right of the axes (each kind only when the window holds some)."""
-    handles = [
-        Line2D([], [], marker="o", ls="", color=COLORS["write"], label="acknowledged write"),
-        Line2D([], [], marker="X", ls="", color=COLORS["lost"], label="lost write"),
-        Line2D([], [], color=COLORS["message"], marker=r"$\rightarrow$", ls="-", label="message"),
-    ]
-    if diagram.has_reads:
-        handles.append(Line2D([], [], marker="^", ls="", color=COLORS["read"], label="read"))
-        if "stale" in diagram.ops:
-            handles.append(Line2D([], [], marker="^", ls="", color=COLORS["stale"], label="stale read"))
+    """The legend of the symbols, right of the axes: each kind only when the window holds some."""
+    writes = diagram.writes
+    handles = []
+    if len(writes["acked"]):
+        handles.append(Line2D([], [], marker="o", ls="", color=COLORS["write"], label="acknowledged write"))
+    if len(writes["unacked"]):
+        handles.append(
+            Line2D(
+                [], [], marker="o", ls="", mfc="white", color=COLORS["write"], label="write not acknowledged"
+            )
+        )
+    if len(writes["lost"]):
+        handles.append(Line2D([], [], marker="X", ls="", color=COLORS["lost"], label="lost write"))
+    if len(diagram.arrows):
+        handles.append(
+            Line2D([], [], color=COLORS["message"], marker=r"$\rightarrow$", ls="-", label="message")
+        )
+    handles += _read_handles(diagram)
     if len(diagram.stubs):
         handles.append(
             Line2D([], [], marker=DROPPED_MARKER, ls=":", color=COLORS["dropped"], label="dropped message")
         )
+    if _any_down(diagram):
+        handles.append(Patch(color=COLORS["down"], label="node down"))
     if result is not None and result.failures:
         handles.append(
             Line2D([], [], marker="o", mfc="none", ls="--", color=COLORS["highlight"], label="no legal order")
         )
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+
+
+def _read_handles(diagram: SpaceTime) -> list[Line2D]:
+    """Legend entries for the reads drawn: fresh, stale (when any is), failed (when any did)."""
+    if not diagram.has_reads:
+        return []
+    ops, rows = diagram.ops, diagram.reads
+    stale = (
+        ops["stale"].fillna(False).astype(bool).to_numpy()[rows]
+        if "stale" in ops
+        else np.zeros(len(rows), bool)
+    )
+    done = ops["ok"].astype(bool).to_numpy()[rows] if "ok" in ops else np.ones(len(rows), bool)
+    handles = []
+    if (~stale).any():
+        handles.append(Line2D([], [], marker="^", ls="", color=COLORS["read"], label="read"))
+    if stale.any():
+        handles.append(Line2D([], [], marker="^", ls="", color=COLORS["stale"], label="stale read"))
+    if not done.all():
+        handles.append(
+            Line2D([], [], marker="^", ls="", mfc="white", color=COLORS["read"], label="failed read")
+        )
+    return handles
+
+
+def _any_down(diagram: SpaceTime) -> bool:
+    """Whether a grey down band is drawn: a drawn node crashed."""
+    events = diagram.events
+    if not len(events):
+        return False
+    crashed = set(events["node"][events["event"] == "crash"])
+    return any(
+        n in crashed and down_intervals(events[events["node"] == n], n, diagram.end) for n in diagram.nodes
+    )
 
 
 def draw_spacetime(
