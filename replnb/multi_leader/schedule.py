@@ -67,7 +67,8 @@ def build(setup: Setup) -> Built:
     dist: Distribution = Constant(latency) if jitter == 0 else Uniform(latency - jitter, latency + jitter)
     # the model draws each message's delay and keeps each link in send order (like a TCP
     # connection) unless the run asks for reordering; the network delivers, drops and records
-    net = Network(sim, nodes, latency=dist, seed=net_rng, recorder=rec)
+    geo = setup.geo if setup.geo.far else None  # no geography: every message exactly as before
+    net = Network(sim, nodes, latency=dist, seed=net_rng, recorder=rec, geography=geo)
     model = Model(
         sim=sim,
         net=net,
@@ -83,6 +84,8 @@ def build(setup: Setup) -> Built:
         delays=dist,
         rng=net_rng,
         fifo=not setup.reorder,
+        geo=setup.geo,
+        client_latency=setup.client_latency,
     )
     if setup.resolver == "avoid":
         model.home = {k: home_leader(k, n) for k in key_names(setup)}
