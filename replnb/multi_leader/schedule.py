@@ -120,10 +120,14 @@ def _schedule_faults(setup: Setup, built: Built) -> None:
         net.crash(node, at, until)
     for src, dst, at, until in setup.link_failures:
         net.cut_link(src, dst, at, until, both_ways=False)
-        if until is not None:
-            sim.at(until, model.anti_entropy, dst, [src])
     for groups, at, until in setup.partitions:
         net.partition(groups, at, until)
+    # catch-up after healing, put on the calendar after every heal: a link cut both ways heals
+    # as two events at one time, and a sync sent between them would be lost on the other one
+    for src, dst, _, until in setup.link_failures:
+        if until is not None:
+            sim.at(until, model.anti_entropy, dst, [src])
+    for _, _, until in setup.partitions:
         if until is not None:
             for node in setup.nodes:
                 sim.at(until, model.anti_entropy, node, model.inn[node])
