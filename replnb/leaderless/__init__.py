@@ -15,9 +15,10 @@ key's home replicas (with a sloppy quorum: of its whole preference list),
 as in Dynamo, or in Cassandra with a token-aware client. A client's request
 reaches some live node (picked at random, or named by a script); if that is
 not the coordinator, it forwards the request there: one ``"forward"``
-message, drawn from the ``W`` leg (the client's hop; the reply to the
-client is not modelled, so a write's latency is that hop plus the wait for
-its quorum). The coordinator stamps the write with a *version*
+message, drawn from the ``W`` leg. The client's own round trip is
+``client_latency`` each way (plus ``far_latency`` when the client and the
+node sit in different ``regions``; 0 by default): a write's latency is that
+round trip, the forwarding hop if any, and the wait for its quorum. The coordinator stamps the write with a *version*
 ``(coordinator clock, op_id)``: clocks are perfect by default, so versions
 order writes by the time they were accepted, and the op id breaks ties;
 ``clock_skew`` puts each node's clock off by up to that many ms, and then a
@@ -118,10 +119,25 @@ acknowledgements from ``A``, read requests from ``R`` and responses from
 :class:`~replnb.latency.Distribution` is used for every message; a number is
 the mean, in ms, of an exponential delay.
 
-**Faults.** ``failures=[(node, at, recover_at or None), ...]`` crash nodes
-through :meth:`replnb.network.Network.crash`. Stored data (replica state and
-hints) survives a crash, as on disk; a crashed coordinator's pending
-operations never complete.
+**Faults** (the vocabulary every model shares, :mod:`replnb.leaderless.faults`).
+``crashes=[(node, at, recover_at or None), ...]`` (old name ``failures``)
+crash nodes through :meth:`replnb.engine.network.Network.crash`. Stored data
+(replica state and hints) survives a crash, as on disk; a crashed
+coordinator's pending operations never complete. ``link_failures`` cut the
+link between two nodes both ways, ``partitions`` split the nodes into groups
+that cannot reach each other; both drop the messages on the cut links and
+make the far ends unreachable for coordinators (a sloppy quorum then borrows
+fallbacks), until they heal.
+
+**Geography and scoped quorums.** ``regions`` places nodes and clients in
+regions; ``far_latency`` ms are added to every message between two regions
+(by the network for replica messages, by the model for the client's legs).
+A client contacts a node of its own region, and a home coordinator is the
+first reachable home replica in the contact's region. ``r_scope`` and
+``w_scope`` say where the ``r`` and ``w`` replies must come from:
+``"global"`` (anywhere), ``"local"`` (the coordinator's region, Cassandra's
+``LOCAL_QUORUM``; a local read asks only local replicas) or ``"each"``
+(every region holding home replicas, ``EACH_QUORUM``).
 
 **Bounds.** Every parameter is declared once as a spec
 (:data:`replnb.leaderless.simulation.SPECS`). Besides each range, a run

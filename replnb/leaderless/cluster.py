@@ -10,13 +10,17 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.geography import Geography
 from ..engine.latency import Distribution, Sampler
 from ..engine.network import Message, Network
 from ..engine.sim import Simulation
 from ..records import Recorder
 from .ring import Stamp, preference_list, primary_index
 
-__all__ = ["Cluster"]
+__all__ = ["SCOPES", "Cluster"]
+
+#: Which replies count toward r or w: any replica's, the coordinator's region's, every region's.
+SCOPES = ("global", "local", "each")
 
 
 _LEG_OF_KIND = {
@@ -48,7 +52,19 @@ class _Pending:
     ``replies`` then lists the nodes known to hold it.
     """
 
-    __slots__ = ("coord", "done", "key", "kind", "need", "record", "replies", "stamp", "start", "targets")
+    __slots__ = (
+        "coord",
+        "done",
+        "key",
+        "kind",
+        "need",
+        "record",
+        "regions",
+        "replies",
+        "stamp",
+        "start",
+        "targets",
+    )
 
     def __init__(
         self, kind: str, record: dict[str, Any], coord: str, key: str, need: int, targets: int, stamp: Any
@@ -62,6 +78,8 @@ class _Pending:
         self.stamp = stamp
         self.start: float = record["start"]
         self.done = False
+        # scoped quorums: the regions in which `need` replies are needed (None: anywhere)
+        self.regions: tuple[str, ...] | None = None
         # writes, write-backs: acknowledging nodes; reads: (node, stamp, is_hint) per response
         self.replies: list[Any] = []
 
@@ -88,6 +106,10 @@ class Cluster:
         rng: np.random.Generator,
         clock_offsets: dict[str, float] | None = None,
         coordinator: str = "home",
+        geography: Geography | None = None,
+        client_latency: float = 0.0,
+        r_scope: str = "global",
+        w_scope: str = "global",
     ) -> None:
         self.sim, self.net, self.rec = sim, net, rec
         # "home": a write is coordinated by the first live node of the key's preference list,
@@ -103,6 +125,11 @@ class Cluster:
         self.sync_repair = read_repair == "sync"
         self.timeout = timeout
         self.rng = rng
+        # where nodes and clients sit; clients reach nodes after client_latency (+ the far delay)
+        self.geo = geography if geography is not None else Geography()
+        self.regional = bool(self.geo.regions)
+        self.client_latency = client_latency
+        self.scope = {"read": r_scope, "write": w_scope}
         # each node's clock reads true time plus its offset (all 0: perfect clocks)
         self.offsets = dict.fromkeys(names, 0.0) if clock_offsets is None else dict(clock_offsets)
         samplers = {leg: Sampler(dist, rng) for leg, dist in sorted(legs.items())}
@@ -229,12 +256,22 @@ class Cluster:
         picked = set(self.rng.choice(len(up), size=choose, replace=False).tolist())
         return [h for i, h in enumerate(up) if i in picked]
 
-    def _contact(self, u: float | str) -> str | None:
-        """The node a client's request reaches: scripted, or a live node picked by ``u``."""
+    def _contact(self, u: float | str, client: str = "") -> str | None:
+        """The node a client's request reaches: scripted, or a live node picked by ``u``.
+
+        With regions, a live node of the client's region if there is one.
+        """
         if isinstance(u, str):  # a scripted node
             return u if self.net.is_up(u) else None
         live = [x for x in self.names if self.net.is_up(x)]
+        if self.regional:
+            near = [x for x in live if self.geo.near(x, client)]
+            live = near or live
         return live[int(u * len(live))] if live else None
+
+    def _client_delay(self, client: str, node: str) -> float:
+        """One way between ``client`` and ``node``: the near client latency plus the far delay."""
+        return self.client_latency + self.geo.extra(client, node)
 
     def write_coordinator(self, contact: str, key: str) -> str | None:
         """The coordinator of a write of ``key`` that reaches ``contact``.
@@ -247,22 +284,39 @@ class Cluster:
         if not self.local:
             return contact
         candidates = self.pref[key] if self.sloppy else self.home[key]
+        if self.regional:  # a coordinator in the contact's region first
+            candidates = sorted(candidates, key=lambda x: not self.geo.near(x, contact))
         return next((x for x in candidates if self.net.reachable(contact, x)), None)
 
     def _fail(self, op: _Pending | dict[str, Any]) -> None:
         record = op.record if isinstance(op, _Pending) else op
         record["ok"] = False
-        record["end"] = self.sim.now
+        record["end"] = self._client_end(record)
+
+    def _client_end(self, record: dict[str, Any]) -> float:
+        """When the coordinator's answer, sent now, reaches the client."""
+        node = record["node"]
+        return self.sim.now + (self._client_delay(record["client"], node) if node else self.client_latency)
 
     # -- client operations ----------------------------------------------------
     def start_write(self, key: str, client: str, u: float | str) -> None:
-        now = self.sim.now
-        contact = self._contact(u)
-        coord = None if contact is None else self.write_coordinator(contact, key)
-        record = self.rec.op(client=client, kind="write", node=coord or "", key=key, start=now)
+        """A client sends a write; it reaches a node after the client's one-way delay."""
+        contact = self._contact(u, client)
+        hop = self.client_latency + (self.geo.extra(client, contact) if contact else 0.0)
+        record = self.rec.op(client=client, kind="write", node="", key=key, start=self.sim.now)
         record["dot"] = record["vv"] = None
+        record["value"] = record["op_id"]
+        if hop:
+            self.sim.schedule(hop, self._write_arrives, record, key, contact)
+        else:
+            self._write_arrives(record, key, contact)
+
+    def _write_arrives(self, record: dict[str, Any], key: str, contact: str | None) -> None:
+        if contact is not None and not self.net.is_up(contact):
+            contact = None  # it crashed while the request was on its way
+        coord = None if contact is None else self.write_coordinator(contact, key)
+        record["node"] = coord or ""
         op_id = record["op_id"]
-        record["value"] = op_id
         self._stamp(record, coord)
         if coord is None or contact is None:
             self._fail(record)  # no live node, or (home coordinators) no reachable home replica
@@ -294,11 +348,11 @@ class Cluster:
         op_id = record["op_id"]
         stamp = self.stamps[op_id]
         targets = self._targets(coord, key, None if self.propagate else self.w)
-        if len(targets) < self.w:
-            self._fail(record)  # Unavailable: fewer than w replicas reachable
+        op = _Pending("write", record, coord, key, self.w, len(targets), stamp)
+        if not self._scoped(op, "write", [x for x, _ in targets]):
+            self._fail(record)  # Unavailable: fewer than w replicas reachable (where they count)
             return
         self._accept(record, coord, key)
-        op = _Pending("write", record, coord, key, self.w, len(targets), stamp)
         self.pending[op_id] = op
         for node, hint in targets:
             if self.local and node == coord:
@@ -318,25 +372,53 @@ class Cluster:
 
     def start_read(self, key: str, client: str, u: float | str) -> None:
         """A read is coordinated by the node it reaches; a home coordinator answers for itself at once."""
-        now = self.sim.now
-        coord = self._contact(u)
-        record = self.rec.op(client=client, kind="read", node=coord or "", key=key, value=None, start=now)
+        coord = self._contact(u, client)
+        hop = self.client_latency + (self.geo.extra(client, coord) if coord else 0.0)
+        record = self.rec.op(
+            client=client, kind="read", node=coord or "", key=key, value=None, start=self.sim.now
+        )
         record["returned"] = ()
-        if coord is None:
+        if hop:
+            self.sim.schedule(hop, self._read_arrives, record, key, coord)
+        else:
+            self._read_arrives(record, key, coord)
+
+    def _read_arrives(self, record: dict[str, Any], key: str, coord: str | None) -> None:
+        if coord is None or not self.net.is_up(coord):
             self._fail(record)
             return
         targets = self._targets(coord, key, None)
-        if len(targets) < self.r:
+        if self.scope["read"] == "local":  # LOCAL_*: ask only the replicas of the coordinator's region
+            targets = [(x, hint) for x, hint in targets if self.geo.near(x, coord)]
+        op = _Pending("read", record, coord, key, self.r, len(targets), None)
+        if not self._scoped(op, "read", [x for x, _ in targets]):
             self._fail(record)
             return
         op_id = record["op_id"]
-        op = _Pending("read", record, coord, key, self.r, len(targets), None)
         self.pending[op_id] = op
         for node, hint in targets:
             if self.local and node == coord:
                 self._reply(op, node, self._held(node, key, hint), bool(hint))
             else:
                 self._send(coord, node, "read", (op_id, key, hint), f"r{op_id}")
+
+    def _scoped(self, op: _Pending, kind: str, targets: list[str]) -> bool:
+        """Set the regions where ``op`` needs its replies; whether ``targets`` can give them."""
+        scope = self.scope[kind]
+        if scope == "global":
+            return len(targets) >= op.need
+        if scope == "local":
+            op.regions = (self.geo.region(op.coord),)
+        else:
+            op.regions = tuple(sorted({self.geo.region(h) for h in self.home[op.key]}))
+        return self._enough(op, targets)
+
+    def _enough(self, op: _Pending, nodes: Sequence[str]) -> bool:
+        """Whether replies from ``nodes`` meet ``op``'s quorum (in each of its regions, if scoped)."""
+        if op.regions is None:
+            return len(nodes) >= op.need
+        region = self.geo.region
+        return all(sum(region(x) == g for x in nodes) >= op.need for g in op.regions)
 
     def _late(self, op: _Pending) -> bool:
         return self.sim.now - op.start > self.timeout
@@ -394,10 +476,10 @@ class Cluster:
     def _count_ack(self, op: _Pending, node: str) -> None:
         """``node`` has the write: with ``w`` copies, the write succeeds now."""
         op.replies.append(node)
-        if len(op.replies) >= op.need:
+        if self._enough(op, op.replies):
             op.done = True
             op.record["ok"] = True
-            op.record["end"] = self.sim.now
+            op.record["end"] = self._client_end(op.record)
             del self.pending[op.record["op_id"]]
 
     def _on_response(self, msg: Message) -> None:
@@ -429,7 +511,7 @@ class Cluster:
         With synchronous read repair the newest version is first written back
         (:meth:`_write_back`), and the read answers once ``w`` replicas hold it.
         """
-        if len(op.replies) < op.need:
+        if not self._enough(op, [x for x, _, _ in op.replies]):
             return
         best = max((s for _, s, _ in op.replies if s is not None), default=None)
         op.stamp = best
@@ -444,7 +526,9 @@ class Cluster:
         """The read ``op`` returns ``op.stamp`` now."""
         op.done = True
         best = op.stamp
-        op.record.update(ok=True, end=self.sim.now, version=best, value=None if best is None else best[1])
+        op.record.update(
+            ok=True, end=self._client_end(op.record), version=best, value=None if best is None else best[1]
+        )
         op.record["returned"] = () if best is None else (best[1],)
 
     def _write_back(self, op: _Pending, best: Stamp) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import metrics
+from ..engine.geography import Geography, geography
 from ..engine.latency import Distribution
 from ..engine.network import Network, node_names
 from ..engine.rng import Seed, as_rng
@@ -19,7 +20,16 @@ from ..engine.sim import Simulation
 from ..params import Choice, Flag, Int, Real, Spec, checked
 from ..pbs import Legs
 from ..records import OP_COLUMNS, Recorder, Run, frame
-from .cluster import Cluster
+from .cluster import SCOPES, Cluster
+from .faults import (
+    Crash,
+    LinkFailure,
+    Partition,
+    check_crashes,
+    check_links,
+    check_partitions,
+    schedule_faults,
+)
 from .ring import MAX_NODES, NODES, Stamp
 
 __all__ = [
@@ -28,6 +38,7 @@ __all__ = [
     "MAX_RATE",
     "MAX_WORK",
     "READ_REPAIRS",
+    "SCOPES",
     "SPECS",
     "LeaderlessRun",
     "simulate",
@@ -45,6 +56,8 @@ MAX_KEYS, MAX_CLIENTS, MAX_SCRIPT, MAX_FAILURES = 1000, 100, 50_000, 100
 MAX_TIME = 100_000.0
 #: The largest clock skew, in ms.
 MAX_SKEW = 1000.0
+#: The largest one-way delay between a client and a node of its region, in ms.
+MAX_CLIENT_LATENCY = 1000.0
 
 #: Who coordinates a write: the key's first live home replica, or the node the request reaches.
 COORDINATORS = ("home", "any")
@@ -83,11 +96,15 @@ SPECS: dict[str, Spec] = {
     "clock_skew": Real(0, MAX_SKEW, unit="ms"),
     "coordinator": Choice(COORDINATORS),
     "latency": _LATENCY,
+    "far_latency": Real(0, 10_000, unit="ms"),
+    "client_latency": Real(0, MAX_CLIENT_LATENCY, unit="ms"),
+    "r_scope": Choice(SCOPES),
+    "w_scope": Choice(SCOPES),
 }
 
 #: One operation to schedule: (time, kind, key, client, coordinator pick in [0, 1) or a node name).
 Op = tuple[float, str, str, str, float | str]
-Failure = tuple[str, float, float | None]
+Failure = Crash
 
 
 @dataclass(frozen=True)
@@ -116,6 +133,12 @@ class _Plan:
     legs: dict[str, Distribution]
     faults: list[Failure]
     script: list[Op] | None
+    links: list[LinkFailure]
+    partitions: list[Partition]
+    geo: Geography | None
+    client_latency: float
+    r_scope: str
+    w_scope: str
 
     @property
     def end(self) -> float:
@@ -266,6 +289,14 @@ def simulate(
     latency: str | float | Distribution | Mapping[str, Distribution] = "LNKD-DISK",
     script: Sequence[tuple[Any, ...]] | None = None,
     seed: Seed = 0,
+    crashes: Sequence[tuple[str, float, float | None]] = (),
+    link_failures: Sequence[tuple[str, str, float, float | None]] = (),
+    partitions: Sequence[tuple[Sequence[Sequence[str]], float, float | None]] = (),
+    regions: Mapping[str, str] | None = None,
+    far_latency: float = 0.0,
+    client_latency: float = 0.0,
+    r_scope: str = "global",
+    w_scope: str = "global",
 ) -> LeaderlessRun:
     """Run a leaderless (Dynamo-style) key-value store under a random workload.
 
@@ -336,8 +367,7 @@ def simulate(
         included, over the network: the PBS model (Cassandra's proxy
         coordinator), in which every write is blind.
     failures : sequence of (node, at, recover_at or None)
-        Crash ``node`` at ``at`` ms and bring it back at ``recover_at``
-        (at most 100 failures; times in [0, 100000] ms).
+        The former name of ``crashes``, kept as an alias (give one of the two).
     latency : str, float, Distribution or mapping, default "LNKD-DISK"
         A PBS preset name, a mean delay in ms (exponential, in (0, 10000]), one
         distribution for every message, or a mapping of the WARS legs.
@@ -352,6 +382,45 @@ def simulate(
         [0, 100000] ms.
     seed : int, numpy.random.Generator or None, default 0
         Same seed, same run.
+    crashes : sequence of (node, at, recover_at or None)
+        Crash ``node`` at ``at`` ms and bring it back at ``recover_at``
+        (at most 100; times in [0, 100000] ms). Its stored data survives.
+    link_failures : sequence of (a, b, at, heal_at or None)
+        Cut the link between nodes ``a`` and ``b``, both ways, from ``at``
+        until ``heal_at`` ms (at most 100). Messages on it are dropped
+        (reason ``"partition"``); a coordinator treats the other end as
+        unreachable (a sloppy quorum then borrows a fallback).
+    partitions : sequence of (groups, at, heal_at or None)
+        From ``at`` until ``heal_at`` ms, nodes in different groups cannot
+        reach each other; nodes named in no group form one more group (at
+        most 100). Clients reach the node their request goes to whatever
+        the partition.
+    regions : mapping of node or client name to region name, optional
+        Where nodes and clients sit (unnamed ones: region ``"local"``). A
+        client sends its requests to a live node of its own region, if there
+        is one; a home coordinator is the first reachable home replica in the
+        region of the node the request reached, if there is one.
+    far_latency : float, default 0
+        Extra one-way delay, ms in [0, 10000], of every message between two
+        regions: replica to replica (added by the network to the leg's
+        draw), and client to node.
+    client_latency : float, default 0
+        One-way delay, ms in [0, 1000], between a client and a node of its
+        own region. A request reaches its node after ``client_latency`` (plus
+        ``far_latency`` across regions), and the reply takes as long back
+        from the coordinator: ``start`` is when the client sent, ``end`` when
+        the reply reached it. 0: the client sits next to the node.
+    r_scope, w_scope : {"global", "local", "each"}, default "global"
+        Which replies count toward ``r`` (reads) and ``w`` (writes).
+        ``"global"``: any ``r`` (``w``) replicas. ``"local"``: ``r`` (``w``)
+        replicas in the coordinator's region (Cassandra's ``LOCAL_QUORUM``
+        with ``r`` a majority of the local replicas, ``LOCAL_ONE`` with 1); a
+        local read asks only the local replicas, a write is still sent to
+        every replica. ``"each"``: ``r`` (``w``) in every region holding home
+        replicas of the key (``EACH_QUORUM``). Too few reachable replicas
+        where they are needed: the operation fails at once (Unavailable).
+        Other scopes than ``"global"`` need ``propagate=True`` and a
+        ``read_repair`` other than ``"sync"``.
 
     Returns
     -------
@@ -426,7 +495,7 @@ def simulate(
         else None
     )
     sim, rec = Simulation(), Recorder()
-    net = Network(sim, plan.names, latency=plan.legs["R"], seed=run_rng, recorder=rec)
+    net = Network(sim, plan.names, latency=plan.legs["R"], seed=run_rng, recorder=rec, geography=plan.geo)
     cluster = _build(plan, sim, net, rec, key_names, run_rng, offsets)
     _schedule(plan, sim, net, cluster, ops)
     sim.run(until=plan.end)
@@ -462,9 +531,17 @@ def _plan(args: Mapping[str, Any]) -> _Plan:
         clock_skew=args["clock_skew"],
         coordinator=args["coordinator"],
         legs=legs,
-        faults=_check_failures(args["failures"], names),
+        faults=_crashes(args, names),
         script=None if script is None else _check_script(script, names),
+        links=check_links(args["link_failures"], names),
+        partitions=check_partitions(args["partitions"], names),
+        geo=None,
+        client_latency=args["client_latency"],
+        r_scope=args["r_scope"],
+        w_scope=args["w_scope"],
     )
+    plan = replace(plan, geo=_geography(args, plan))
+    _check_scopes(plan)
     if plan.script is not None:
         plan = replace(plan, keys=len({op[2] for op in plan.script}))
     _check_work(plan)
@@ -569,13 +646,16 @@ def _build(
         rng=rng,
         clock_offsets=offsets,
         coordinator=plan.coordinator,
+        geography=plan.geo,
+        client_latency=plan.client_latency,
+        r_scope=plan.r_scope,
+        w_scope=plan.w_scope,
     )
 
 
 def _schedule(plan: _Plan, sim: Simulation, net: Network, cluster: Cluster, ops: list[Op]) -> None:
     """Schedule the failures, the client operations and the background tasks."""
-    for node, at, back in plan.faults:
-        net.crash(node, at, back)
+    schedule_faults(net, plan.faults, plan.links, plan.partitions)
     for t, kind, key, client, u in ops:
         start = cluster.start_write if kind == "write" else cluster.start_read
         sim.at(t, start, key, client, u)
@@ -647,36 +727,54 @@ def _run_params(plan: _Plan, ops: list[Op], latency: Any, seed: Seed) -> dict[st
         "clock_skew": plan.clock_skew,
         "coordinator": plan.coordinator,
         "failures": tuple(plan.faults),
+        "crashes": tuple(plan.faults),
+        "link_failures": tuple(plan.links),
+        "partitions": tuple(plan.partitions),
+        "regions": dict(plan.geo.regions) if plan.geo is not None else None,
+        "far_latency": plan.geo.far if plan.geo is not None else 0.0,
+        "client_latency": plan.client_latency,
+        "r_scope": plan.r_scope,
+        "w_scope": plan.w_scope,
         "script": None if plan.script is None else tuple((op[0], op[1], op[2], op[4], op[3]) for op in ops),
         "latency": latency if isinstance(latency, str) else repr(latency),
         "seed": seed if not isinstance(seed, np.random.Generator) else "Generator",
     }
 
 
-def _check_failures(failures: object, names: list[str]) -> list[Failure]:
-    """``failures`` as ``(node, at, recover_at or None)`` triples, each field checked by a spec."""
-    if (
-        isinstance(failures, (str, bytes))
-        or not isinstance(failures, Sequence)
-        or len(failures) > MAX_FAILURES
-    ):
+def _crashes(args: Mapping[str, Any], names: list[str]) -> list[Failure]:
+    """``crashes`` (or its old name ``failures``; not both), checked."""
+    crashes, failures = args["crashes"], args["failures"]
+    if crashes and failures:
         raise ValueError(
-            f"failures must be a sequence of at most {MAX_FAILURES} (node, at, recover_at or None),"
-            f" got {failures!r}"
+            f"crashes must be empty when failures (its old name) is given: give one of them, got {crashes!r}"
         )
-    out: list[Failure] = []
-    for i, item in enumerate(failures):
-        name = f"failures[{i}]"
-        if not isinstance(item, Sequence) or isinstance(item, str) or len(item) not in (2, 3):
+    if failures:
+        return check_crashes(failures, names, "failures")
+    return check_crashes(crashes, names, "crashes")
+
+
+def _geography(args: Mapping[str, Any], plan: _Plan) -> Geography | None:
+    """The run's geography over its nodes and clients; ``None`` when it changes nothing."""
+    if plan.script is not None:
+        clients = sorted({op[3] for op in plan.script})
+    else:
+        clients = [f"c{i}" for i in range(plan.clients)]
+    geo = geography(args["regions"], args["far_latency"], [*plan.names, *clients])
+    return geo if geo.regions or geo.far else None
+
+
+def _check_scopes(plan: _Plan) -> None:
+    """Local and per-region quorums need writes that reach every replica and read repair that is not ABD's."""
+    for name in ("r_scope", "w_scope"):
+        scope = getattr(plan, name)
+        if scope == "global":
+            continue
+        if not plan.propagate:
             raise ValueError(
-                f"{name} must be a (node, at) or (node, at, recover_at or None) tuple, got {item!r}"
+                f"{name} must be 'global' with propagate=False (non-expanding quorums), got {scope!r}"
             )
-        node = Choice(tuple(names)).check(f"{name} node", item[0])
-        at = Real(0, MAX_TIME, unit="ms").check(f"{name} at", item[1])
-        back = item[2] if len(item) == 3 else None
-        back = Real(at, MAX_TIME, low_open=True, unit="ms", none=True).check(f"{name} recover_at", back)
-        out.append((str(node), at, back))
-    return out
+        if plan.read_repair == "sync":
+            raise ValueError(f"{name} must be 'global' with read_repair='sync' (ABD), got {scope!r}")
 
 
 def _check_script(script: object, names: list[str]) -> list[Op]:
