@@ -42,7 +42,8 @@ approximated and how, and what could not be applied. The notebook shows it.
 
 from __future__ import annotations
 
-from . import results, schemes, workload
+from . import faults, results, schemes, workload
+from .faults import Faults, Layout
 from .results import (
     MODEL_FIGURES,
     Comparison,
@@ -57,7 +58,16 @@ from .results import (
     sweep,
     verdicts,
 )
-from .schemes import MAX_OPS, Faults, check_workload, coverage, effective_faults, run_scheme, with_faults
+from .schemes import (
+    MAX_OPS,
+    NOT_APPLICABLE,
+    check_workload,
+    coverage,
+    effective_faults,
+    fault_record,
+    run_scheme,
+    with_faults,
+)
 from .workload import (
     ANTI_ENTROPY_MS,
     COLUMNS,
@@ -84,11 +94,13 @@ __all__ = [
     "MAX_OPS",
     "MIXES",
     "MODEL_FIGURES",
+    "NOT_APPLICABLE",
     "SCHEMES",
     "SETTLE_MS",
     "TIMEOUT_MS",
     "Comparison",
     "Faults",
+    "Layout",
     "Op",
     "Workload",
     "annotate",
@@ -96,6 +108,8 @@ __all__ = [
     "compare",
     "coverage",
     "effective_faults",
+    "fault_record",
+    "faults",
     "make_workload",
     "model_figures",
     "model_table",

@@ -34,7 +34,9 @@ SCHEME_METRICS: dict[str, tuple[str, str, bool]] = {
     "lost_writes": ("Lost writes", "acknowledged writes lost", False),
     "stale_reads": ("Stale reads", "reads", False),
     "write_availability": ("Write availability", "writes acknowledged (%)", True),
+    "write_latency_ms": ("Write latency", "median, ms", False),
     "write_latency_p99_ms": ("p99 write latency", "ms", False),
+    "read_latency_ms": ("Read latency", "median, ms", False),
     "convergence_time_ms": ("Convergence time", "ms after the last\nwrite or fault", False),
 }
 
