@@ -111,8 +111,25 @@ def _single_leader(mode: str, workload: Workload, faults: Faults, layout: Layout
         regions=_regions(workload, layout),
         far_latency=layout.far_latency,
         seed=seed,
-        **_fault_lists(faults),
+        crashes=_fault_lists(faults)["crashes"],
+        link_failures=_fault_lists(faults)["link_failures"],
+        partitions=_with_clients(workload, faults) or None,
     )
+
+
+def _with_clients(workload: Workload, faults: Faults) -> list[tuple[list[list[str]], float, float | None]]:
+    """The partitions with each client on its home node's side (a single leader's clients must reach
+    the leader across the network; the other schemes' clients talk to a node of their own region)."""
+    out = []
+    for groups, at, end in faults.partitions:
+        sides = [list(g) for g in groups]
+        rest = [n for n in workload.nodes if not any(n in g for g in groups)]
+        if rest:
+            sides.append(rest)
+        active = sorted({op.client for op in workload.ops})
+        with_clients = [side + [c for c in active if workload.home[c] in side] for side in sides]
+        out.append((with_clients, at, end))
+    return out
 
 
 def _multi_leader(resolver: str, workload: Workload, faults: Faults, layout: Layout, seed: Seed) -> Run:
