@@ -34,6 +34,32 @@ With ``fencing`` it compares its epoch with the current one when it
 returns, steps down, discards the log entries the new leader does not have
 (a rollback) and follows the new leader.
 
+**Faults and geography** (the vocabulary every model of the course shares).
+``crashes`` crash any node and bring it back; a recovered follower catches up
+from its leader's log (it sends the epochs of its log, the leader truncates
+what differs and resends the rest), and so does a follower whose link to the
+leader (``link_failures``) or whose side of a ``partitions`` heals. Failure
+is *detected*, never read from the network's state: every follower hears
+its leader as long as the leader is up and the link between them works
+(continuous heartbeats). A follower that has not heard it for
+``detection_timeout`` ms asks the nodes it can reach; when those that do not
+hear the leader either are a majority of the nodes (or every live node),
+the most up-to-date of them is promoted. So a partition that cuts the
+leader off gives a promotion on the majority side, while the old leader
+keeps accepting writes from the clients that still reach it (a partition
+group may name clients): a **split brain**. Without ``fencing`` nothing makes
+it check its epoch; its writes are never in the final leader's log, and
+count as lost. With ``fencing`` a leader that has not reached a majority for
+``detection_timeout`` steps down (a lease), and a deposed leader that hears of
+the new epoch rolls back and follows. With ``mode="semi-sync"`` a leader
+that has not reached its synchronous follower for ``detection_timeout``
+makes the next follower synchronous (the failed one becomes asynchronous);
+with ``mode="sync"`` a failed follower blocks every write until it is back.
+``regions`` and ``far_latency`` (:mod:`replnb.engine.geography`) add the far
+delay to the messages between regions, and to a client's request and reply:
+a client pays its round trip to the leader. ``run.extras["promotions"]``
+lists every promotion as ``(time, node, epoch)``.
+
 Workload: ``clients`` closed-loop clients ``"c1"``, ``"c2"``, ... each run one
 operation at a time and think for an exponential time (mean ``think_time``)
 in between. By default each key belongs to one client, which is the only one
@@ -66,7 +92,8 @@ write was acknowledged by a deposed leader), the causal record ``dot``,
 ``run.extras["lag"]`` is the replication lag of every entry a follower
 applied.
 
-Modules: :mod:`.model` (the nodes, the log, clients and failover),
+Modules: :mod:`.model` (the nodes, the log, clients, failure detection and
+failover), :mod:`.faults` (the fault lists, checked),
 :mod:`.simulation` (:func:`simulate`: check, build, run, collect),
 :mod:`.verdicts` (the verdict columns and the metrics) and :mod:`.analysis`
 (replication lag, sweeps).
@@ -74,7 +101,7 @@ Modules: :mod:`.model` (the nodes, the log, clients and failover),
 
 from __future__ import annotations
 
-from . import analysis, model, simulation, verdicts
+from . import analysis, faults, model, simulation, verdicts
 from .analysis import replication_lag, sweep
 from .model import DISTRIBUTIONS, KEYS, MODES, OP_FIELDS, READ_FROM, Entry, SingleLeader, epoch_name
 from .simulation import simulate
@@ -92,6 +119,7 @@ __all__ = [
     "SingleLeader",
     "analysis",
     "epoch_name",
+    "faults",
     "model",
     "replication_lag",
     "simulate",

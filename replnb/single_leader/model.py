@@ -11,11 +11,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..engine.geography import Geography
 from ..engine.latency import Distribution, constant, exponential, uniform
 from ..engine.network import Message, Network, node_names
 from ..engine.rng import Seed, as_rng
 from ..engine.sim import Simulation
 from ..records import Recorder, Run
+from .faults import Faults
 from .verdicts import annotate
 
 __all__ = ["DISTRIBUTIONS", "KEYS", "MODES", "OP_FIELDS", "READ_FROM", "Entry", "SingleLeader", "epoch_name"]
@@ -74,6 +76,7 @@ class _Node:
         "pending",
         "role",
         "state",
+        "suspected",
         "synced",
     )
 
@@ -90,6 +93,7 @@ class _Node:
         self.match: dict[str, int] = {}
         self.pending: dict[int, tuple[_Client, dict[str, Any], tuple[str, ...]]] = {}
         self.synced = set(followers)  # followers the leader streams its log to
+        self.suspected: set[str] = set()  # followers the leader has not reached for detection_timeout
 
 
 class _Client:
@@ -161,8 +165,17 @@ class SingleLeader:
     True
     """
 
-    def __init__(self, p: dict[str, Any], script: list[dict[str, Any]] | None, seed: Seed) -> None:
+    def __init__(
+        self,
+        p: dict[str, Any],
+        script: list[dict[str, Any]] | None,
+        seed: Seed,
+        faults: Faults | None = None,
+        geo: Geography | None = None,
+    ) -> None:
         self.p = p
+        self.faults = faults if faults is not None else Faults()
+        self.geo = geo if geo is not None else Geography()
         self.mode: str = p["mode"]
         self.read_from: str = p["read_from"]
         self.fencing: bool = p["fencing"]
@@ -184,6 +197,13 @@ class SingleLeader:
         self.unavailable_ms = 0.0
         self.unavailable_since: float | None = None
         self.promoted: tuple[str, float] | None = None
+        self.promotions: list[tuple[float, str, int]] = []
+        self.timeout: float = p["detection_timeout"]
+        self.lost_since: dict[str, float] = {}  # follower -> since when it has not heard its leader
+        self.lease_lost: dict[str, float] = {}  # leader -> since when it has not reached a majority
+        self.follower_lost: dict[str, float] = {}  # follower -> since when the leader has not reached it
+        self.leader_reach: dict[str, bool] = {}  # what the current leader could reach at the last check
+        self.client_cuts: list[tuple[dict[str, int], dict[str, int]]] = []  # active client partitions
         self.values = itertools.count(1)
         self.script = script
         self._build_clients(entropy[1])
@@ -199,6 +219,7 @@ class SingleLeader:
             recorder=self.rec,
             fifo=True,
             crash_drops_in_flight=True,
+            geography=self.geo if self.geo.far else None,
         )
         leader, followers = self.names[0], self.names[1:]
         self.nodes = {n: _Node(n, "follower", leader, []) for n in followers}
@@ -241,6 +262,7 @@ class SingleLeader:
         p = self.p
         if p["failover_at"] is not None:
             self.net.crash(self.names[0], p["failover_at"], p["old_leader_returns_at"])
+        self._schedule_faults()
         if self.script is None:
             for name in sorted(self.clients):
                 self._think(self.clients[name])
@@ -275,7 +297,11 @@ class SingleLeader:
         self._issue(client, op["kind"], str(op["key"]), value, op.get("node"))
 
     def _route(self, client: _Client, kind: str) -> tuple[str, bool]:
-        if client.name not in self.stale and not self._knows_current(client):
+        if (
+            client.name not in self.stale
+            and not self._knows_current(client)
+            and not self._client_cut(client.name, self.leader)
+        ):  # a client learns of a new leader when it can reach it
             self._refresh(client)
         policy = self.read_from
         if kind == "write" or policy == "leader" or not client.followers:
@@ -317,11 +343,23 @@ class SingleLeader:
             vv=None,
             returned=() if kind == "read" else None,
         )
-        self.sim.schedule(self.client_latency, self._arrive, client, record, want_leader)
+        self.sim.schedule(self._latency(client, node), self._arrive, client, record, want_leader)
+
+    def _latency(self, client: _Client, node: str) -> float:
+        """One way between a client and a node: the near latency, plus the far one between regions."""
+        return self.client_latency + self.geo.extra(client.name, node)
+
+    def _client_cut(self, client: str, node: str) -> bool:
+        """Whether an active partition puts ``client`` in a group without ``node``."""
+        for clients, nodes in self.client_cuts:
+            group = clients.get(client)
+            if group is not None and nodes.get(node, -1) != group:
+                return True
+        return False
 
     def _arrive(self, client: _Client, record: dict[str, Any], want_leader: bool) -> None:
         node = self.nodes[record["node"]]
-        if not self.net.is_up(node.name):
+        if not self.net.is_up(node.name) or self._client_cut(client.name, node.name):
             at = max(self.sim.now, record["start"] + self.client_timeout)
             self.sim.at(at, self._finish, client, record, False, "unavailable")
             return
@@ -342,7 +380,14 @@ class SingleLeader:
 
     def _reply(self, node: _Node, client: _Client, record: dict[str, Any], ok: bool, error: str = "") -> None:
         self.sim.schedule(
-            self.client_latency, self._receive, node.name, self.sim.now, client, record, ok, error
+            self._latency(client, node.name),
+            self._receive,
+            node.name,
+            self.sim.now,
+            client,
+            record,
+            ok,
+            error,
         )
 
     def _receive(
@@ -350,6 +395,10 @@ class SingleLeader:
     ) -> None:
         if self.crash_time.get(node, -math.inf) >= sent:  # the reply died with its sender
             ok, error = False, "connection-reset"
+        elif self._client_cut(client.name, node):  # the reply never arrives: the client gives up
+            at = max(self.sim.now, record["start"] + self.client_timeout)
+            self.sim.at(at, self._finish, client, record, False, "unavailable")
+            return
         self._finish(client, record, ok, error)
 
     def _finish(self, client: _Client, record: dict[str, Any], ok: bool, error: str) -> None:
@@ -378,16 +427,17 @@ class SingleLeader:
         for f in node.followers:
             if f in node.synced:
                 self.net.send(node.name, f, "append", body, label)
-        if self.mode == "sync":
-            required = tuple(node.followers)
-        elif self.mode == "semi-sync":
-            required = tuple(node.followers[:1])
-        else:
-            required = ()
-        if all(node.match.get(f, 0) >= entry.index for f in required):
+        required = tuple(node.followers) if self.mode == "sync" else ()
+        if all(node.match.get(f, 0) >= entry.index for f in required + self._sync_follower(node)):
             self._ack(node, client, record)
         else:
             node.pending[entry.index] = (client, record, required)
+
+    def _sync_follower(self, node: _Node) -> tuple[str, ...]:
+        """Semi-sync: the synchronous follower, the first one the leader has not given up on."""
+        if self.mode != "semi-sync":
+            return ()
+        return tuple([f for f in node.followers if f not in node.suspected][:1])
 
     def _ack(self, node: _Node, client: _Client, record: dict[str, Any]) -> None:
         record["split_brain"] = node.epoch < self.epoch
@@ -403,7 +453,7 @@ class SingleLeader:
     def _release(self, node: _Node) -> None:
         for index in sorted(node.pending):
             client, record, required = node.pending[index]
-            if all(node.match.get(f, 0) >= index for f in required):
+            if all(node.match.get(f, 0) >= index for f in required + self._sync_follower(node)):
                 del node.pending[index]
                 self._ack(node, client, record)
 
@@ -472,12 +522,16 @@ class SingleLeader:
         epoch = msg.body
         if epoch < node.epoch or (epoch == node.epoch and msg.src != node.leader):
             return
+        if node.role == "leader" and not self.fencing:  # nothing makes a deposed leader check its epoch
+            self.rec.event(self.sim.now, node.name, "ignore", f"epoch {epoch}: still believes it leads")
+            return
         self._follow(node, msg.src, epoch)
 
     def _follow(self, node: _Node, leader: str, epoch: int) -> None:
         node.role, node.epoch, node.leader = "follower", epoch, leader
         node.buffer.clear()
-        node.followers, node.match, node.pending, node.synced = [], {}, {}, set()
+        self.lost_since.pop(node.name, None)
+        node.followers, node.match, node.pending, node.synced, node.suspected = [], {}, {}, set(), set()
         self.rec.event(self.sim.now, node.name, "follow", f"{leader} (epoch {epoch})")
         ids = tuple(e.epoch for e in node.log)
         self.net.send(node.name, leader, "sync", (epoch, ids), f"sync {len(ids)}")
@@ -507,55 +561,66 @@ class SingleLeader:
             self.rec.version(self.sim.now, node, key, entry.value, entry.version, entry.op_id, event)
         self.rec.versions[-1]["held"] = () if entry is None else (entry.op_id,)
 
-    # -- failures ---------------------------------------------------------------
+    # -- faults ---------------------------------------------------------------
+    def _schedule_faults(self) -> None:
+        """Crashes, link failures and partitions on the network; every change re-checks who hears whom."""
+        for node, at, until in self.faults.crashes:
+            self.net.crash(node, at, until)
+        for a, b, at, until in self.faults.link_failures:
+            self.net.cut_link(a, b, at, until)
+            self.sim.at(at, self._evaluate)
+            if until is not None:
+                self.sim.at(until, self._evaluate, True)
+        for groups, at, until in self.faults.partitions:
+            self.net.partition([[n for n in g if n in self.nodes] for g in groups], at, until)
+            nodes = {n: i for i, g in enumerate(groups) for n in g if n in self.nodes}
+            nodes.update({n: len(groups) for n in self.names if n not in nodes})
+            clients = {c: i for i, g in enumerate(groups) for c in g if c not in self.nodes}
+            cut = (clients, nodes)
+            self.sim.at(at, self._cut_clients, cut, True)
+            if until is not None:
+                self.sim.at(until, self._cut_clients, cut, False)
+
+    def _cut_clients(self, cut: tuple[dict[str, int], dict[str, int]], on: bool) -> None:
+        if on:
+            self.client_cuts.append(cut)
+            self._give_up_waiting()
+        else:
+            self.client_cuts.remove(cut)
+        self._evaluate(healed=not on)
+
+    def _give_up_waiting(self) -> None:
+        """Clients cut off from the leader that holds their write stop waiting: it fails at their timeout."""
+        for name in self.names:
+            node = self.nodes[name]
+            for index in sorted(node.pending):
+                client, record, _ = node.pending[index]
+                if self._client_cut(client.name, name):
+                    del node.pending[index]
+                    at = max(self.sim.now, record["start"] + self.client_timeout)
+                    self.sim.at(at, self._finish, client, record, False, "unavailable")
+
     def _on_crash(self, name: str) -> None:
         now = self.sim.now
         self.crash_time[name] = now
         node = self.nodes[name]
         for index in sorted(node.pending):
             client, record, _ = node.pending[index]
-            self.sim.schedule(self.client_latency, self._finish, client, record, False, "connection-reset")
+            self.sim.schedule(
+                self._latency(client, name), self._finish, client, record, False, "connection-reset"
+            )
         node.pending.clear()
-        if name == self.leader and self.unavailable_since is None:
-            self.unavailable_since = now
-            self.sim.schedule(self.p["detection_timeout"], self._detect, name)
-
-    def _end_unavailable(self) -> None:
-        if self.unavailable_since is not None:
-            self.unavailable_ms += self.sim.now - self.unavailable_since
-            self.unavailable_since = None
-
-    def _detect(self, name: str) -> None:
-        if self.leader != name or self.net.is_up(name):
-            return
-        old = self.nodes[name]
-        live = [f for f in old.followers if self.net.is_up(f)]
-        timeout = self.p["detection_timeout"]
-        if not live:
-            self.rec.event(self.sim.now, name, "detect", "leader unreachable; no follower to promote")
-            return
-        new_name = min(live, key=lambda f: (-len(self.nodes[f].log), f))
-        self.epoch += 1
-        self.rec.event(self.sim.now, name, "detect", f"leader unreachable for {timeout:g} ms")
-        self.rec.event(self.sim.now, new_name, "promote", f"new leader, epoch {self.epoch}")
-        new = self.nodes[new_name]
-        new.role, new.epoch, new.leader = "leader", self.epoch, None
-        new.buffer.clear()
-        new.followers = [f for f in live if f != new_name]
-        new.match, new.pending, new.synced = {}, {}, set()
-        self.leader = new_name
-        self.promoted = (new_name, self.sim.now)
-        self._end_unavailable()
-        for f in new.followers:
-            self.net.send(new_name, f, "new-leader", self.epoch, f"epoch {self.epoch}")
+        node.buffer.clear()
+        self._evaluate()
 
     def _on_recover(self, name: str) -> None:
         node = self.nodes[name]
-        if node.role != "leader":
-            return
         now = self.sim.now
-        if self.leader == name:  # back before anyone noticed: lead on, resynchronise followers
-            self._end_unavailable()
+        if node.role == "follower" and node.leader is not None:  # catch up from its leader's log
+            self._follow(node, node.leader, node.epoch)
+        elif node.role != "leader":
+            pass
+        elif self.leader == name:  # back before anyone noticed: lead on, resynchronise followers
             self.rec.event(now, name, "resume", f"leader again, epoch {node.epoch}")
             node.synced = set()
             for f in node.followers:
@@ -565,6 +630,160 @@ class SingleLeader:
             self._follow(node, self.leader, self.epoch)
         else:
             self.rec.event(now, name, "resume", f"still believes it leads epoch {node.epoch}")
+        self._evaluate()
+
+    # -- failure detection --------------------------------------------------------
+    # Each follower hears its leader as long as the leader is up and the link between them works
+    # (heartbeats sent continuously: the limit of a short heartbeat interval). A follower that has
+    # not heard its leader for detection_timeout suspects it; it promotes a follower when the nodes it
+    # can reach that do not hear the leader either are a majority of the nodes (or every live node).
+    def _evaluate(self, healed: bool = False) -> None:
+        """Who hears whom changed (a crash, a recovery, a cut or a heal): update every detector."""
+        self._watch_followers(healed)
+        self._watch_leader()
+        if self.fencing:
+            self._watch_leases()
+        self._update_unavailable()
+
+    def _side(self, name: str) -> list[str]:
+        return [n for n in self.names if n == name or self.net.reachable(name, n)]
+
+    def _can_elect(self, side: Sequence[str]) -> bool:
+        """A majority of all nodes, or every live node (when the others are down)."""
+        live = [n for n in self.names if self.net.is_up(n)]
+        return 2 * len(side) > len(self.names) or sorted(side) == live
+
+    def _watch_followers(self, healed: bool) -> None:
+        now = self.sim.now
+        for f in self.names:
+            node = self.nodes[f]
+            if node.role != "follower" or node.leader is None or not self.net.is_up(f):
+                self.lost_since.pop(f, None)
+            elif self.net.reachable(node.leader, f):
+                if self.lost_since.pop(f, None) is not None and healed:  # catch up what the cut dropped
+                    self._follow(node, node.leader, node.epoch)
+            elif f not in self.lost_since:
+                self.lost_since[f] = now
+                self.sim.schedule(self.timeout, self._suspect, f, now)
+
+    def _watch_leader(self) -> None:
+        """The current leader: tell nodes it can newly reach of its epoch; watch its followers."""
+        name = self.leader
+        leader = self.nodes[name]
+        if leader.role != "leader" or not self.net.is_up(name):
+            return
+        now = self.sim.now
+        for n in self.names:
+            if n == name:
+                continue
+            reach = self.net.reachable(name, n)
+            if reach and not self.leader_reach.get(n, False) and self.nodes[n].epoch < self.epoch:
+                self.net.send(name, n, "new-leader", self.epoch, f"epoch {self.epoch}")
+            self.leader_reach[n] = reach
+            if n not in leader.followers:
+                continue
+            if reach:
+                self.follower_lost.pop(n, None)
+                leader.suspected.discard(n)
+            elif n not in self.follower_lost:
+                self.follower_lost[n] = now
+                self.sim.schedule(self.timeout, self._give_up_follower, name, self.epoch, n, now)
+
+    def _watch_leases(self) -> None:
+        """With fencing, a leader cut off from the majority steps down after detection_timeout."""
+        now = self.sim.now
+        for name in self.names:
+            node = self.nodes[name]
+            if not self.net.is_up(name) or self._can_elect(self._side(name)):
+                self.lease_lost.pop(name, None)
+                if name == self.leader and node.role == "follower" and node.leader is None:
+                    self._resume_lease(node)
+            elif node.role == "leader" and name not in self.lease_lost:
+                self.lease_lost[name] = now
+                self.sim.schedule(self.timeout, self._lease_expired, name, now)
+
+    def _suspect(self, name: str, since: float) -> None:
+        """``name`` has not heard its leader since ``since``: promote a follower if its side may."""
+        node = self.nodes[name]
+        if self.lost_since.get(name) != since or node.leader != self.leader:
+            return
+        old = node.leader
+        # the nodes it can reach that do not hear the leader either: they must be a majority
+        agree = [n for n in self._side(name) if not self.net.reachable(old, n)]
+        if not self._can_elect(agree):
+            self.rec.event(self.sim.now, name, "suspect", f"no word from {old}; no majority agrees")
+            return
+        candidates = [
+            n
+            for n in agree
+            if self.nodes[n].role == "follower"
+            and self.nodes[n].epoch == self.epoch
+            and self.nodes[n].leader == old
+        ]
+        if candidates:
+            self._promote(old, candidates)
+
+    def _promote(self, old: str, candidates: list[str]) -> None:
+        new_name = min(candidates, key=lambda f: (-len(self.nodes[f].log), f))
+        self.epoch += 1
+        now = self.sim.now
+        self.rec.event(now, old, "detect", f"leader unreachable for {self.timeout:g} ms")
+        self.rec.event(now, new_name, "promote", f"new leader, epoch {self.epoch}")
+        new = self.nodes[new_name]
+        new.role, new.epoch, new.leader = "leader", self.epoch, None
+        new.buffer.clear()
+        new.followers = [f for f in candidates if f != new_name]
+        new.match, new.pending, new.synced, new.suspected = {}, {}, set(), set()
+        self.leader = new_name
+        self.promoted = (new_name, now)
+        self.promotions.append((now, new_name, self.epoch))
+        self.leader_reach, self.follower_lost = {}, {}
+        self._evaluate()
+
+    def _give_up_follower(self, leader: str, epoch: int, follower: str, since: float) -> None:
+        """Semi-sync: the leader has not reached its synchronous follower for detection_timeout."""
+        node = self.nodes[leader]
+        if self.follower_lost.get(follower) != since or self.leader != leader or node.epoch != epoch:
+            return
+        was = self._sync_follower(node)
+        node.suspected.add(follower)
+        if self.mode != "semi-sync" or was != (follower,):
+            return
+        node.followers = [f for f in node.followers if f != follower] + [follower]
+        now_sync = self._sync_follower(node)
+        detail = f"{follower} unreachable; {now_sync[0] if now_sync else 'none'} is synchronous now"
+        self.rec.event(self.sim.now, leader, "sync-replaced", detail)
+        self._release(node)
+
+    def _lease_expired(self, name: str, since: float) -> None:
+        node = self.nodes[name]
+        if self.lease_lost.get(name) != since or node.role != "leader":
+            return
+        self.rec.event(self.sim.now, name, "step-down", f"cut off from the majority for {self.timeout:g} ms")
+        node.role, node.leader = "follower", None
+        for index in sorted(node.pending):
+            client, record, _ = node.pending.pop(index)
+            self._reply(node, client, record, False, "not-leader")
+        self._update_unavailable()
+
+    def _resume_lease(self, node: _Node) -> None:
+        """The current leader, fenced by its lease, reaches the majority again: it leads on."""
+        node.role = "leader"
+        node.synced = set()
+        self.rec.event(self.sim.now, node.name, "resume", f"leader again, epoch {node.epoch}")
+        for f in node.followers:
+            self.net.send(node.name, f, "new-leader", node.epoch, f"epoch {node.epoch}")
+
+    def _update_unavailable(self) -> None:
+        """Writes are unavailable while the current leader is down, fenced or cut off from the majority."""
+        name = self.leader
+        leader = self.nodes[name]
+        down = not self.net.is_up(name) or leader.role != "leader" or not self._can_elect(self._side(name))
+        if down and self.unavailable_since is None:
+            self.unavailable_since = self.sim.now
+        elif not down and self.unavailable_since is not None:
+            self.unavailable_ms += self.sim.now - self.unavailable_since
+            self.unavailable_since = None
 
     # -- results ----------------------------------------------------------------
     def result(self, params: dict[str, Any]) -> Run:
@@ -576,6 +795,7 @@ class SingleLeader:
             "leader": self.leader,
             "epoch": self.epoch,
             "promoted": self.promoted,
+            "promotions": tuple(self.promotions),
             "logs": {n: tuple(e.op_id for e in self.nodes[n].log) for n in self.names},
             # the final state: the last entry of each key in the final leader's log
             "final": {e.key: (e.op_id,) for e in leader.log},

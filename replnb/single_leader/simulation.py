@@ -8,10 +8,12 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.geography import geography
 from ..engine.network import node_names
 from ..engine.rng import Seed
 from ..params import Choice, Flag, Int, Real, checked
 from ..records import Run
+from .faults import Faults, check_faults
 from .model import DISTRIBUTIONS, KEYS, MODES, OP_FIELDS, READ_FROM, SingleLeader
 
 __all__ = ["MAX_OPS", "MAX_OPS_FOLLOWERS", "simulate"]
@@ -98,6 +100,7 @@ def _clients_of(script: list[dict[str, Any]] | None, clients: int) -> int:
     old_leader_returns_at=Real(0, "duration", unit="ms", low_open=True, none=True),
     stale_clients=Int(0, MAX_OPS),  # at most the number of clients, checked once the script is read
     fencing=Flag(),
+    far_latency=Real(0, 10_000, unit="ms"),
 )
 def simulate(
     *,
@@ -122,6 +125,11 @@ def simulate(
     stale_clients: int = 0,
     fencing: bool = False,
     ops: Sequence[Mapping[str, Any]] | None = None,
+    crashes: Sequence[tuple[str, float, float | None]] | None = None,
+    link_failures: Sequence[tuple[str, str, float, float | None]] | None = None,
+    partitions: Sequence[tuple[Iterable[Iterable[str]], float, float | None]] | None = None,
+    regions: Mapping[str, str] | None = None,
+    far_latency: float = 0.0,
 ) -> Run:
     """Simulate single-leader replication (see the module docstring).
 
@@ -166,7 +174,10 @@ def simulate(
     client_timeout : float
         How long a client waits for a node that is down, in ms.
     detection_timeout : float
-        Time from the leader's crash until a follower is promoted, in ms.
+        How long a follower goes without hearing its leader (a crash, a cut
+        link, a partition) before it asks for a promotion, in ms; with
+        ``fencing``, also a leader's lease; with semi-sync, how long the
+        leader waits for its synchronous follower before replacing it.
     ryw_window : float
         With ``read_from="read-your-writes"``: how long after its own write a
         client keeps reading from the leader, in ms.
@@ -175,7 +186,8 @@ def simulate(
     stale_clients : int
         How many clients (the first ones) never learn of a failover, 0..clients.
     fencing : bool
-        Whether a returning old leader checks its epoch and steps down.
+        Whether a returning old leader checks its epoch and steps down, and
+        a leader cut off from the majority steps down after ``detection_timeout``.
     ops : list of dict, optional
         A scripted workload instead of the random one: dicts with ``time``
         (ms), ``client`` (a name), ``kind`` (``"write"`` or ``"read"``),
@@ -183,6 +195,24 @@ def simulate(
         ``node`` (send to this node instead of routing). At most
         :data:`MAX_OPS` operations, and at most :data:`MAX_OPS_FOLLOWERS`
         divided by ``followers``.
+    crashes : list of (node, at, recover_at or None), optional
+        Any node crashes at ``at`` (ms) and recovers at ``recover_at``
+        (``None``: never). A crash drops the messages the node still had in
+        flight; a recovered follower catches up from its leader's log.
+    link_failures : list of (a, b, at, heal_at or None), optional
+        The link between nodes ``a`` and ``b`` is cut both ways, then heals;
+        a follower cut off from its leader catches up when the link heals.
+    partitions : list of (groups, at, heal_at or None), optional
+        Nodes in different groups cannot reach each other (nodes named in no
+        group form one more group). A group may also name clients: a client
+        named in a group reaches only that group's nodes, a client named in
+        none reaches every node. A leader cut off from the majority is
+        detected like a crash, and the majority side promotes a follower.
+    regions : mapping, optional
+        Node or client name to region name (not named: ``"local"``).
+    far_latency : float
+        Extra one-way delay, ms in [0, 10000], of every message between two
+        regions: replication messages, and a client's request and reply.
 
     Returns
     -------
@@ -235,11 +265,35 @@ def simulate(
     _check_failure(failover_at, old_leader_returns_at, duration)
     if not shared_keys and ops is None:  # each client owns at least one key
         Int("clients", len(KEYS)).check("keys", keys, {"clients": clients})
-    script = None if ops is None else _check_script(ops, node_names(followers + 1), duration)
+    nodes = node_names(followers + 1)
+    script = None if ops is None else _check_script(ops, nodes, duration)
     p["stale_clients"] = Int(0, _clients_of(script, clients)).check("stale_clients", stale_clients)
-    model = SingleLeader(p, script, seed)
+    names = _client_names(script, clients)
+    faults = check_faults(crashes, link_failures, partitions, nodes, names)
+    geo = geography(regions, far_latency, [*nodes, *names])
+    model = SingleLeader(p, script, seed, faults, geo)
     model.run()
     params = dict(p, seed=seed if not isinstance(seed, np.random.Generator) else "generator")
     if script is not None:
         params["ops"] = len(script)
+    params.update(_fault_params(faults, geo.regions, far_latency))
     return model.result(params)
+
+
+def _client_names(script: list[dict[str, Any]] | None, clients: int) -> list[str]:
+    if script is None:
+        return [f"c{i + 1}" for i in range(clients)]
+    return sorted({str(op["client"]) for op in script})
+
+
+def _fault_params(faults: Faults, regions: Mapping[str, str], far_latency: float) -> dict[str, Any]:
+    """The fault and geography parameters of a run, recorded only when given (defaults stay as they were)."""
+    given: dict[str, Any] = {}
+    for name in ("crashes", "link_failures", "partitions"):
+        if getattr(faults, name):
+            given[name] = getattr(faults, name)
+    if regions:
+        given["regions"] = dict(regions)
+    if far_latency:
+        given["far_latency"] = far_latency
+    return given
