@@ -94,8 +94,9 @@ def _single_leader(mode: str, workload: Workload, faults: Faults, layout: Layout
         spec: dict[str, Any] = {"time": op.time, "client": op.client, "kind": op.kind, "key": op.key}
         if op.kind == "write":
             spec["value"] = op.value  # routed to the leader by the model
-        else:
+        elif mode == "async":  # reads at the replica of the client's region: fast, maybe stale
             spec["node"] = _route(workload, faults, op.client, op.time)
+        # sync: reads at the leader too (routed by the model, to the new leader after a failover)
         script.append(spec)
     return single_leader.simulate(
         followers=len(workload.nodes) - 1,

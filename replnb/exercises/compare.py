@@ -40,54 +40,79 @@ class Reason:
 
     text: str
     #: Whether the claim holds in the runs of one scheme (one figures mapping per run).
-    holds: Callable[[str, list[Figures]], bool]
-    #: What the runs show when the claim does not hold (formatted with the runs' figures).
+    holds: Callable[[list[Figures]], bool]
+    #: What the runs show when the claim does not hold (formatted with the runs' worst figures).
     refuted: str
+    #: The schemes the claim can describe at all (``()``: any scheme).
+    schemes: tuple[str, ...] = ()
+
+    def describes(self, scheme: str) -> bool:
+        """Whether the claim is about ``scheme``'s kind of replication at all."""
+        return not self.schemes or scheme in self.schemes
+
+    def true_of(self, scheme: str, runs: list[Figures]) -> bool:
+        """Whether the claim describes ``scheme`` and its runs confirm it."""
+        return self.describes(scheme) and self.holds(runs)
 
 
-def _all(column: str, test: Callable[[float], bool]) -> Callable[[str, list[Figures]], bool]:
-    return lambda scheme, runs: all(test(float(r[column])) for r in runs)
+def _all(column: str, test: Callable[[float], bool]) -> Callable[[list[Figures]], bool]:
+    return lambda runs: all(test(float(r[column])) for r in runs)
 
 
-#: The reasons the learner picks from, each a claim about a scheme's simulated figures.
+#: The reasons the learner picks from, each a claim about a scheme's simulated figures. Some are
+#: true of some schemes and explain nothing about an application; two are never true.
 REASONS: dict[str, Reason] = {
     "one order": Reason(
-        "One node puts all the writes in one order, so no two writes are ever concurrent.",
-        _all("conflicts", lambda v: v == 0),
-        "its runs had {conflicts} pairs of concurrent writes",
+        "One leader puts all the writes in one order: no write is lost to a concurrent one or to a clock.",
+        lambda runs: all(r["lost_concurrent"] == 0 and r["lost_older_write_won"] == 0 for r in runs),
+        "its runs lost {lost_concurrent} writes to concurrent ones",
+        schemes=("single-leader async", "single-leader sync"),
+    ),
+    "waits for all": Reason(
+        "A write is confirmed only once every replica has it, so a failover cannot lose it.",
+        _all("lost_writes", lambda v: v == 0),
+        "its runs lost {lost_writes} confirmed writes",
+        schemes=("single-leader sync",),
+    ),
+    "leader reads": Reason(
+        "Every read goes to the leader, which has every confirmed write.",
+        _all("stale_reads", lambda v: v == 0),
+        "its runs served {stale_reads} stale reads",
+        schemes=("single-leader sync",),
     ),
     "merge": Reason(
         "Writes are concurrent, but none is dropped: the concurrent versions are merged.",
-        lambda scheme, runs: (
-            any(r["conflicts"] > 0 for r in runs) and all(r["lost_writes"] == 0 for r in runs)
-        ),
-        "its runs lost {lost_writes} acknowledged writes (and had {conflicts} conflicts)",
+        lambda runs: any(r["conflicts"] > 0 for r in runs) and all(r["lost_writes"] == 0 for r in runs),
+        "its runs lost {lost_writes} acknowledged writes to concurrent ones",
     ),
     "local ack": Reason(
         "A write is acknowledged in the client's own region, without waiting for another region.",
         _all("write_latency_ms", lambda v: v < _FAR),
-        "its median write took {write_latency_ms:.0f} ms, more than one trip between regions",
+        "its median write took {write_latency_ms} ms, more than one trip between regions",
     ),
     "always writable": Reason(
         "Every write is accepted, even while a node is down or cut off.",
         _all("write_availability", lambda v: v == 1.0),
-        "only {write_availability:.0%} of its writes were accepted",
+        "only {write_availability:.0%} of its writes were accepted in its worst run",
     ),
-    "fresh reads": Reason(
-        "No read misses a write that was already confirmed.",
-        _all("stale_reads", lambda v: v == 0),
-        "its runs served {stale_reads} stale reads",
+    "quorum overlap": Reason(
+        "Every read asks a majority of replicas, which overlaps the majority every write reached.",
+        lambda runs: True,
+        "",
+        schemes=("leaderless strict",),
     ),
     "quorum order": Reason(
         "Read and write quorums overlap (R + W > N), so they put the writes of a key in one order.",
-        lambda scheme, runs: scheme == "leaderless strict" and all(r["conflicts"] == 0 for r in runs),
+        _all("conflicts", lambda v: v == 0),
         "overlapping quorums do not order writes: its runs had {conflicts} pairs of concurrent writes",
+        schemes=("leaderless strict",),
     ),
     "close clocks": Reason(
         "With clocks this close, last-write-wins keeps the newest of two writes, so none is lost.",
-        lambda scheme, runs: "LWW" in scheme and all(r["lost_writes"] == 0 for r in runs),
+        _all("lost_writes", lambda v: v == 0),
         "last-write-wins drops one of two concurrent writes whatever the clocks: "
         "its runs lost {lost_writes} writes",
+        schemes=("multi-leader LWW",),
     ),
 }
 
@@ -128,9 +153,10 @@ APPLICATIONS: dict[str, dict[str, Any]] = {
             ("stale_reads", "max", 0, "no read misses a confirmed payment"),
             ("lost_writes", "max", 0, "no confirmed payment is lost"),
         ],
-        "reasons": ("one order", "fresh reads"),
-        "hint": "A read is stale when its replica has not heard of a confirmed write yet. Which "
-        "scheme confirms a write only once the replicas that answer reads have it?",
+        "reasons": ("leader reads", "waits for all"),
+        "hint": "A read is stale when the replica that answers it has not heard of a confirmed "
+        "write yet, and a write is lost when the replica that takes over never had it. Which "
+        "scheme avoids both, and what does it pay?",
     },
 }
 
@@ -155,7 +181,8 @@ def _worst(runs: list[dict[str, float]]) -> dict[str, float]:
     out = {}
     for column in runs[0]:
         values = [r[column] for r in runs]
-        out[column] = min(values) if COLUMNS.get(column, False) else max(values)
+        worst = min(values) if COLUMNS.get(column, False) else max(values)
+        out[column] = int(worst) if float(worst).is_integer() else round(worst, 1)
     return out
 
 
@@ -252,7 +279,14 @@ def _check_reason(application: str, answer: str, reason: Any, runs: list[dict[st
             hint="Print replnb.exercises.REASONS to read them.",
         )
     claim = REASONS[reason]
-    if not claim.holds(answer, runs):
+    if not claim.describes(answer):
+        about = " and ".join(claim.schemes)
+        return Feedback(
+            False,
+            f"The reason '{reason}' does not describe {answer}: it is about {about}.",
+            hint=str(app["hint"]),
+        )
+    if not claim.holds(runs):
         shown = claim.refuted.format(**_worst(runs))
         return Feedback(
             False, f"The reason '{reason}' is not true of {answer}: {shown}.", hint=str(app["hint"])
@@ -298,5 +332,5 @@ def accepted_answers(application: str, *, seeds: int = SEEDS) -> list[tuple[str,
         runs = _runs(application, scheme, seeds)
         if _broken_requirement(application, runs) is None:
             relevant = APPLICATIONS[application]["reasons"]
-            out += [(scheme, r) for r in REASONS if r in relevant and REASONS[r].holds(scheme, runs)]
+            out += [(scheme, r) for r in REASONS if r in relevant and REASONS[r].true_of(scheme, runs)]
     return out
