@@ -250,7 +250,7 @@ class Layout:
     >>> Layout(far_latency=-1)
     Traceback (most recent call last):
     ...
-    ValueError: far_latency must be a number in 0..1000 (ms), got -1
+    ValueError: far_latency must be a number in [0, 1000] ms, got -1
     """
 
     far_latency: float = 40.0

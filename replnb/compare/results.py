@@ -293,7 +293,8 @@ def compare(
     --------
     >>> table = compare("write-heavy", seed=1)
     >>> table.columns.tolist()
-    ['lost_writes', 'stale_reads', 'write_availability', 'write_latency_p99_ms', 'convergence_time_ms']
+    ['lost_writes', 'stale_reads', 'write_availability', 'write_latency_ms', 'write_latency_p99_ms', \
+'read_latency_ms', 'convergence_time_ms']
     >>> int(table.loc["multi-leader union", "lost_writes"])
     0
     """
@@ -467,14 +468,15 @@ def rank_schemes(table: pd.DataFrame, priority: str | None = None) -> pd.DataFra
     """Rank the schemes of a :func:`compare` table, best first.
 
     Each column is ranked (1 = best, ties share the best rank, NaN last);
-    ``mean_rank`` averages the five ranks. With ``priority`` (a column
+    ``mean_rank`` averages the ranks of the seven columns. With ``priority`` (a column
     name) the schemes are sorted by that column's rank first and by
     ``mean_rank`` next; without it by ``mean_rank`` alone.
 
     Examples
     --------
     >>> t = pd.DataFrame({"lost_writes": [3, 0], "stale_reads": [0, 5], "write_availability": [1.0, 0.9],
-    ...                   "write_latency_p99_ms": [1.0, 20.0], "convergence_time_ms": [10.0, 5.0]},
+    ...                   "write_latency_ms": [1.0, 20.0], "write_latency_p99_ms": [1.0, 20.0],
+    ...                   "read_latency_ms": [1.0, 20.0], "convergence_time_ms": [10.0, 5.0]},
     ...                  index=["fast", "safe"])
     >>> rank_schemes(t).index.tolist(), rank_schemes(t, "lost_writes").index.tolist()
     (['fast', 'safe'], ['safe', 'fast'])
