@@ -213,3 +213,42 @@ def test_a_local_read_asks_only_its_region_and_can_miss_a_remote_write() -> None
     each = simulate(r_scope="local", w_scope="each", **{**common, "script": late, "duration": 110.0})
     latency = (each.ops["end"] - each.ops["start"]).tolist()
     assert each.ops["ok"].all() and not each.ops["stale"].iloc[1] and latency == [104.0, 4.0]
+
+
+def _restored(b_back: float | None):
+    b, c, a = home_replicas("x", 3, 3)
+    script = [(0.0, "write", "x", b, "c1"), (30.0, "write", "x", b, "c2"), (70.0, "read", "x", c, "c3")]
+    return simulate(n=3, r=2, w=2, nodes=3, script=script, latency=constant(2.0), read_repair=False,
+                    crashes=[(a, 20.0, 55.0), (b, 60.0, b_back)], restores=[(c, 50.0, 10.0)], duration=70.0,
+                    settle=100.0)  # fmt: skip
+
+
+def test_a_replica_restored_from_an_old_copy_forgets_writes_and_a_strict_quorum_reads_stale() -> None:
+    run = _restored(150.0)
+    ops = run.ops
+    assert ops["ok"].all()
+    assert ops["returned"].iloc[2] == (ops["op_id"].iloc[0],)  # the old value, though R + W > N
+    assert bool(ops["stale"].iloc[2]) and not ops["lost"].any()
+    restored = run.versions[run.versions["event"] == "restore"]
+    assert restored[["time", "op_id"]].values.tolist() == [[50.0, 0]]
+    assert (run.events["event"] == "restore").sum() == 1
+
+
+def test_a_restore_with_the_last_holder_gone_loses_an_acknowledged_write() -> None:
+    run = _restored(None)
+    assert run.ops["ok"].all() and run.ops["lost"].tolist() == [False, True, False]
+    assert run.metrics["lost_writes"] == 1
+
+
+@pytest.mark.parametrize(
+    ("restores", "match"),
+    [
+        ([("A", 50.0, 60.0)], r"restores\[0\] backup_at must be a time before at"),
+        ([("Q", 50.0, 10.0)], r"restores\[0\] node must be one of"),
+        ([("A", 50.0)], r"restores\[0\] must be a \(node, at, backup_at\)"),
+        ([("A", math.inf, 1.0)], r"restores\[0\] at must be"),
+    ],
+)
+def test_bad_restores_are_refused(restores: list, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        simulate(n=3, nodes=3, restores=restores)

@@ -53,6 +53,7 @@ ENTRY_POINTS: list[str] = [
     "compare.compare",
     "compare.sweep",
     "grid.sweep",
+    "leaderless.two_datacenters",
 ]
 
 #: Arguments without defaults that an entry point needs besides the one under test.

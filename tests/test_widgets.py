@@ -88,16 +88,20 @@ def test_a_walked_explorer_draws_the_pixels_of_a_fresh_one(cls: type) -> None:
 def test_backgrounds_are_reused_and_bounded() -> None:
     explorer = QuorumExplorer()
     explorer.refresh()
-    assert len(explorer._backgrounds) == 1
+    assert len(explorer._backgrounds) == 9  # one per N, drawn at the first render (issue 17)
     explorer.update(r=1, w=1, latency="YMMR", sloppy=True)  # the axes stay: no new background
-    assert len(explorer._backgrounds) == 1
-    explorer.update(n=5)
-    explorer.update(n=3)  # back to the first background
-    assert len(explorer._backgrounds) == 2
+    assert len(explorer._backgrounds) == 9
     for n in range(1, 10):
         explorer.update(n=n)
-    assert len(explorer._backgrounds) == explorer.backgrounds < 9
+    assert len(explorer._backgrounds) == 9 <= explorer.backgrounds
     assert next(reversed(explorer._backgrounds)) == explorer.background_key()  # the newest is last
+    small = QuorumExplorer()
+    small.backgrounds = 4
+    small.refresh()
+    for n in range(1, 10):
+        small.update(n=n)
+    assert len(small._backgrounds) == 4  # the least recently used are dropped
+    assert next(reversed(small._backgrounds)) == small.background_key()
 
 
 def test_a_figure_drawn_elsewhere_gets_a_fresh_background() -> None:

@@ -18,7 +18,8 @@ not the coordinator, it forwards the request there: one ``"forward"``
 message, drawn from the ``W`` leg. The client's own round trip is
 ``client_latency`` each way (plus ``far_latency`` when the client and the
 node sit in different ``regions``; 0 by default): a write's latency is that
-round trip, the forwarding hop if any, and the wait for its quorum. The coordinator stamps the write with a *version*
+round trip, the forwarding hop if any, and the wait for its quorum. The
+coordinator stamps the write with a *version*
 ``(coordinator clock, op_id)``: clocks are perfect by default, so versions
 order writes by the time they were accepted, and the op id breaks ties;
 ``clock_skew`` puts each node's clock off by up to that many ms, and then a
@@ -179,9 +180,10 @@ Replica-state events are ``"write"``, ``"repair"``, ``"anti-entropy"``,
 
 from __future__ import annotations
 
-from . import analysis, cluster, ring, simulation
+from . import analysis, cluster, datacenters, faults, ring, simulation, stats
 from .analysis import closed_form_check, expected_stale_reads, lagging_replicas, read_ages
 from .cluster import Cluster
+from .datacenters import DC_LEVELS, two_datacenters
 from .ring import (
     CONSISTENCY_LEVELS,
     MAX_NODES,
@@ -198,6 +200,7 @@ from .simulation import LeaderlessRun, simulate
 
 __all__ = [
     "CONSISTENCY_LEVELS",
+    "DC_LEVELS",
     "MAX_NODES",
     "NODES",
     "Cluster",
@@ -206,7 +209,9 @@ __all__ = [
     "analysis",
     "closed_form_check",
     "cluster",
+    "datacenters",
     "expected_stale_reads",
+    "faults",
     "home_replicas",
     "lagging_replicas",
     "level_name",
@@ -218,4 +223,6 @@ __all__ = [
     "ring",
     "simulate",
     "simulation",
+    "stats",
+    "two_datacenters",
 ]

@@ -14,6 +14,7 @@ from ..params import Int, checked
 from ..pbs import stale_read_probability, t_visibility
 from ..records import Run
 from .simulation import MAX_WORK, simulate
+from .stats import binomial_test, poisson_binomial_test
 
 __all__ = [
     "MAX_CASES",
@@ -23,6 +24,7 @@ __all__ = [
     "expected_stale_reads",
     "lagging_replicas",
     "read_ages",
+    "stale_read_test",
 ]
 
 
@@ -203,9 +205,13 @@ def closed_form_check(
     and about ``reads`` reads, exponential delays with a 1 ms mean. Reads
     before the first acknowledged write are left out, and so are reads that
     began while another write was in flight (they may see that newer write,
-    which the formula does not count). ``z`` is the difference in standard
-    errors, ``sqrt(p (1 - p) / reads)``: given the write quorum, each read
-    misses it independently, so ``|z|`` is rarely above 3.
+    which the formula does not count). Each read picks its ``r`` replicas at
+    random, independently of the others and of the write, so the number of
+    stale reads is binomial under the closed form: ``p_value`` is the exact
+    two-sided binomial test of the simulated count
+    (:func:`replnb.leaderless.stats.binomial_test`); a wrong model or formula
+    would make it tiny. ``z`` is the difference in standard errors,
+    ``sqrt(p (1 - p) / reads)``.
 
     Parameters
     ----------
@@ -222,14 +228,14 @@ def closed_form_check(
     Returns
     -------
     pandas.DataFrame
-        Columns ``n, r, w, closed_form, simulated, reads, std_error, z``.
+        Columns ``n, r, w, closed_form, simulated, reads, stale, std_error, z, p_value``.
 
     Examples
     --------
     >>> df = closed_form_check([(3, 1, 1), (3, 2, 2)], reads=500)
     >>> df[["n", "r", "w", "closed_form"]].round(3).values.tolist()
     [[3.0, 1.0, 1.0, 0.667], [3.0, 2.0, 2.0, 0.0]]
-    >>> bool((df["z"].abs() < 4).all())
+    >>> bool((df["p_value"] > 1e-4).all())
     True
     """
     checked_cases = _check_cases(cases, reads)
@@ -259,8 +265,10 @@ def closed_form_check(
         simulated = float(ages["behind"].mean()) if count else math.nan
         se = math.sqrt(p * (1 - p) / count) if count else math.nan
         z = (simulated - p) / se if se > 0 else (0.0 if simulated == p else math.inf)
-        rows.append((n, r, w, p, simulated, count, se, z))
-    return pd.DataFrame(rows, columns=["n", "r", "w", "closed_form", "simulated", "reads", "std_error", "z"])
+        stale = int(ages["behind"].sum())
+        rows.append((n, r, w, p, simulated, count, stale, se, z, binomial_test(stale, count, p)))
+    columns = ["n", "r", "w", "closed_form", "simulated", "reads", "stale", "std_error", "z", "p_value"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def expected_stale_reads(run: Run, *, trials: int = 100_000, seed: Seed = 0) -> pd.Series:
@@ -325,5 +333,68 @@ def expected_stale_reads(run: Run, *, trials: int = 100_000, seed: Seed = 0) -> 
     z = (observed - expected) / std if std > 0 else (0.0 if observed == expected else math.inf)
     return pd.Series(
         {"reads": len(ages), "observed": observed, "expected": expected, "std": std, "z": z},
+        name=f"N={n} R={r} W={w} {latency}",
+    )
+
+
+def _check_pbs_run(run: Run) -> str:
+    latency = run.params.get("latency")
+    if not isinstance(latency, str) or latency not in PRESETS:
+        raise ValueError(f"run latency must be one of the PBS presets {sorted(PRESETS)}, got {latency!r}")
+    if not run.params.get("propagate", True):
+        raise ValueError("run must propagate writes (propagate=True): PBS models expanding quorums")
+    if run.params.get("coordinator", "any") != "any":
+        raise ValueError(
+            "run must use coordinator='any': in PBS the coordinator reaches every replica over the network"
+        )
+    return latency
+
+
+def stale_read_test(run: Run, *, trials: int = 100_000, seed: Seed = 0) -> pd.Series:
+    """An exact test of a run's stale reads against the PBS model, on reads that are independent.
+
+    Reads after the same write share its delays, so their staleness is
+    correlated; reads after different writes are not. This test keeps the
+    first read after each write (not in flight, as in
+    :func:`expected_stale_reads`), whose chance of being stale is
+    ``1 - t_visibility(n, r, w, age)``, and computes the exact two-sided
+    Poisson-binomial p-value of their stale count
+    (:func:`replnb.leaderless.stats.poisson_binomial_test`). A p-value
+    below 0.001 would say that the simulator and the PBS model disagree.
+
+    Parameters
+    ----------
+    run : Run
+        As for :func:`expected_stale_reads`.
+    trials, seed
+        As in :func:`replnb.pbs.t_visibility`.
+
+    Returns
+    -------
+    pandas.Series
+        ``reads`` (one per write), ``observed``, ``expected`` and ``p_value``.
+
+    Examples
+    --------
+    >>> run = simulate(r=1, w=1, keys=1, write_rate=50, read_rate=500, read_repair=False,
+    ...                coordinator="any", duration=4000, seed=1)
+    >>> bool(stale_read_test(run, trials=20_000)["p_value"] > 0.001)
+    True
+    """
+    latency = _check_pbs_run(run)
+    ages = read_ages(run)
+    ages = ages[~ages["in_flight"].astype(bool)]
+    first = ages.sort_values("start").groupby(["key", "version"], sort=True).head(1)
+    n, r, w = (int(run.params[k]) for k in ("n", "r", "w"))
+    p = t_visibility(n, r, w, first["age"].to_numpy(dtype=float), latency=latency, trials=trials, seed=seed)
+    stale = np.clip(1 - np.asarray(p, dtype=float), 0.0, 1.0)
+    observed = int(first["behind"].sum())
+    return pd.Series(
+        {
+            "reads": len(first),
+            "observed": observed,
+            "expected": float(stale.sum()),
+            "p_value": poisson_binomial_test(observed, stale.tolist()),
+        },
         name=f"N={n} R={r} W={w} {latency}",
     )

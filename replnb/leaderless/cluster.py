@@ -139,6 +139,8 @@ class Cluster:
         self.store: dict[str, dict[str, Stamp]] = {name: {} for name in names}
         self.hints: dict[str, dict[tuple[str, str], list[Stamp]]] = {name: {} for name in names}
         self.pending: dict[int, _Pending] = {}
+        # backups of nodes' data, by restore index: (values, applied vectors)
+        self.backups: dict[int, tuple[dict[str, Stamp], dict[str, dict[str, int]]]] = {}
         # writes forwarded to their coordinator, not yet arrived: op_id -> (record, coordinator)
         self.forwarding: dict[int, tuple[dict[str, Any], str]] = {}
         self.stamps: dict[int, Stamp] = {}
@@ -626,6 +628,27 @@ class Cluster:
             record["ok"] = False
             record["end"] = deadline if deadline <= end else math.nan
         self.forwarding.clear()
+
+    # -- backups and restores -------------------------------------------------
+    def take_backup(self, node: str, tag: int) -> None:
+        """Copy ``node``'s data (values and what it has applied) as backup ``tag``."""
+        vectors = {key: dict(v) for key, v in self.applied[node].items()}
+        self.backups[tag] = (dict(self.store[node]), vectors)
+
+    def restore(self, node: str, tag: int) -> None:
+        """Replace ``node``'s data by backup ``tag``: it forgets every write it applied since.
+
+        Each key whose value changes is recorded as a ``"restore"`` version
+        event (a key the backup lacks is dropped without one).
+        """
+        store, vectors = self.backups[tag]
+        current = self.store[node]
+        for key in sorted(current):
+            if key in store and store[key] != current[key]:
+                self._record(node, key, store[key], "restore")
+        self.store[node] = dict(store)
+        self.applied[node] = {key: dict(v) for key, v in vectors.items()}
+        self.rec.event(self.sim.now, node, "restore", "")
 
     # -- hinted handoff -------------------------------------------------------
     def hint_tick(self) -> None:

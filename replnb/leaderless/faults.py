@@ -35,6 +35,7 @@ __all__ = [
     "check_crashes",
     "check_links",
     "check_partitions",
+    "check_restores",
     "schedule_faults",
 ]
 
@@ -46,6 +47,7 @@ MAX_TIME = 100_000.0
 Crash = tuple[str, float, float | None]
 LinkFailure = tuple[str, str, float, float | None]
 Partition = tuple[tuple[tuple[str, ...], ...], float, float | None]
+Restore = tuple[str, float, float]
 
 
 def _entries(name: str, items: object, what: str) -> Sequence[object]:
@@ -125,6 +127,32 @@ def check_partitions(partitions: object, names: Sequence[str]) -> list[Partition
             raise ValueError(f"{entry} groups must not share nodes, got {groups!r}")
         at, heal = _window(entry, item[1], item[2], "heal_at")
         out.append((tuple(checked), at, heal))
+    return out
+
+
+def check_restores(restores: object, names: Sequence[str]) -> list[Restore]:
+    """``restores`` as ``(node, at, backup_at)``: at ``at``, ``node``'s data is replaced by its backup.
+
+    Examples
+    --------
+    >>> check_restores([("A", 50.0, 10.0)], ["A", "B"])
+    [('A', 50.0, 10.0)]
+    >>> check_restores([("A", 50.0, 60.0)], ["A", "B"])
+    Traceback (most recent call last):
+    ...
+    ValueError: restores[0] backup_at must be a time before at (50 ms), got 60.0
+    """
+    out: list[Restore] = []
+    for i, item in enumerate(_entries("restores", restores, "(node, at, backup_at)")):
+        entry = f"restores[{i}]"
+        if not isinstance(item, Sequence) or isinstance(item, str) or len(item) != 3:
+            raise ValueError(f"{entry} must be a (node, at, backup_at) tuple, got {item!r}")
+        node = str(Choice(tuple(names)).check(f"{entry} node", item[0]))
+        at = float(Real(0, MAX_TIME, low_open=True, unit="ms").check(f"{entry} at", item[1]))
+        backup = float(Real(0, MAX_TIME, unit="ms").check(f"{entry} backup_at", item[2]))
+        if not backup < at:
+            raise ValueError(f"{entry} backup_at must be a time before at ({at:g} ms), got {backup!r}")
+        out.append((node, at, backup))
     return out
 
 

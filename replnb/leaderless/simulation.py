@@ -25,9 +25,11 @@ from .faults import (
     Crash,
     LinkFailure,
     Partition,
+    Restore,
     check_crashes,
     check_links,
     check_partitions,
+    check_restores,
     schedule_faults,
 )
 from .ring import MAX_NODES, NODES, Stamp
@@ -135,6 +137,7 @@ class _Plan:
     script: list[Op] | None
     links: list[LinkFailure]
     partitions: list[Partition]
+    restores: list[Restore]
     geo: Geography | None
     client_latency: float
     r_scope: str
@@ -297,6 +300,7 @@ def simulate(
     client_latency: float = 0.0,
     r_scope: str = "global",
     w_scope: str = "global",
+    restores: Sequence[tuple[str, float, float]] = (),
 ) -> LeaderlessRun:
     """Run a leaderless (Dynamo-style) key-value store under a random workload.
 
@@ -421,6 +425,11 @@ def simulate(
         where they are needed: the operation fails at once (Unavailable).
         Other scopes than ``"global"`` need ``propagate=True`` and a
         ``read_repair`` other than ``"sync"``.
+    restores : sequence of (node, at, backup_at)
+        At ``at`` ms, ``node``'s data is replaced by a backup taken at
+        ``backup_at`` ms (``backup_at < at``; at most 100): the replica
+        forgets every write it applied in between, as one restored from an
+        old copy after a disk failure. Version event ``"restore"``.
 
     Returns
     -------
@@ -535,6 +544,7 @@ def _plan(args: Mapping[str, Any]) -> _Plan:
         script=None if script is None else _check_script(script, names),
         links=check_links(args["link_failures"], names),
         partitions=check_partitions(args["partitions"], names),
+        restores=check_restores(args["restores"], names),
         geo=None,
         client_latency=args["client_latency"],
         r_scope=args["r_scope"],
@@ -656,6 +666,9 @@ def _build(
 def _schedule(plan: _Plan, sim: Simulation, net: Network, cluster: Cluster, ops: list[Op]) -> None:
     """Schedule the failures, the client operations and the background tasks."""
     schedule_faults(net, plan.faults, plan.links, plan.partitions)
+    for i, (node, at, backup_at) in enumerate(plan.restores):
+        sim.at(backup_at, cluster.take_backup, node, i)
+        sim.at(at, cluster.restore, node, i)
     for t, kind, key, client, u in ops:
         start = cluster.start_write if kind == "write" else cluster.start_read
         sim.at(t, start, key, client, u)
@@ -730,6 +743,7 @@ def _run_params(plan: _Plan, ops: list[Op], latency: Any, seed: Seed) -> dict[st
         "crashes": tuple(plan.faults),
         "link_failures": tuple(plan.links),
         "partitions": tuple(plan.partitions),
+        "restores": tuple(plan.restores),
         "regions": dict(plan.geo.regions) if plan.geo is not None else None,
         "far_latency": plan.geo.far if plan.geo is not None else 0.0,
         "client_latency": plan.client_latency,

@@ -20,6 +20,7 @@ from .sweeps import plot_sweep
 __all__ = [
     "plot_availability",
     "plot_convergence",
+    "plot_datacenter_levels",
     "plot_quorum_grid",
     "plot_quorum_sweep",
     "plot_visibility",
@@ -455,3 +456,61 @@ def plot_quorum_sweep(
             tick.label1.set_fontweight("bold")
     ax.grid(axis="x", visible=False)
     return ax
+
+
+#: What :func:`plot_datacenter_levels` can draw: columns, their legend labels, scale, axis label.
+_DC_PANELS = {
+    "latency": (
+        ("write_latency", "read_latency"),
+        ("write (median)", "read in dc2 (median)"),
+        1.0,
+        "ms, client round trip included",
+    ),
+    "stale": (("stale_dc1", "stale_dc2"), ("reader in dc1", "reader in dc2"), 100.0, "stale reads (%)"),
+}
+
+
+@styled
+def plot_datacenter_levels(
+    table: pd.DataFrame, ax: Axes | None = None, *, what: str = "latency", title: str | None = None
+) -> Axes:
+    """Grouped horizontal bars, one group per consistency level, of latency or of stale reads.
+
+    Parameters
+    ----------
+    table : DataFrame
+        As from :func:`replnb.leaderless.datacenters.two_datacenters` (the
+        index names the levels).
+    ax : Axes, optional
+    what : {"latency", "stale"}
+        ``"latency"``: median write latency and dc2's median read latency
+        (ms); ``"stale"``: the stale fraction of each reader's reads (%).
+    title : str or None
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"write_latency": [4.0, 150.0], "read_latency": [1.5, 150.0],
+    ...                    "stale_dc1": [0.0, 0.0], "stale_dc2": [0.4, 0.0]}, index=["LOCAL", "QUORUM"])
+    >>> plot_datacenter_levels(df, what="stale").get_xlabel()
+    'stale reads (%)'
+    >>> plt.close("all")
+    """
+    if what not in _DC_PANELS:
+        raise ValueError(f"what must be one of {list(_DC_PANELS)}, got {what!r}")
+    cols, labels, scale, xlabel = _DC_PANELS[what]
+    ax = new_axes(ax, (7.0, 0.9 + 0.7 * len(table)))
+    height = 0.8 / len(cols)
+    y = np.arange(len(table))
+    top = max(float(np.nanmax(scale * table[list(cols)].astype(float).to_numpy())), 1.0)
+    for j, (col, label) in enumerate(zip(cols, labels, strict=True)):
+        values = scale * table[col].astype(float).to_numpy()
+        pos = y - 0.4 + height * (j + 0.5)
+        ax.barh(pos, values, height=height * 0.92, color=PALETTE[j % len(PALETTE)], label=label)
+        for p, v in zip(pos, values, strict=True):
+            text = f"{v:.0f}%" if scale == 100.0 else f"{v:.1f}"
+            ax.text(v + top * 0.01, p, text, va="center", fontsize=8)
+    ax.set_yticks(y, [str(i) for i in table.index])
+    if not ax.yaxis_inverted():  # the first level on top (once, also on shared axes)
+        ax.invert_yaxis()
+    ax.set_xlim(0, top * 1.15)
+    return finish_barh(ax, xlabel, title)
