@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from ..check import CheckResult
 from ..records import Run
-from .spacetime import draw_spacetime
+from .spacetime import draw_spacetime, draw_write_labels, select
 from .style import COLORS, PALETTE, new_axes, styled
 from .sweeps import plot_sweep
 
 __all__ = [
+    "CUT_COLOR",
+    "MEMBER_COLOR",
     "MODE_COLORS",
+    "cut_intervals",
     "plot_failover",
     "plot_mode_comparison",
     "plot_mode_sweep",
     "plot_replication_lag",
+    "plot_timeout_tradeoff",
+    "plot_write_timeline",
 ]
 
 #: One colour per single-leader replication mode, in every chapter-1 plot.
@@ -36,12 +42,122 @@ _ROLE_EVENTS = {
     "step-down": "steps down",
     "resume": "resumes",
     "rollback": "rollback",
+    "ignore": "ignores new epoch",
+    "sync-replaced": "new sync follower",
 }
+#: Events of a follower joining or catching up, drawn as squares.
+_MEMBER_EVENTS = {
+    "join": "asks to join",
+    "snapshot": "snapshot",
+    "installed": "snapshot installed",
+    "recover": "recovers",
+}
+#: Colour of the membership markers and of the bands of cut links and partitions.
+MEMBER_COLOR = PALETTE[5]
+CUT_COLOR = "#F0E442"
+_CUTS = {"partition": "heal", "link-cut": "link-heal"}
 
 
 def _group_colors(groups: Sequence[Any]) -> dict[Any, str]:
     spare = iter(c for c in PALETTE if c not in MODE_COLORS.values())
     return {g: MODE_COLORS.get(str(g)) or next(spare, "#444444") for g in groups}
+
+
+def cut_intervals(run: Run) -> list[tuple[float, float, str]]:
+    """The ``(start, end, what)`` of every partition and link failure of ``run`` (open ones end at its end).
+
+    Examples
+    --------
+    >>> from replnb import single_leader
+    >>> run = single_leader.simulate(duration=100, partitions=[([["A"], ["B", "C"]], 20, 40)])
+    >>> cut_intervals(run)
+    [(20.0, 40.0, 'partition A | BC')]
+    """
+    events = run.events
+    out: list[tuple[float, float, str]] = []
+    if not len(events):
+        return out
+    open_: dict[tuple[str, str], list[float]] = {}
+    for time, event, detail in zip(events["time"], events["event"], events["detail"], strict=True):
+        if event in _CUTS:
+            open_.setdefault((event, detail), []).append(float(time))
+        for start_event, end_event in _CUTS.items():
+            if event == end_event and open_.get((start_event, detail)):
+                start = open_[(start_event, detail)].pop(0)
+                out.append((start, float(time), _cut_name(start_event, detail)))
+    for (event, detail), starts in sorted(open_.items()):
+        out.extend((t, float(run.end_time), _cut_name(event, detail)) for t in starts)
+    return sorted(out)
+
+
+def _cut_name(event: str, detail: str) -> str:
+    return f"partition {detail}" if event == "partition" else f"link {detail} cut"
+
+
+def _draw_cuts(run: Run, ax: Axes, since: float | None, until: float | None) -> list[Any]:
+    lo = -np.inf if since is None else since
+    hi = np.inf if until is None else until
+    shown = [(a, b, what) for a, b, what in cut_intervals(run) if b >= lo and a <= hi]
+    for start, end, what in shown:
+        ax.axvspan(start, end, color=CUT_COLOR, alpha=0.22, lw=0, zorder=0)
+        ax.text(
+            max(start, lo), ax.get_ylim()[1], f" {what}", fontsize=7.5, va="top", ha="left", color="#666600"
+        )
+    return [Patch(color=CUT_COLOR, alpha=0.35, label="link cut / partition")] if shown else []
+
+
+def _draw_member_events(
+    run: Run, ax: Axes, y: dict[str, int], since: float | None, until: float | None
+) -> bool:
+    events = _window(run.events, _MEMBER_EVENTS, since, until)
+    if not len(events):
+        return False
+    for time, node, event in zip(events["time"], events["node"], events["event"], strict=True):
+        if node not in y:
+            continue
+        ax.plot([time], [y[node]], marker="s", ms=6, color=MEMBER_COLOR, zorder=5)
+        ax.annotate(
+            _MEMBER_EVENTS[event],
+            xy=(time, y[node]),
+            xytext=(4, -5),
+            textcoords="offset points",
+            fontsize=7.5,
+            color="#1F6F99",
+            ha="left",
+            va="top",
+            zorder=6,
+        )
+    return True
+
+
+def _label_messages(
+    run: Run, ax: Axes, kinds: Sequence[str], since: float | None, until: float | None
+) -> None:
+    """Label the writes, and the delivered messages of ``kinds`` at the middle of their arrows."""
+    draw_write_labels(select(run, until=until, since=since), ax)
+    msgs = run.messages
+    msgs = msgs[msgs["kind"].isin(list(kinds)) & msgs["delivered"].notna()]
+    y = {n: len(run.nodes) - 1 - i for i, n in enumerate(run.nodes)}
+    lo = -np.inf if since is None else since
+    hi = np.inf if until is None else until
+    for src, dst, sent, got, label in zip(
+        msgs["src"], msgs["dst"], msgs["sent"], msgs["delivered"], msgs["label"], strict=True
+    ):
+        if sent >= lo and got <= hi:
+            ax.text(
+                (sent + got) / 2, (y[src] + y[dst]) / 2, f" {label}", fontsize=7.5, color="#1F6F99", ha="left"
+            )
+
+
+def _window(events: pd.DataFrame, kinds: Any, since: float | None, until: float | None) -> pd.DataFrame:
+    if not len(events):
+        return events
+    keep = events["event"].isin(list(kinds))
+    if since is not None:
+        keep &= events["time"] >= since
+    if until is not None:
+        keep &= events["time"] <= until
+    return events[keep]
 
 
 def _role_events(run: Run, since: float | None, until: float | None) -> pd.DataFrame:
@@ -67,13 +183,17 @@ def plot_failover(
     title: str | None = "Space-time diagram",
     legend: bool = True,
     check: CheckResult | None = None,
+    message_labels: Sequence[str] | None = None,
 ) -> Axes:
     """A space-time diagram of a single-leader run, with its leadership changes.
 
     :func:`plot_spacetime` (lost writes as red crosses, stale reads in
     orange, crashed intervals grey) plus a purple marker and a label where
     the failure was detected, where a follower was promoted (with its new
-    epoch), and where an old leader resumed, stepped down or rolled back.
+    epoch), and where an old leader resumed, stepped down or rolled back;
+    a blue square where a node recovered or a new follower asked to join,
+    got its snapshot and installed it; a yellow band over every partition
+    and cut link.
     A message lost with a crashed node is a grey dotted stub ending in a bar
     (:data:`replnb.plots.spacetime.DROPPED_MARKER`), so that only lost writes are crosses.
 
@@ -91,6 +211,9 @@ def plot_failover(
         Draw the legend (right of the axes).
     check : CheckResult, optional
         A :func:`replnb.check.check` verdict on the run: its witnesses are marked.
+    message_labels : sequence of str, optional
+        Label writes, and only the delivered messages of these kinds (for
+        example ``["join", "snapshot", "sync"]``), instead of every message.
 
     Examples
     --------
@@ -102,9 +225,19 @@ def plot_failover(
     50.0
     >>> plt.close(ax.figure)
     """
+    chosen = message_labels is not None
     ax = draw_spacetime(
-        run, ax, since=since, until=until, labels=labels, title=title, legend=legend, check=check
+        run,
+        ax,
+        since=since,
+        until=until,
+        labels=False if chosen else labels,
+        title=title,
+        legend=legend,
+        check=check,
     )
+    if message_labels is not None:
+        _label_messages(run, ax, message_labels, since, until)
     nodes = list(run.nodes)
     y = {n: len(nodes) - 1 - i for i, n in enumerate(nodes)}
     events = _role_events(run, since, until)
@@ -130,13 +263,18 @@ def plot_failover(
             va="top",
             zorder=6,
         )
-    if legend and len(events):
+    members = _draw_member_events(run, ax, y, since, until)
+    cuts = _draw_cuts(run, ax, since, until)
+    if legend and (len(events) or members or cuts):
         old = ax.get_legend()
         handles: list[Any] = [h for h in old.legend_handles if h is not None] if old is not None else []
         if len(events):
             handles.append(
                 Line2D([], [], marker="D", ls="", color=COLORS["highlight"], label="leadership change")
             )
+        if members:
+            handles.append(Line2D([], [], marker="s", ls="", color=MEMBER_COLOR, label="joins / catches up"))
+        handles.extend(cuts)
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
 
@@ -357,3 +495,112 @@ def plot_mode_sweep(
         xlabel=xlabel if xlabel is not None else x.replace("_", " ") + unit,
         ylabel=ylabel if ylabel is not None else figure,
     )  # fmt: skip
+
+
+#: The two measures of :func:`plot_timeout_tradeoff`: column, label, colour, marker.
+_TRADEOFF = (
+    ("failovers", "unnecessary failovers (% of pauses)", PALETTE[3], "o"),
+    ("crash_unavailable_ms", "writes unavailable after a crash (ms)", PALETTE[0], "s"),
+)
+
+
+@styled
+def plot_timeout_tradeoff(df: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None) -> Axes:
+    """The failover timeout's trade-off: unnecessary failovers (left axis) against unavailability (right).
+
+    Parameters
+    ----------
+    df : DataFrame
+        As :func:`replnb.single_leader.experiments.failover_timeout_sweep`
+        returns: ``timeout``, ``failovers`` (per pause run) and
+        ``crash_unavailable_ms``.
+    ax : Axes, optional
+    title : str, optional
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> df = pd.DataFrame({"timeout": [10, 10, 100, 100], "failovers": [1, 1, 0, 1],
+    ...                    "crash_unavailable_ms": [10.0, 10.0, 100.0, 100.0]})
+    >>> ax = plot_timeout_tradeoff(df)
+    >>> ax.get_lines()[0].get_ydata().tolist()
+    [100.0, 50.0]
+    >>> plt.close(ax.figure)
+    """
+    missing = [c for c in ("timeout", "failovers", "crash_unavailable_ms") if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"df must have the columns timeout, failovers, crash_unavailable_ms; missing {missing}"
+        )
+    ax = new_axes(ax)
+    means = df.groupby("timeout")[["failovers", "crash_unavailable_ms"]].mean()
+    x = means.index.to_numpy(dtype=float)
+    (column, label, color, marker), (column2, label2, color2, marker2) = _TRADEOFF
+    left = ax.plot(x, 100 * means[column].to_numpy(), marker=marker, color=color, lw=1.6, label=label)
+    ax.set_ylabel(label, color=color)
+    ax.set_ylim(0, 105)
+    right_ax = ax.twinx()
+    right_ax.spines["right"].set_visible(True)
+    right_ax.grid(False)
+    right = right_ax.plot(
+        x, means[column2].to_numpy(), marker=marker2, color=color2, lw=1.6, ls="--", label=label2
+    )
+    right_ax.set_ylabel(label2, color=color2)
+    right_ax.set_ylim(0, max(1.0, float(means[column2].max())) * 1.05)
+    ax.set_xlim(0, float(x.max()) * 1.02)
+    ax.set_xlabel("detection timeout (ms)")
+    ax.legend(handles=[*left, *right], loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2)
+    if title:
+        ax.set_title(title, loc="left")
+    return ax
+
+
+@styled
+def plot_write_timeline(
+    runs: Mapping[str, Run],
+    ax: Axes | None = None,
+    *,
+    down: tuple[float, float] | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Acknowledged writes over time, one step line per run: a flat stretch is a stretch without writes.
+
+    Parameters
+    ----------
+    runs : mapping
+        Label (a mode's name gets the mode's colour) to a single-leader run.
+    ax : Axes, optional
+    down : (float, float), optional
+        A failure to shade (ms).
+    title : str, optional
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from replnb import single_leader
+    >>> ax = plot_write_timeline({"sync": single_leader.simulate(mode="sync", duration=100)})
+    >>> bool(ax.get_xlim()[1] == single_leader.simulate(mode="sync", duration=100).end_time)
+    True
+    >>> plt.close(ax.figure)
+    """
+    ax = new_axes(ax)
+    colors = _group_colors(list(runs))
+    end = 0.0
+    for label, run in runs.items():
+        ops = run.ops
+        acked = np.sort(ops[(ops["kind"] == "write") & ops["ok"]]["end"].to_numpy(dtype=float))
+        xs = np.concatenate([[0.0], acked, [run.end_time]])
+        ys = np.concatenate([[0], np.arange(1, len(acked) + 1), [len(acked)]])
+        line = _MODE_LINES.get(label, ("o", "-"))[1]
+        ax.step(xs, ys, where="post", color=colors[label], ls=line, lw=1.6, label=label)
+        end = max(end, float(run.end_time))
+    if down is not None:
+        ax.axvspan(*down, color=COLORS["down"], alpha=0.35, lw=0, label="follower down")
+    ax.set_xlim(0, end)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("true time (ms)")
+    ax.set_ylabel("writes acknowledged so far")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if title:
+        ax.set_title(title, loc="left")
+    return ax

@@ -95,13 +95,14 @@ applied.
 Modules: :mod:`.model` (the nodes, the log, clients, failure detection and
 failover), :mod:`.faults` (the fault lists, checked),
 :mod:`.simulation` (:func:`simulate`: check, build, run, collect),
-:mod:`.verdicts` (the verdict columns and the metrics) and :mod:`.analysis`
-(replication lag, sweeps).
+:mod:`.verdicts` (the verdict columns and the metrics), :mod:`.analysis`
+(replication lag, sweeps) and :mod:`.experiments` (the failover timeout's
+trade-off, a failed synchronous follower).
 """
 
 from __future__ import annotations
 
-from . import analysis, faults, model, simulation, verdicts
+from . import analysis, experiments, faults, model, simulation, verdicts
 from .analysis import replication_lag, sweep
 from .model import DISTRIBUTIONS, KEYS, MODES, OP_FIELDS, READ_FROM, Entry, SingleLeader, epoch_name
 from .simulation import simulate
@@ -119,6 +120,7 @@ __all__ = [
     "SingleLeader",
     "analysis",
     "epoch_name",
+    "experiments",
     "faults",
     "model",
     "replication_lag",

@@ -8,6 +8,11 @@ Every model takes the same three fault lists (see the contract in
 ``partitions``     ``(groups, at, heal_at or None)``: nodes in different groups cannot
                    reach each other; nodes named in no group form one more group.
 
+``joins`` (single leader only) lists the followers that start empty and
+outside the cluster and join it at a given time: ``(node, at)`` or
+``(node, at, copy_ms)``, where ``copy_ms`` is how long copying the snapshot
+takes (default: one replication delay).
+
 A single-leader partition group may also name **clients**: a client named in
 a group reaches only the nodes of its group, a client named in none reaches
 every node (it sits outside the partition). :func:`check_faults` checks the
@@ -33,6 +38,7 @@ _TIME = Real(0, 100_000, unit="ms")
 Crash = tuple[str, float, float | None]
 LinkFailure = tuple[str, str, float, float | None]
 Partition = tuple[tuple[tuple[str, ...], ...], float, float | None]
+Join = tuple[str, float, float | None]
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class Faults:
     crashes: tuple[Crash, ...] = ()
     link_failures: tuple[LinkFailure, ...] = ()
     partitions: tuple[Partition, ...] = ()
+    joins: tuple[Join, ...] = ()
 
 
 def _entries(name: str, items: Any) -> list[Any]:
@@ -106,8 +113,23 @@ def _partition(item: Any, nodes: Sequence[str], clients: Sequence[str]) -> Parti
     return (tuple(checked), *_window("partitions", at, until))
 
 
+def _join(item: Any, nodes: Sequence[str]) -> Join:
+    if isinstance(item, Sequence) and not isinstance(item, str) and len(item) == 2:
+        item = (*item, None)
+    node, at, copy_ms = _tuple("joins", item, 3, "(node, at) or (node, at, copy_ms)")
+    node = _name("joins node", node, nodes[1:])
+    start: float = _TIME.check("joins time", at)
+    copy = None if copy_ms is None else float(Real(0, 10_000, unit="ms").check("joins copy_ms", copy_ms))
+    return node, start, copy
+
+
 def check_faults(
-    crashes: Any, link_failures: Any, partitions: Any, nodes: Sequence[str], clients: Sequence[str]
+    crashes: Any,
+    link_failures: Any,
+    partitions: Any,
+    nodes: Sequence[str],
+    clients: Sequence[str],
+    joins: Any = None,
 ) -> Faults:
     """The three fault lists, checked (``None`` is no fault).
 
@@ -124,4 +146,13 @@ def check_faults(
         tuple(_crash(c, nodes) for c in _entries("crashes", crashes)),
         tuple(_link(lf, nodes) for lf in _entries("link_failures", link_failures)),
         tuple(_partition(p, nodes, clients) for p in _entries("partitions", partitions)),
+        _joins(joins, nodes),
     )
+
+
+def _joins(joins: Any, nodes: Sequence[str]) -> tuple[Join, ...]:
+    checked = tuple(_join(j, nodes) for j in _entries("joins", joins))
+    names = [j[0] for j in checked]
+    if len(names) != len(set(names)):
+        raise ValueError(f"joins must name each follower at most once, got {names}")
+    return checked

@@ -221,8 +221,11 @@ class SingleLeader:
             crash_drops_in_flight=True,
             geography=self.geo if self.geo.far else None,
         )
-        leader, followers = self.names[0], self.names[1:]
+        leader = self.names[0]
+        joining = {j[0] for j in self.faults.joins}
+        followers = [n for n in self.names[1:] if n not in joining]
         self.nodes = {n: _Node(n, "follower", leader, []) for n in followers}
+        self.nodes.update({n: _Node(n, "joining", None, []) for n in sorted(joining)})
         self.nodes[leader] = _Node(leader, "leader", None, list(followers))
         for n in self.names:
             for dst in self.names:
@@ -234,7 +237,7 @@ class SingleLeader:
 
     def _build_clients(self, seed: int) -> None:
         """The clients (from the script, or ``c1``, ``c2``, ...), each with its own generators and keys."""
-        script, leader, followers = self.script, self.names[0], self.names[1:]
+        script, leader, followers = self.script, self.names[0], self.nodes[self.names[0]].followers
         names = (
             sorted({str(op["client"]) for op in script})
             if script is not None
@@ -263,6 +266,8 @@ class SingleLeader:
         if p["failover_at"] is not None:
             self.net.crash(self.names[0], p["failover_at"], p["old_leader_returns_at"])
         self._schedule_faults()
+        for name, at, copy_ms in self.faults.joins:
+            self.sim.at(at, self._start_join, name, copy_ms)
         if self.script is None:
             for name in sorted(self.clients):
                 self._think(self.clients[name])
@@ -492,6 +497,40 @@ class SingleLeader:
             self._on_sync(node, msg)
         elif kind == "truncate":
             self._on_truncate(node, msg)
+        elif kind == "join":
+            self._on_join(node, msg)
+        elif kind == "snapshot":
+            self._on_snapshot(node, msg)
+
+    # -- a new follower: snapshot, then catch-up from the snapshot's log position -------
+    def _start_join(self, name: str, copy_ms: float | None) -> None:
+        node = self.nodes[name]
+        if node.role != "joining" or not self.net.is_up(name):
+            return
+        self.rec.event(self.sim.now, name, "join", f"asks {self.leader} for a snapshot")
+        self.net.send(name, self.leader, "join", copy_ms, "snapshot?")
+
+    def _on_join(self, node: _Node, msg: Message) -> None:
+        """The leader takes a consistent snapshot: its state at its current log position."""
+        if node.role != "leader":
+            return
+        copy_ms = self.p["replication_delay"] if msg.body is None else msg.body
+        position = len(node.log)
+        self.rec.event(self.sim.now, node.name, "snapshot", f"at log position {position} for {msg.src}")
+        body = (node.epoch, tuple(node.log))
+        self.net.send(node.name, msg.src, "snapshot", body, f"snapshot @{position}", delay=copy_ms)
+
+    def _on_snapshot(self, node: _Node, msg: Message) -> None:
+        """Install the snapshot, then ask for every entry after its position (the catch-up)."""
+        epoch, log = msg.body
+        if node.role != "joining":
+            return
+        node.log, node.counts = list(log), _counts(log)
+        node.state = {e.key: e for e in log}
+        for key in sorted(node.state):
+            self._record_version(node.name, key, node.state[key], "snapshot")
+        self.rec.event(self.sim.now, node.name, "installed", f"snapshot up to position {len(log)}")
+        self._follow(node, msg.src, epoch)
 
     def _from_leader(self, node: _Node, msg: Message, epoch: int) -> bool:
         return node.role == "follower" and msg.src == node.leader and epoch == node.epoch

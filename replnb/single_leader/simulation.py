@@ -130,6 +130,7 @@ def simulate(
     partitions: Sequence[tuple[Iterable[Iterable[str]], float, float | None]] | None = None,
     regions: Mapping[str, str] | None = None,
     far_latency: float = 0.0,
+    joins: Sequence[tuple[Any, ...]] | None = None,
 ) -> Run:
     """Simulate single-leader replication (see the module docstring).
 
@@ -213,6 +214,12 @@ def simulate(
     far_latency : float
         Extra one-way delay, ms in [0, 10000], of every message between two
         regions: replication messages, and a client's request and reply.
+    joins : list of (node, at) or (node, at, copy_ms), optional
+        Followers that start empty, outside the cluster, and join at ``at``:
+        the leader takes a snapshot of its state at its current log
+        position, copying it takes ``copy_ms`` (default: one
+        ``replication_delay``), then the new follower asks for every entry
+        after that position and follows the leader's stream.
 
     Returns
     -------
@@ -269,7 +276,7 @@ def simulate(
     script = None if ops is None else _check_script(ops, nodes, duration)
     p["stale_clients"] = Int(0, _clients_of(script, clients)).check("stale_clients", stale_clients)
     names = _client_names(script, clients)
-    faults = check_faults(crashes, link_failures, partitions, nodes, names)
+    faults = check_faults(crashes, link_failures, partitions, nodes, names, joins)
     geo = geography(regions, far_latency, [*nodes, *names])
     model = SingleLeader(p, script, seed, faults, geo)
     model.run()
@@ -289,7 +296,7 @@ def _client_names(script: list[dict[str, Any]] | None, clients: int) -> list[str
 def _fault_params(faults: Faults, regions: Mapping[str, str], far_latency: float) -> dict[str, Any]:
     """The fault and geography parameters of a run, recorded only when given (defaults stay as they were)."""
     given: dict[str, Any] = {}
-    for name in ("crashes", "link_failures", "partitions"):
+    for name in ("crashes", "link_failures", "partitions", "joins"):
         if getattr(faults, name):
             given[name] = getattr(faults, name)
     if regions:
