@@ -17,6 +17,7 @@ answer:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -165,15 +166,21 @@ SEEDS = 5
 
 
 def _runs(application: str, scheme: str, seeds: int) -> list[dict[str, float]]:
-    """The figures of ``scheme`` on the application's workload, one mapping per seed."""
+    """The figures of ``scheme`` on the application's workload, one mapping per seed (fresh copies)."""
+    return [dict(figures) for figures in _simulated(application, scheme, seeds)]
+
+
+@functools.lru_cache(maxsize=256)
+def _simulated(application: str, scheme: str, seeds: int) -> tuple[tuple[tuple[str, float], ...], ...]:
+    """The runs behind :func:`_runs`, remembered: they are deterministic (seeds ``0 .. seeds-1``)."""
     mix = APPLICATIONS[application]["mix"]
     out = []
     for seed in range(seeds):
         runs: dict[str, Run] = {}
         table = compare(mix, workload=make_workload(mix, seed=seed), schemes=[scheme], seed=seed, runs=runs)
         figures = {**model_table(runs).loc[scheme].to_dict(), **table.loc[scheme].to_dict()}
-        out.append({k: float(v) for k, v in figures.items()})
-    return out
+        out.append(tuple((k, float(v)) for k, v in figures.items()))
+    return tuple(out)
 
 
 def _worst(runs: list[dict[str, float]]) -> dict[str, float]:
