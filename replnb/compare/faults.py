@@ -169,10 +169,9 @@ class Faults:
     @property
     def last_fault_end(self) -> float:
         """When the last fault ends (recovery or healing), in ms; 0 without faults."""
-        ends = [0.0]
-        for *_, end in (*self.crashes, *self.partitions, *self.link_failures):
-            ends.append(math.inf if end is None else float(end))
-        return max(ends)
+        ends: list[float | None] = [c[2] for c in self.crashes]
+        ends += [p[2] for p in self.partitions] + [lf[3] for lf in self.link_failures]
+        return max([0.0, *(math.inf if end is None else float(end) for end in ends)])
 
     def clock_offsets(self, nodes: Sequence[str]) -> dict[str, float]:
         """Clock offsets (ms) spread evenly over ``clock_skew``: first ahead, last behind."""

@@ -82,8 +82,8 @@ def _regions(workload: Workload, layout: Layout) -> dict[str, str]:
 def _fault_lists(faults: Faults) -> dict[str, Any]:
     """The shared fault parameters as the models take them (``contract.md``)."""
     return {
-        "crashes": [tuple(c) for c in faults.crashes] or None,
-        "link_failures": [tuple(lf) for lf in faults.link_failures] or None,
+        "crashes": list(faults.crashes) or None,
+        "link_failures": list(faults.link_failures) or None,
         "partitions": [([list(g) for g in groups], at, end) for groups, at, end in faults.partitions] or None,
     }
 
@@ -196,7 +196,9 @@ def _leaderless(strict: bool, workload: Workload, faults: Faults, layout: Layout
         far_latency=layout.far_latency,
         client_latency=layout.client_latency,
         seed=seed,
-        **{k: v or () for k, v in _fault_lists(faults).items()},
+        crashes=list(faults.crashes),
+        link_failures=list(faults.link_failures),
+        partitions=[([list(g) for g in groups], at, end) for groups, at, end in faults.partitions],
     )
 
 

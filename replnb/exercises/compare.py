@@ -18,7 +18,7 @@ answer:
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +41,7 @@ class Reason:
 
     text: str
     #: Whether the claim holds in the runs of one scheme (one figures mapping per run).
-    holds: Callable[[list[Figures]], bool]
+    holds: Callable[[Sequence[Figures]], bool]
     #: What the runs show when the claim does not hold (formatted with the runs' worst figures).
     refuted: str
     #: The schemes the claim can describe at all (``()``: any scheme).
@@ -51,12 +51,12 @@ class Reason:
         """Whether the claim is about ``scheme``'s kind of replication at all."""
         return not self.schemes or scheme in self.schemes
 
-    def true_of(self, scheme: str, runs: list[Figures]) -> bool:
+    def true_of(self, scheme: str, runs: Sequence[Figures]) -> bool:
         """Whether the claim describes ``scheme`` and its runs confirm it."""
         return self.describes(scheme) and self.holds(runs)
 
 
-def _all(column: str, test: Callable[[float], bool]) -> Callable[[list[Figures]], bool]:
+def _all(column: str, test: Callable[[float], bool]) -> Callable[[Sequence[Figures]], bool]:
     return lambda runs: all(test(float(r[column])) for r in runs)
 
 

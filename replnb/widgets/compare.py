@@ -105,9 +105,9 @@ class SchemeExplorer(KeptAxesExplorer[Comparison]):
         """The :class:`replnb.compare.Faults` of these control values."""
         crash, part = int(params["crash_ms"]), int(params["partition_ms"])
         return Faults(
-            crashes=[("A", self.crash_at, self.crash_at + crash)] if crash else (),
-            partitions=[([["C"]], self.partition_at, self.partition_at + part)] if part else (),
-            link_failures=[("A", "B", *self.link_cut)],
+            crashes=(("A", self.crash_at, self.crash_at + crash),) if crash else (),
+            partitions=(((("C",),), self.partition_at, self.partition_at + part),) if part else (),
+            link_failures=(("A", "B", *self.link_cut),),
             clock_skew=float(params["clock_skew"]),
         )
 
