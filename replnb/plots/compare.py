@@ -34,7 +34,7 @@ FAMILY_COLORS = {"single-leader": PALETTE[0], "multi-leader": PALETTE[1], "leade
 SCHEME_METRICS: dict[str, tuple[str, str, bool]] = {
     "lost_writes": ("Lost writes", "acknowledged writes lost", False),
     "stale_reads": ("Stale reads", "reads", False),
-    "write_availability": ("Writes accepted", "writes acknowledged (%)", True),
+    "write_availability": ("Availability", "writes acknowledged (%)", True),
     "write_latency_ms": ("Write latency", "median, ms", False),
     "write_latency_p99_ms": ("p99 write", "latency, ms", False),
     "read_latency_ms": ("Read latency", "median, ms", False),

@@ -127,9 +127,10 @@ class SchemeExplorer(KeptAxesExplorer[Comparison]):
         crash = f"A down {p['crash_ms']} ms" if p["crash_ms"] else "no crash"
         part = f"C cut off {p['partition_ms']} ms" if p["partition_ms"] else "no partition"
         far = f"+{p['far_ms']} ms between regions" if p["far_ms"] else "one region"
+        cut = self.link_cut[1] - self.link_cut[0]
         return (
-            f"{p['mix']} workload (seed {p['seed']}) · {crash} · {part} · A-B cut 100 ms"
-            f" · clock skew {p['clock_skew']} ms · {far} · ranked by {p['priority']}"
+            f"{p['mix']} workload (seed {p['seed']}) · {crash} · {part} · A-B cut {cut:g} ms\n"
+            f"clock skew {p['clock_skew']} ms · {far} · ranked by {p['priority']}"
         )
 
     def make_axes(self, figure: Figure) -> tuple[Any, ...]:
@@ -162,7 +163,7 @@ class SchemeExplorer(KeptAxesExplorer[Comparison]):
     def caption_html(self, comparison: Comparison) -> str:
         key = [("■", colour, family) for family, colour in FAMILY_COLORS.items()]
         key.append(("□", "black", "best (bold)"))
-        return f"<b>{self.figure_title(comparison)}</b>" + key_html(key)
+        return f"<b>{self.figure_title(comparison).replace(chr(10), ' · ')}</b>" + key_html(key)
 
     def summarize(self, comparison: Comparison) -> pd.DataFrame:
         ranking = comparison.ranking
