@@ -99,7 +99,7 @@ class SchemeExplorer(KeptAxesExplorer[Comparison]):
         }
         #: The last comparison drawn (None before the first update).
         self.comparison: Comparison | None = None
-        super().__init__(make_controls(self.specs, values), columns=4)
+        super().__init__(make_controls(self.specs, values), columns=3)
 
     def faults(self, params: Mapping[str, Any]) -> Faults:
         """The :class:`replnb.compare.Faults` of these control values."""
@@ -137,7 +137,7 @@ class SchemeExplorer(KeptAxesExplorer[Comparison]):
 
         # fixed margins in inches, as plot_scheme_comparison's; the title and key are in the caption
         width, height = figure.get_size_inches()
-        left, right, top, bottom, gap = 1.6 / width, 1 - 0.1 / width, 1 - 0.3 / height, 0.75 / height, 0.12
+        left, right, top, bottom, gap = 1.6 / width, 1 - 0.15 / width, 1 - 0.3 / height, 0.75 / height, 0.2
         count = len(SCHEME_METRICS)
         panel = (right - left) / (count + gap * (count - 1))
         axes = [
@@ -178,7 +178,7 @@ class SchemeExplorer(KeptAxesExplorer[Comparison]):
                 "write ms": table["write_latency_ms"].round(1).to_numpy(),
                 "p99 write ms": table["write_latency_p99_ms"].round(1).to_numpy(),
                 "read ms": table["read_latency_ms"].round(1).to_numpy(),
-                "converged after ms": table["convergence_time_ms"].round(1).to_numpy(),
+                "converged ms": table["convergence_time_ms"].round(1).to_numpy(),
             },
             index=pd.Index(ranking["place"].to_numpy(), name="place"),
         )
