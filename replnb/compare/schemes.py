@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 
 from .. import leaderless, multi_leader, single_leader
 from ..engine.latency import uniform
-from ..engine.network import node_names
 from ..engine.rng import Seed
-from ..params import Real, Spec, check
 from ..records import Run
+from .faults import Faults, Layout, with_faults
 from .workload import (
     ANTI_ENTROPY_MS,
     DETECTION_MS,
@@ -27,7 +25,16 @@ from .workload import (
     Workload,
 )
 
-__all__ = ["MAX_OPS", "Faults", "check_workload", "coverage", "effective_faults", "run_scheme", "with_faults"]
+__all__ = [
+    "MAX_OPS",
+    "NOT_APPLICABLE",
+    "check_workload",
+    "coverage",
+    "effective_faults",
+    "fault_record",
+    "run_scheme",
+    "with_faults",
+]
 
 #: The most operations a workload replayed through the schemes may hold: about 1000
 #: operations take some 4 s through all six schemes (a few hundred is the course's size).
@@ -51,115 +58,11 @@ def check_workload(workload: Any) -> Workload:
     return workload
 
 
-#: The numeric fields of :class:`Faults`, checked in this order (times in ms of true time).
-_FAULT_SPECS: dict[str, Spec] = {
-    "crash_at": Real(0, 60_000),
-    "recover_at": Real(0, 60_000, none=True),
-    "clock_skew": Real(0, 1000),
-    "partition_at": Real(0, 60_000),
-    "heal_at": Real(0, 60_000),
-}
-
-
-@dataclass(frozen=True)
-class Faults:
-    """The faults every scheme faces (times in ms of true time).
-
-    ``crash_node`` crashes at ``crash_at`` and comes back at ``recover_at``
-    (``None``: never, or no crash when ``crash_node`` is ``None``).
-    ``clock_skew`` spreads the node clocks evenly over that many ms (the
-    first node is ahead by half of it, the last behind by half).
-    ``partition`` names the nodes cut off from the others from
-    ``partition_at`` until ``heal_at`` (empty: no partition).
-
-    Examples
-    --------
-    >>> f = Faults()
-    >>> f.crash_node, f.clock_skew, f.partition, f.last_fault_end
-    ('A', 50.0, ('C',), 750.0)
-    >>> Faults(clock_skew=40).clock_offsets(("A", "B", "C"))
-    {'A': 20.0, 'B': 0.0, 'C': -20.0}
-    >>> Faults(crash_at=500, recover_at=400)
-    Traceback (most recent call last):
-    ...
-    ValueError: recover_at must be None or a time > crash_at=500 ms, got 400
-    """
-
-    crash_node: str | None = "A"
-    crash_at: float = 200.0
-    recover_at: float | None = 450.0
-    clock_skew: float = 50.0
-    partition: tuple[str, ...] = ("C",)
-    partition_at: float = 550.0
-    heal_at: float = 750.0
-
-    def __post_init__(self) -> None:
-        check(_FAULT_SPECS, {name: getattr(self, name) for name in _FAULT_SPECS})
-        self._check_crash()
-        self._check_partition()
-
-    def _check_crash(self) -> None:
-        if self.crash_node is not None and self.crash_node not in node_names(5):
-            raise ValueError(f"crash_node must be None or a node name 'A'..'E', got {self.crash_node!r}")
-        if self.recover_at is not None and not self.recover_at > self.crash_at:
-            raise ValueError(
-                f"recover_at must be None or a time > crash_at={self.crash_at:g} ms, got {self.recover_at!r}"
-            )
-
-    def _check_partition(self) -> None:
-        part = tuple(self.partition)
-        if len(set(part)) != len(part) or any(n not in node_names(5) for n in part):
-            raise ValueError(f"partition must be distinct node names 'A'..'E', got {self.partition!r}")
-        if part and not self.heal_at > self.partition_at:
-            raise ValueError(f"heal_at must be > partition_at={self.partition_at:g} ms, got {self.heal_at!r}")
-        object.__setattr__(self, "partition", part)
-
-    @property
-    def crashes(self) -> bool:
-        """Whether a node crashes."""
-        return self.crash_node is not None
-
-    @property
-    def last_fault_end(self) -> float:
-        """When the last fault ends (recovery or healing), in ms; 0 without faults."""
-        ends = [0.0]
-        if self.crash_node is not None and self.recover_at is not None:
-            ends.append(float(self.recover_at))
-        if self.partition:
-            ends.append(float(self.heal_at))
-        return max(ends)
-
-    def clock_offsets(self, nodes: Sequence[str]) -> dict[str, float]:
-        """Clock offsets (ms) spread evenly over ``clock_skew``: first ahead, last behind."""
-        if len(nodes) == 1:
-            return {nodes[0]: 0.0}
-        step = self.clock_skew / (len(nodes) - 1)
-        return {n: self.clock_skew / 2 - i * step + 0.0 for i, n in enumerate(nodes)}
-
-    def down(self, node: str, time: float) -> bool:
-        """Whether ``node`` is crashed at ``time``."""
-        if node != self.crash_node or time < self.crash_at:
-            return False
-        return self.recover_at is None or time < self.recover_at
-
-    def check(self, nodes: Sequence[str]) -> None:
-        """Raise ValueError if a fault names a node outside ``nodes`` or cuts off every node."""
-        if self.crash_node is not None and self.crash_node not in nodes:
-            raise ValueError(f"crash_node must be one of {list(nodes)} or None, got {self.crash_node!r}")
-        bad = [n for n in self.partition if n not in nodes]
-        if bad:
-            raise ValueError(f"partition nodes must be among {list(nodes)}, got {bad}")
-        if len(self.partition) >= len(nodes):
-            raise ValueError(
-                f"partition must leave at least one node on the other side, got {self.partition}"
-            )
-
-
 # -- replaying the workload through each scheme ----------------------------------------------
 
 
 def _route(workload: Workload, faults: Faults, client: str, time: float) -> str:
-    """The node a client talks to: its home, or the next live node while the home is down."""
+    """The node a client talks to: its home (in its region), or the next live node while it is down."""
     nodes = workload.nodes
     start = nodes.index(workload.home[client])
     for i in range(len(nodes)):
@@ -169,34 +72,68 @@ def _route(workload: Workload, faults: Faults, client: str, time: float) -> str:
     return workload.home[client]
 
 
-def _single_leader(mode: str, workload: Workload, faults: Faults, seed: Seed) -> Run:
+def _regions(workload: Workload, layout: Layout) -> dict[str, str]:
+    """The regions of the nodes and of the clients that issue operations (the models know no others)."""
+    regions = layout.region_map(workload)
+    active = {op.client for op in workload.ops}
+    return {name: r for name, r in regions.items() if name in workload.nodes or name in active}
+
+
+def _fault_lists(faults: Faults) -> dict[str, Any]:
+    """The shared fault parameters as the models take them (``contract.md``)."""
+    return {
+        "crashes": list(faults.crashes) or None,
+        "link_failures": list(faults.link_failures) or None,
+        "partitions": [([list(g) for g in groups], at, end) for groups, at, end in faults.partitions] or None,
+    }
+
+
+def _single_leader(mode: str, workload: Workload, faults: Faults, layout: Layout, seed: Seed) -> Run:
     script = []
     for op in workload.ops:
         spec: dict[str, Any] = {"time": op.time, "client": op.client, "kind": op.kind, "key": op.key}
         if op.kind == "write":
             spec["value"] = op.value  # routed to the leader by the model
-        else:
+        elif mode == "async":  # reads at the replica of the client's region: fast, maybe stale
             spec["node"] = _route(workload, faults, op.client, op.time)
+        # sync: reads at the leader too (routed by the model, to the new leader after a failover)
         script.append(spec)
-    leader_crash = faults.crash_node == workload.nodes[0]
     return single_leader.simulate(
         followers=len(workload.nodes) - 1,
         mode=mode,
         replication_delay=(LINK_LOW_MS + LINK_HIGH_MS) / 2,
         delay_distribution="uniform",
-        failover_at=faults.crash_at if leader_crash else None,
-        old_leader_returns_at=faults.recover_at if leader_crash else None,
         fencing=True,
         duration=workload.duration,
-        client_latency=0.0,
+        client_latency=layout.client_latency,
         client_timeout=TIMEOUT_MS,
         detection_timeout=DETECTION_MS,
         ops=script,
+        regions=_regions(workload, layout),
+        far_latency=layout.far_latency,
         seed=seed,
+        crashes=_fault_lists(faults)["crashes"],
+        link_failures=_fault_lists(faults)["link_failures"],
+        partitions=_with_clients(workload, faults) or None,
     )
 
 
-def _multi_leader(resolver: str, workload: Workload, faults: Faults, seed: Seed) -> Run:
+def _with_clients(workload: Workload, faults: Faults) -> list[tuple[list[list[str]], float, float | None]]:
+    """The partitions with each client on its home node's side (a single leader's clients must reach
+    the leader across the network; the other schemes' clients talk to a node of their own region)."""
+    out = []
+    for groups, at, end in faults.partitions:
+        sides = [list(g) for g in groups]
+        rest = [n for n in workload.nodes if not any(n in g for g in groups)]
+        if rest:
+            sides.append(rest)
+        active = sorted({op.client for op in workload.ops})
+        with_clients = [side + [c for c in active if workload.home[c] in side] for side in sides]
+        out.append((with_clients, at, end))
+    return out
+
+
+def _multi_leader(resolver: str, workload: Workload, faults: Faults, layout: Layout, seed: Seed) -> Run:
     cart = resolver == "union"
     script = []
     for op in workload.ops:
@@ -213,9 +150,9 @@ def _multi_leader(resolver: str, workload: Workload, faults: Faults, seed: Seed)
         else:
             spec.update(op="set", value=op.value)
         script.append(spec)
-    crashes = []
-    if faults.crash_node is not None:
-        crashes.append((faults.crash_node, faults.crash_at, faults.recover_at))
+    lists = _fault_lists(faults)
+    # the model's link failures are one-way: a cut link fails in both directions
+    cuts = [(a, b, at, end) for x, y, at, end in faults.link_failures for a, b in ((x, y), (y, x))]
     return multi_leader.simulate(
         leaders=len(workload.nodes),
         resolver=resolver,
@@ -225,23 +162,23 @@ def _multi_leader(resolver: str, workload: Workload, faults: Faults, seed: Seed)
         ops=script,
         latency=(LINK_LOW_MS + LINK_HIGH_MS) / 2,
         jitter=(LINK_HIGH_MS - LINK_LOW_MS) / 2,
-        crashes=crashes or None,
-        partitions=[([list(faults.partition)], faults.partition_at, faults.heal_at)]
-        if faults.partition
-        else None,
+        crashes=lists["crashes"],
+        link_failures=cuts or None,
+        partitions=lists["partitions"],
+        regions=_regions(workload, layout),
+        far_latency=layout.far_latency,
+        client_latency=layout.client_latency,
         seed=seed,
     )
 
 
-def _leaderless(strict: bool, workload: Workload, faults: Faults, seed: Seed) -> Run:
+def _leaderless(strict: bool, workload: Workload, faults: Faults, layout: Layout, seed: Seed) -> Run:
     n = len(workload.nodes)
     quorum = n // 2 + 1
-    failures: list[tuple[str, float, float | None]] = []
-    if faults.crash_node is not None:
-        failures.append((faults.crash_node, faults.crash_at, faults.recover_at))
-    for node in faults.partition:  # approximation: the cut-off nodes stop serving (see coverage())
-        failures.append((node, faults.partition_at, faults.heal_at))
-    script = [(op.time, op.kind, op.key, _route(workload, faults, op.client, op.time)) for op in workload.ops]
+    script = [
+        (op.time, op.kind, op.key, _route(workload, faults, op.client, op.time), op.client)
+        for op in workload.ops
+    ]
     return leaderless.simulate(
         n=n,
         r=quorum if strict else 1,
@@ -252,59 +189,54 @@ def _leaderless(strict: bool, workload: Workload, faults: Faults, seed: Seed) ->
         timeout=TIMEOUT_MS,
         read_repair=True,
         anti_entropy_interval=ANTI_ENTROPY_MS,
-        failures=_merge_failures(failures),
+        clock_skew=faults.clock_skew / 2,  # the model draws each offset within +-clock_skew
         latency=uniform(LINK_LOW_MS, LINK_HIGH_MS),
         script=script,
+        regions=_regions(workload, layout),
+        far_latency=layout.far_latency,
+        client_latency=layout.client_latency,
         seed=seed,
+        crashes=list(faults.crashes),
+        link_failures=list(faults.link_failures),
+        partitions=[([list(g) for g in groups], at, end) for groups, at, end in faults.partitions],
     )
 
 
-def _merge_failures(
-    failures: list[tuple[str, float, float | None]],
-) -> list[tuple[str, float, float | None]]:
-    """Merge overlapping down-intervals of the same node (the network cannot crash a node twice)."""
-    out: list[tuple[str, float, float | None]] = []
-    for node in sorted({f[0] for f in failures}):
-        spans = sorted((a, math.inf if b is None else b) for n, a, b in failures if n == node)
-        merged: list[list[float]] = []
-        for a, b in spans:
-            if merged and a <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], b)
-            else:
-                merged.append([a, b])
-        out += [(node, a, None if math.isinf(b) else b) for a, b in merged]
-    return out
+#: Why a fault does not apply to a scheme (shown in the coverage table instead of the fault).
+NOT_APPLICABLE = {("single-leader", "clock skew"): "not applicable: the leader orders writes"}
 
 
 def effective_faults(scheme: str, faults: Faults, nodes: Sequence[str] = ("A", "B", "C")) -> Faults:
-    """The part of ``faults`` that ``scheme``'s model can apply (see :func:`coverage`).
+    """The faults that reach ``scheme``'s model: all of them, but clock skew where it does not apply.
 
-    Single-leader: only a crash of the leader (the first node); its clocks
-    are never read and it has no partitions. Leaderless: no clock skew (its
-    coordinators use perfect clocks). Multi-leader: everything.
+    A single leader orders writes by its log and never reads a clock, so
+    clock skew does not apply to it (:data:`NOT_APPLICABLE`; the coverage
+    table says so). Every other fault reaches every scheme as it was asked.
 
     Examples
     --------
-    >>> effective_faults("single-leader sync", Faults()).partition
-    ()
-    >>> effective_faults("leaderless strict", Faults()).clock_skew
+    >>> effective_faults("single-leader sync", Faults()).clock_skew
     0.0
-    >>> effective_faults("multi-leader LWW", Faults()) == Faults()
+    >>> effective_faults("leaderless strict", Faults()) == Faults()
     True
     """
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {list(SCHEMES)}, got {scheme!r}")
-    family = FAMILIES[scheme]
-    if family == "single-leader":
-        crash = faults.crash_node if faults.crash_node == nodes[0] else None
-        return replace(faults, crash_node=crash, clock_skew=0.0, partition=())
-    if family == "leaderless":
+    faults.check(nodes)
+    if FAMILIES[scheme] == "single-leader":
         return replace(faults, clock_skew=0.0)
     return faults
 
 
-def run_scheme(scheme: str, workload: Workload, faults: Faults | None = None, *, seed: Seed = 0) -> Run:
-    """Replay ``workload`` through one scheme under ``faults``; returns the model's Run.
+def run_scheme(
+    scheme: str,
+    workload: Workload,
+    faults: Faults | None = None,
+    *,
+    layout: Layout | None = None,
+    seed: Seed = 0,
+) -> Run:
+    """Replay ``workload`` through one scheme under ``faults``, placed as ``layout`` says.
 
     Only :func:`effective_faults` reach the model.
 
@@ -312,7 +244,7 @@ def run_scheme(scheme: str, workload: Workload, faults: Faults | None = None, *,
     --------
     >>> from replnb.compare import make_workload
     >>> wl = make_workload(seed=2)
-    >>> run = run_scheme("multi-leader LWW", wl, Faults(crash_node=None, partition=()))
+    >>> run = run_scheme("multi-leader LWW", wl, Faults.none())
     >>> run.model, len(run.ops) == len(wl.ops)
     ('multi-leader', True)
     >>> run_scheme("two-phase commit", wl)
@@ -324,96 +256,106 @@ def run_scheme(scheme: str, workload: Workload, faults: Faults | None = None, *,
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {list(SCHEMES)}, got {scheme!r}")
     check_workload(workload)
-    faults = Faults() if faults is None else faults
-    faults.check(workload.nodes)
-    faults = effective_faults(scheme, faults, workload.nodes)
+    faults = effective_faults(scheme, Faults() if faults is None else faults, workload.nodes)
+    layout = Layout() if layout is None else _check_layout(layout)
     if scheme.startswith("single-leader"):
-        return _single_leader(scheme.split()[-1], workload, faults, seed)
+        return _single_leader(scheme.split()[-1], workload, faults, layout, seed)
     if scheme.startswith("multi-leader"):
-        return _multi_leader("lww" if scheme.endswith("LWW") else "union", workload, faults, seed)
-    return _leaderless(scheme.endswith("strict"), workload, faults, seed)
+        return _multi_leader("lww" if scheme.endswith("LWW") else "union", workload, faults, layout, seed)
+    return _leaderless(scheme.endswith("strict"), workload, faults, layout, seed)
 
 
-def coverage(faults: Faults | None = None) -> pd.DataFrame:
-    """How each scheme's model takes the shared workload and each fault.
+def _check_layout(layout: Any) -> Layout:
+    if not isinstance(layout, Layout):
+        raise ValueError(f"layout must be a replnb.compare.Layout, got {layout!r}")
+    return layout
 
-    One row per scheme, columns ``workload``, ``crash``, ``clock_skew`` and
-    ``partition``; each cell starts with ``"as asked"``, ``"approximated"``,
-    ``"no effect"`` (the scheme does not use clocks) or ``"not applied"``,
-    followed by how.
+
+# -- what each run received ------------------------------------------------------------------
+
+
+def _fault_names(faults: Faults) -> list[tuple[str, str, tuple[Any, ...]]]:
+    """``(column, kind, fault)`` for every fault of ``faults``, in a fixed order."""
+    out: list[tuple[str, str, tuple[Any, ...]]] = []
+    for c in faults.crashes:
+        out.append((f"crash {c[0]}", "crash", c))
+    for p in faults.partitions:
+        out.append(("partition " + " | ".join("".join(g) for g in p[0]), "partition", p))
+    for lf in faults.link_failures:
+        out.append((f"cut {lf[0]}-{lf[1]}", "link cut", lf))
+    if faults.clock_skew > 0:
+        out.append((f"skew {faults.clock_skew:g} ms", "clock skew", (faults.clock_skew,)))
+    return out
+
+
+def _logged(events: pd.DataFrame, event: str, time: float | None, node: str | None = None) -> bool:
+    """Whether the run logged ``event`` at ``time`` (and at ``node``); ``time`` None: nothing to log."""
+    if time is None:
+        return True
+    hit = (events["event"] == event) & ((events["time"] - time).abs() < 1e-9)
+    if node is not None:
+        hit &= events["node"] == node
+    return bool(hit.any())
+
+
+def fault_record(run: Run, faults: Faults) -> dict[str, bool]:
+    """For each fault of ``faults``, whether ``run`` shows that its model received it.
+
+    Read from what the run recorded, never from the parameters passed: a
+    crash is received when the run's events log the node's ``crash`` (and
+    ``recover``) at the asked times; a partition when they log the
+    ``partition`` and its ``heal``; a link cut its ``link-cut`` and
+    ``link-heal``; clock skew when the run's clock offsets
+    (``run.extras["clock_offsets"]``) are not all equal.
 
     Examples
     --------
-    >>> coverage().loc["leaderless strict", "partition"].split(":")[0]
-    'approximated'
+    >>> from replnb.compare import make_workload
+    >>> run = run_scheme("multi-leader LWW", make_workload(seed=1))
+    >>> fault_record(run, Faults())
+    {'crash A': True, 'partition C': True, 'cut A-B': True, 'skew 50 ms': True}
     """
-    f = Faults() if faults is None else faults
-    rows = {scheme: _absent_faults(_coverage_row(scheme, f), f) for scheme in SCHEMES}
-    table = pd.DataFrame.from_dict(rows, orient="index")
+    events = run.events
+    out = {}
+    for column, kind, fault in _fault_names(faults):
+        if kind == "crash":
+            node, at, end = fault
+            got = _logged(events, "crash", at, node) and _logged(events, "recover", end, node)
+        elif kind == "partition":
+            got = _logged(events, "partition", fault[1]) and _logged(events, "heal", fault[2])
+        elif kind == "link cut":
+            got = _logged(events, "link-cut", fault[2]) and _logged(events, "link-heal", fault[3])
+        else:
+            offsets = list(dict(run.extras.get("clock_offsets") or {}).values())
+            got = len(set(offsets)) > 1
+        out[column] = got
+    return out
+
+
+def coverage(runs: dict[str, Run], faults: Faults) -> pd.DataFrame:
+    """Which fault each scheme's run received: one row per scheme, one column per fault.
+
+    Each cell is ``"received"`` (the run recorded it, :func:`fault_record`),
+    the reason it does not apply (:data:`NOT_APPLICABLE`: clock skew under a
+    single leader), or ``"MISSING"``, which no run of the course shows (a
+    test checks it): no fault is dropped silently.
+
+    Examples
+    --------
+    >>> from replnb.compare import compare
+    >>> runs = {}
+    >>> _ = compare(seed=0, runs=runs, schemes=["multi-leader LWW", "multi-leader union"])
+    >>> coverage(runs, Faults()).loc["multi-leader union"].tolist()
+    ['received', 'received', 'received', 'received']
+    """
+    rows = {}
+    for scheme, run in runs.items():
+        got = fault_record(run, effective_faults(scheme, faults))
+        row = {}
+        for column, kind, _ in _fault_names(faults):
+            reason = NOT_APPLICABLE.get((FAMILIES[scheme], kind))
+            row[column] = reason or ("received" if got[column] else "MISSING")
+        rows[scheme] = row
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=[c for c, _, _ in _fault_names(faults)])
     table.index.name = "scheme"
     return table
-
-
-def _coverage_row(scheme: str, f: Faults) -> dict[str, str]:
-    family = FAMILIES[scheme]
-    if family == "single-leader":
-        return _single_leader_coverage(f)
-    if family == "multi-leader":
-        return _multi_leader_coverage(union=scheme.endswith("union"))
-    return {
-        "workload": "as asked: the scripted operations, coordinated by the client's home node",
-        "crash": "as asked: the node crashes and keeps its data; anti-entropy repairs it",
-        "clock_skew": "not applied: the model's coordinators use perfect clocks",
-        "partition": (
-            "approximated: the model has no partitions, so the cut-off node is crashed for the "
-            "same window; its clients' operations fail even where a partial quorum would serve them"
-        ),
-    }
-
-
-def _single_leader_coverage(f: Faults) -> dict[str, str]:
-    return {
-        "workload": "as asked: the scripted operations (writes to the leader, reads to home nodes)",
-        "crash": (
-            "as asked: the leader A crashes, a follower takes over, A returns fenced"
-            if f.crash_node in (None, "A")
-            else f"not applied: the model can crash only the leader A, not {f.crash_node}"
-        ),
-        "clock_skew": "no effect: the leader's log orders the writes, clocks are never read",
-        "partition": "not applied: the model has no partitions",
-    }
-
-
-def _multi_leader_coverage(*, union: bool) -> dict[str, str]:
-    row = {
-        "workload": "as asked: the scripted operations, each at the client's home leader",
-        "crash": "as asked: the node crashes; on recovery it catches up by anti-entropy",
-        "clock_skew": "as asked: the leaders' clocks are offset (last-write-wins reads them)",
-        "partition": "as asked: the cut-off leaders cannot reach the others; on healing all catch up",
-    }
-    if union:
-        row["workload"] = "as asked, as a set: each write adds its own item to the key's set"
-        row["clock_skew"] = "as asked, but the union merge never compares timestamps"
-    return row
-
-
-def _absent_faults(row: dict[str, str], f: Faults) -> dict[str, str]:
-    """``row`` with ``"none"`` for each fault that ``f`` does not inject."""
-    if not f.crashes:
-        row["crash"] = "none"
-    if not f.partition:
-        row["partition"] = "none"
-    if f.clock_skew == 0:
-        row["clock_skew"] = "none"
-    return row
-
-
-def with_faults(faults: Faults, **changes: Any) -> Faults:
-    """A copy of ``faults`` with some fields changed (validated again).
-
-    Examples
-    --------
-    >>> with_faults(Faults(), clock_skew=0.0).clock_skew
-    0.0
-    """
-    return replace(faults, **changes)

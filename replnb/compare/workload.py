@@ -53,16 +53,19 @@ COLUMNS = {
     "lost_writes": False,
     "stale_reads": False,
     "write_availability": True,
+    "write_latency_ms": False,
     "write_latency_p99_ms": False,
+    "read_latency_ms": False,
     "convergence_time_ms": False,
 }
 
 #: One-way delay between two nodes: uniform on [5, 15] ms, the same for every scheme.
 LINK_LOW_MS, LINK_HIGH_MS = 5.0, 15.0
-#: How long a client waits for a node that does not answer, in ms.
-TIMEOUT_MS = 50.0
+#: How long a client (or a coordinator) waits for an answer, in ms: more than the slowest
+#: round trip across regions (a synchronous write from a remote client: about 200 ms).
+TIMEOUT_MS = 300.0
 #: Time a single leader's followers need to notice that the leader is gone, in ms.
-DETECTION_MS = 60.0
+DETECTION_MS = 150.0
 #: Leaderless anti-entropy period, in ms (so that replicas converge without reads).
 ANTI_ENTROPY_MS = 100.0
 #: Extra simulated time after the last operation, in ms.

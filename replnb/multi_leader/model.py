@@ -11,6 +11,7 @@ import networkx as nx
 import numpy as np
 
 from ..engine.clocks import NodeClock, VersionVector
+from ..engine.geography import Geography
 from ..engine.latency import Distribution, Sampler
 from ..engine.network import Message, Network
 from ..engine.sim import Simulation
@@ -41,8 +42,12 @@ class Model:
         delays: Distribution,
         rng: np.random.Generator,
         fifo: bool = True,
+        geo: Geography | None = None,
+        client_latency: float = 0.0,
     ) -> None:
         self.sim, self.net, self.rec = sim, net, rec
+        self.geo = geo if geo is not None else Geography()
+        self.client_latency = client_latency
         self.delays, self.rng, self.fifo = delays, rng, fifo
         self.samplers: dict[tuple[str, str], Sampler] = {}
         self.last_arrival: dict[tuple[str, str], float] = {}
@@ -92,11 +97,27 @@ class Model:
             vv=None,
             returned=None,  # ... or answers the read
         )
+        trip = self.client_trip(client, node) if kind != "merge" else 0.0
+        if trip:
+            self.sim.schedule(trip, self._handle, record, spec, node, client, trip)
+        else:
+            self._handle(record, spec, node, client, 0.0)
+
+    def client_trip(self, client: str, node: str) -> float:
+        """The one-way delay between ``client`` and ``node``: near latency plus the far extra."""
+        return self.client_latency + self.geo.extra(client, node)
+
+    def _handle(
+        self, record: dict[str, Any], spec: Mapping[str, Any], node: str, client: str, trip: float
+    ) -> None:
+        """The request reaches its leader: answer it there; the reply takes ``trip`` ms back."""
         if not self.net.is_up(node):
             return
+        key, kind = record["key"], record["op"]
         state = self.leaders[node].keys.get(key)
         if kind == "read":
             self._read(record, state, client)
+            record["end"] += trip
             return
         value: Any
         if self.workload == "cart":
@@ -105,6 +126,7 @@ class Model:
             value = spec.get("value")
             record["label"] = f"{key}={value}"
         self._accept(record, node, state, value)
+        record["end"] += trip
 
     def _read(self, record: dict[str, Any], state: KeyState | None, client: str) -> None:
         """Answer a read; with siblings and a ``resolve``, write their merge back."""

@@ -67,7 +67,8 @@ def build(setup: Setup) -> Built:
     dist: Distribution = Constant(latency) if jitter == 0 else Uniform(latency - jitter, latency + jitter)
     # the model draws each message's delay and keeps each link in send order (like a TCP
     # connection) unless the run asks for reordering; the network delivers, drops and records
-    net = Network(sim, nodes, latency=dist, seed=net_rng, recorder=rec)
+    geo = setup.geo if setup.geo.far else None  # no geography: every message exactly as before
+    net = Network(sim, nodes, latency=dist, seed=net_rng, recorder=rec, geography=geo)
     model = Model(
         sim=sim,
         net=net,
@@ -83,6 +84,8 @@ def build(setup: Setup) -> Built:
         delays=dist,
         rng=net_rng,
         fifo=not setup.reorder,
+        geo=setup.geo,
+        client_latency=setup.client_latency,
     )
     if setup.resolver == "avoid":
         model.home = {k: home_leader(k, n) for k in key_names(setup)}
@@ -117,10 +120,14 @@ def _schedule_faults(setup: Setup, built: Built) -> None:
         net.crash(node, at, until)
     for src, dst, at, until in setup.link_failures:
         net.cut_link(src, dst, at, until, both_ways=False)
-        if until is not None:
-            sim.at(until, model.anti_entropy, dst, [src])
     for groups, at, until in setup.partitions:
         net.partition(groups, at, until)
+    # catch-up after healing, put on the calendar after every heal: a link cut both ways heals
+    # as two events at one time, and a sync sent between them would be lost on the other one
+    for src, dst, _, until in setup.link_failures:
+        if until is not None:
+            sim.at(until, model.anti_entropy, dst, [src])
+    for _, _, until in setup.partitions:
         if until is not None:
             for node in setup.nodes:
                 sim.at(until, model.anti_entropy, node, model.inn[node])

@@ -18,6 +18,7 @@ from typing import Any
 
 import networkx as nx
 
+from ..engine.geography import Geography, geography
 from ..engine.network import node_names
 from ..engine.rng import Seed
 from ..params import Choice, Flag, Int, Real, Spec
@@ -125,6 +126,8 @@ SPECS: dict[str, Spec] = {
     "duration": Real(0, MAX_DURATION, unit="ms", low_open=True),
     "latency": Real(0, 10_000, unit="ms"),
     "jitter": Real(0, "latency", unit="ms"),
+    "client_latency": Real(0, 10_000, unit="ms"),
+    "far_latency": Real(0, 10_000, unit="ms"),
     "reorder": Flag(),
     "causal": Flag(),
     "tombstones": Flag(),
@@ -174,6 +177,8 @@ class Setup:
     seed: Seed
     keys: int
     remove_fraction: float
+    geo: Geography
+    client_latency: float
 
     @property
     def n(self) -> int:
@@ -197,6 +202,9 @@ def check_setup(values: Mapping[str, Any]) -> Setup:
     if v["ops"] is None:
         _budget(v["write_rate"], len(nodes), v["duration"])
     drifts, spread = _drifts(v["clock_drift"], nodes)
+    script = None if v["ops"] is None else _check_ops(v["ops"], nodes, v["workload"], resolver)
+    clients = sorted({str(op["client"]) for op in script or () if op.get("client") is not None})
+    geo = geography(v["regions"], v["far_latency"], [*nodes, *(c for c in clients if c not in nodes)])
     return Setup(
         graph=graph,
         nodes=nodes,
@@ -209,7 +217,7 @@ def check_setup(values: Mapping[str, Any]) -> Setup:
         clock_skew=v["clock_skew"],
         drifts=drifts,
         drift_spread=spread,
-        script=None if v["ops"] is None else _check_ops(v["ops"], nodes, v["workload"], resolver),
+        script=script,
         write_rate=v["write_rate"],
         relocation_rate=v["relocation_rate"],
         relocations=[_relocation(r, nodes) for r in _entries("relocations", v["relocations"])],
@@ -226,6 +234,8 @@ def check_setup(values: Mapping[str, Any]) -> Setup:
         seed=v["seed"],
         keys=v["keys"],
         remove_fraction=v["remove_fraction"],
+        geo=geo,
+        client_latency=v["client_latency"],
     )
 
 
@@ -415,4 +425,5 @@ DEFAULTS: dict[str, Any] = {
     "relocation_rate": 0.0, "relocations": None, "duration": 1000.0, "latency": 10.0, "jitter": 0.0,
     "reorder": False, "failed": None, "crashes": None, "link_failures": None, "partitions": None,
     "causal": False, "tombstones": False, "seed": 0, "keys": 2, "remove_fraction": 0.3,
+    "regions": None, "far_latency": 0.0, "client_latency": 0.0,
 }  # fmt: skip

@@ -46,6 +46,9 @@ def simulate(
     seed: Seed = 0,
     keys: int = 2,
     remove_fraction: float = 0.3,
+    regions: Mapping[str, str] | None = None,
+    far_latency: float = 0.0,
+    client_latency: float = 0.0,
 ) -> Run:
     """Simulate multi-leader replication and return the :class:`~replnb.records.Run`.
 
@@ -128,6 +131,22 @@ def simulate(
         Random workload: number of keys (1..8): ``x, y, ...`` or carts ``alice, bob, ...``.
     remove_fraction : float
         Random cart workload: the probability that an operation removes an item.
+    regions : mapping, optional
+        The region of each leader and, optionally, of each scripted client
+        (``ops``' ``client`` names); unnamed ones sit in ``"local"``
+        (:func:`replnb.engine.geography.geography`). ``None``: one region.
+    far_latency : float
+        Extra one-way delay (0..10000 ms) of every message between two
+        regions: replication between leaders, and a client's request to its
+        leader and the reply.
+    client_latency : float
+        One-way delay (0..10000 ms) between a client and a leader of its own
+        region. A client's operation starts when it sends the request; the
+        leader handles it ``client_latency`` (plus ``far_latency`` if the
+        leader is in another region) later and the acknowledgement takes as
+        long again, so ``end - start`` is the client's round trip (0 by
+        default: the client sits at its leader). A request that arrives at a
+        crashed leader fails.
 
     Raises
     ------

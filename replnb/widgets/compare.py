@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..compare import MIXES, Comparison, Faults, compare, make_workload, rank_schemes
+from ..compare import MIXES, Comparison, Faults, Layout, compare, make_workload, rank_schemes
 from ..params import Choice, Int
 from ..plots import FAMILY_COLORS, SCHEME_METRICS, plot_scheme_metric
 from .base import Control, make_controls
@@ -19,17 +19,21 @@ __all__ = ["SchemeExplorer"]
 
 
 class SchemeExplorer(KeptAxesExplorer[Comparison]):
-    """Six replication schemes, one workload, the same faults: which one wins?
+    """Six replication schemes, one workload, the same faults, three regions: which one wins?
 
     Controls: ``clock_skew`` (ms, 0..200), ``crash_ms`` (how long node A is
     down, from 200 ms; 0 = no crash), ``partition_ms`` (how long node C is
-    cut off, from 550 ms; 0 = no partition), ``mix`` (the workload mix,
-    :data:`replnb.compare.MIXES`), ``priority`` (what matters most: it
-    orders the ranking) and ``seed``. The figures of identical runs are
-    cached (:func:`replnb.compare.compare`), so a change re-simulates only
-    the schemes it affects.
+    cut off from A and B, from 550 ms; 0 = no partition), ``far_ms`` (the
+    extra one-way delay between regions: A, B and C each sit in a region of
+    their own, with their clients; 0 = one region), ``mix`` (the workload
+    mix, :data:`replnb.compare.MIXES`), ``priority`` (what matters most: it
+    orders the ranking) and ``seed``. The link A-B is also cut from 850 to
+    950 ms. The figures of identical runs are cached
+    (:func:`replnb.compare.compare`), and a scheme's cache key holds only
+    what its run depends on (the union merge never reads a clock), so a
+    change re-simulates only the schemes it affects.
 
-    The figure shows the five figures of :func:`replnb.compare.compare` as
+    The figure shows the figures of :func:`replnb.compare.compare` as
     small multiples, the schemes sorted by their place in the ranking
     (:func:`replnb.compare.rank_schemes`); the table lists the ranking.
     :meth:`update` returns a :class:`replnb.compare.Comparison` (the
@@ -41,28 +45,33 @@ class SchemeExplorer(KeptAxesExplorer[Comparison]):
     >>> ex = SchemeExplorer()
     >>> cmp = ex.update(mix="write-heavy", priority="no lost writes")
     >>> cmp.table.shape, cmp.best == cmp.ranking.index[0], ex.comparison is cmp
-    ((6, 5), True, True)
+    ((6, 7), True, True)
     """
 
     title = "Scheme explorer: one workload, the same faults, six replication schemes"
-    figsize = (11.0, 3.3)
+    figsize = (12.0, 3.3)
     #: What the learner cares about most -> the column that orders the ranking (None: mean rank).
     priorities: ClassVar[dict[str, str | None]] = {
         "overall (mean rank)": None,
         "no lost writes": "lost_writes",
         "fresh reads": "stale_reads",
         "write availability": "write_availability",
-        "low write latency": "write_latency_p99_ms",
+        "fast writes": "write_latency_ms",
+        "fast writes, even the slowest": "write_latency_p99_ms",
+        "fast reads": "read_latency_ms",
         "fast convergence": "convergence_time_ms",
     }
     #: When node A crashes and when node C is cut off (ms).
     crash_at = 200.0
     partition_at = 550.0
+    #: The link A-B is cut over this window in every scenario (ms).
+    link_cut = (850.0, 950.0)
 
     specs: ClassVar[tuple[Control, ...]] = (
         Control("clock_skew", Int(0, 200), "clock skew (ms)", step=10),
         Control("crash_ms", Int(0, 300), "A down for (ms)", step=50),
         Control("partition_ms", Int(0, 400), "C cut off for (ms)", step=50),
+        Control("far_ms", Int(0, 100), "between regions (ms)", step=20),
         Control("mix", Choice(tuple(MIXES)), "workload mix"),
         Control("priority", Choice(tuple(priorities)), "what matters most"),
         Control("seed", Int(0, 9), "seed"),
@@ -74,6 +83,7 @@ class SchemeExplorer(KeptAxesExplorer[Comparison]):
         clock_skew: int = 50,
         crash_ms: int = 250,
         partition_ms: int = 200,
+        far_ms: int = 40,
         mix: str = "balanced",
         priority: str = "overall (mean rank)",
         seed: int = 0,
@@ -82,6 +92,7 @@ class SchemeExplorer(KeptAxesExplorer[Comparison]):
             "clock_skew": clock_skew,
             "crash_ms": crash_ms,
             "partition_ms": partition_ms,
+            "far_ms": far_ms,
             "mix": mix,
             "priority": priority,
             "seed": seed,
@@ -92,25 +103,22 @@ class SchemeExplorer(KeptAxesExplorer[Comparison]):
 
     def faults(self, params: Mapping[str, Any]) -> Faults:
         """The :class:`replnb.compare.Faults` of these control values."""
-
         crash, part = int(params["crash_ms"]), int(params["partition_ms"])
         return Faults(
-            crash_node="A" if crash else None,
-            crash_at=self.crash_at,
-            recover_at=self.crash_at + crash if crash else None,
+            crashes=(("A", self.crash_at, self.crash_at + crash),) if crash else (),
+            partitions=(((("C",),), self.partition_at, self.partition_at + part),) if part else (),
+            link_failures=(("A", "B", *self.link_cut),),
             clock_skew=float(params["clock_skew"]),
-            partition=("C",) if part else (),
-            partition_at=self.partition_at,
-            heal_at=self.partition_at + max(part, 1),
         )
 
     def simulate(self, **params: Any) -> Comparison:
         """Compare the six schemes for these control values."""
         faults = self.faults(params)
+        layout = Layout(far_latency=float(params["far_ms"]))
         workload = make_workload(params["mix"], seed=params["seed"])
-        table = compare(params["mix"], faults=faults, workload=workload, seed=params["seed"])
+        table = compare(params["mix"], faults=faults, workload=workload, layout=layout, seed=params["seed"])
         ranking = rank_schemes(table, self.priorities[params["priority"]])
-        self.comparison = Comparison(dict(params), table, ranking, faults, workload)
+        self.comparison = Comparison(dict(params), table, ranking, faults, workload, layout)
         return self.comparison
 
     def figure_title(self, comparison: Comparison) -> str:
@@ -118,16 +126,18 @@ class SchemeExplorer(KeptAxesExplorer[Comparison]):
         p = comparison.params
         crash = f"A down {p['crash_ms']} ms" if p["crash_ms"] else "no crash"
         part = f"C cut off {p['partition_ms']} ms" if p["partition_ms"] else "no partition"
+        far = f"+{p['far_ms']} ms between regions" if p["far_ms"] else "one region"
+        cut = self.link_cut[1] - self.link_cut[0]
         return (
-            f"{p['mix']} workload (seed {p['seed']}) · {crash} · clock skew {p['clock_skew']} ms · {part}"
-            f" · ranked by {p['priority']}"
+            f"{p['mix']} workload (seed {p['seed']}) · {crash} · {part} · A-B cut {cut:g} ms\n"
+            f"clock skew {p['clock_skew']} ms · {far} · ranked by {p['priority']}"
         )
 
     def make_axes(self, figure: Figure) -> tuple[Any, ...]:
 
         # fixed margins in inches, as plot_scheme_comparison's; the title and key are in the caption
         width, height = figure.get_size_inches()
-        left, right, top, bottom, gap = 1.6 / width, 1 - 0.1 / width, 1 - 0.3 / height, 0.75 / height, 0.12
+        left, right, top, bottom, gap = 1.6 / width, 1 - 0.15 / width, 1 - 0.3 / height, 0.75 / height, 0.2
         count = len(SCHEME_METRICS)
         panel = (right - left) / (count + gap * (count - 1))
         axes = [
@@ -153,7 +163,7 @@ class SchemeExplorer(KeptAxesExplorer[Comparison]):
     def caption_html(self, comparison: Comparison) -> str:
         key = [("■", colour, family) for family, colour in FAMILY_COLORS.items()]
         key.append(("□", "black", "best (bold)"))
-        return f"<b>{self.figure_title(comparison)}</b>" + key_html(key)
+        return f"<b>{self.figure_title(comparison).replace(chr(10), ' · ')}</b>" + key_html(key)
 
     def summarize(self, comparison: Comparison) -> pd.DataFrame:
         ranking = comparison.ranking
@@ -162,11 +172,13 @@ class SchemeExplorer(KeptAxesExplorer[Comparison]):
             {
                 "scheme": ranking.index,
                 "mean rank": ranking["mean_rank"].round(1).to_numpy(),
-                "lost writes": table["lost_writes"].to_numpy(),
-                "stale reads": table["stale_reads"].to_numpy(),
-                "write availability": [f"{v:.0%}" for v in table["write_availability"]],
-                "p99 write latency (ms)": table["write_latency_p99_ms"].round(1).to_numpy(),
-                "convergence (ms)": table["convergence_time_ms"].round(1).to_numpy(),
+                "lost": table["lost_writes"].to_numpy(),
+                "stale": table["stale_reads"].to_numpy(),
+                "writes ok": [f"{v:.0%}" for v in table["write_availability"]],
+                "write ms": table["write_latency_ms"].round(1).to_numpy(),
+                "p99 write ms": table["write_latency_p99_ms"].round(1).to_numpy(),
+                "read ms": table["read_latency_ms"].round(1).to_numpy(),
+                "converged ms": table["convergence_time_ms"].round(1).to_numpy(),
             },
             index=pd.Index(ranking["place"].to_numpy(), name="place"),
         )
