@@ -6,7 +6,7 @@ import math
 import zlib
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -15,9 +15,10 @@ from ..engine.latency import Distribution, Sampler
 from ..engine.network import Message, Network
 from ..engine.sim import Simulation
 from ..records import Recorder
+from .dotted import EMPTY, SiblingSet, merge, new_version
 from .ring import Stamp, preference_list, primary_index
 
-__all__ = ["SCOPES", "Cluster"]
+__all__ = ["SCOPES", "Cluster", "SiblingsCluster"]
 
 #: Which replies count toward r or w: any replica's, the coordinator's region's, every region's.
 SCOPES = ("global", "local", "each")
@@ -726,3 +727,154 @@ class Cluster:
         for key, stamp in msg.body:
             if self._apply(msg.dst, key, stamp, "anti-entropy"):
                 self.ae_repairs += 1
+
+
+# ---------------------------------------------------------------------------
+# the siblings mode
+
+
+class SiblingsCluster(Cluster):
+    """A cluster whose replicas keep siblings (Dynamo, Riak) instead of the newest timestamp.
+
+    Each replica holds, per key, a :class:`~replnb.leaderless.dotted.SiblingSet`:
+    every version that no other one it holds replaces, by dot and causal
+    context (:mod:`replnb.leaderless.dotted`). A read returns the merge of
+    the sets of its ``r`` responders: every sibling, and their context,
+    which its client keeps (merged with what it had read of the key before)
+    and sends with its next write of the key. A write's causal context is
+    that: what its client had read, nothing else; a client that has not read
+    the key writes with an empty context, concurrent with everything. The
+    coordinator gives the write its dot, keeps it beside the siblings the
+    context does not cover, and ships its whole set to the other replicas.
+    Replication, read repair and anti-entropy merge sets; timestamps are
+    kept for display only and never decide what survives.
+
+    Sloppy quorums (hints), ``coordinator="any"``, synchronous read repair
+    and restores from backups are not modelled here (``simulate`` refuses
+    them with ``merge="siblings"``).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # what each client has read of each key (the merged contexts of its answered reads)
+        self.read_context: dict[tuple[str, str], dict[str, int]] = {}
+        # the context each write was sent with, by op id
+        self.sent: dict[int, dict[str, int]] = {}
+
+    def start_write(self, key: str, client: str, u: float | str) -> None:
+        """The client sends its write with the context of what it has read of ``key``."""
+        self.sent[len(self.rec.ops)] = dict(self.read_context.get((client, key), {}))  # the next op id
+        super().start_write(key, client, u)
+
+    def _state(self, node: str, key: str) -> SiblingSet:
+        """What ``node`` holds of ``key`` (its store holds sibling sets in this mode)."""
+        return cast(SiblingSet, self.store[node].get(key, EMPTY))
+
+    def _record(self, node: str, key: str, stamp: Any, event: str) -> None:
+        state: SiblingSet = stamp
+        newest = state.newest
+        assert newest is not None  # a recorded set holds a version
+        self.rec.version(self.sim.now, node, key, newest[1], newest, newest[1], event)
+        self.rec.versions[-1]["held"] = state.op_ids
+
+    def _apply(self, node: str, key: str, stamp: Any, event: str) -> bool:
+        """Merge the sibling set ``stamp`` into ``node``'s; ``True`` if that changed anything."""
+        current = self._state(node, key)
+        merged = merge(current, stamp)
+        if merged == current:
+            return False
+        self.store[node][key] = merged  # type: ignore[assignment]
+        self._record(node, key, merged, event)
+        return True
+
+    def _coordinate_write(self, record: dict[str, Any], coord: str, key: str) -> None:
+        """``coord`` accepts the write into its own set, then ships that set to the other targets."""
+        op_id = record["op_id"]
+        targets = self._targets(coord, key, None if self.propagate else self.w)
+        op = _Pending("write", record, coord, key, self.w, len(targets), None)
+        if not self._scoped(op, "write", [x for x, _ in targets]):
+            self._fail(record)  # Unavailable: fewer than w replicas reachable (where they count)
+            return
+        state = self._accept_version(record, coord, key)
+        self.pending[op_id] = op
+        for node, hint in targets:
+            if node == coord:
+                self._count_ack(op, node)
+            else:
+                self._send(coord, node, "write", (op_id, key, state, hint), f"w{op_id}")
+
+    def _accept_version(self, record: dict[str, Any], coord: str, key: str) -> SiblingSet:
+        """The new version: its dot, its context (what the client had read), kept at ``coord``."""
+        op_id = record["op_id"]
+        context = self.sent.pop(op_id, {})
+        current = self._state(coord, key)
+        state = new_version(current, coord, context, op_id, self.stamps[op_id])
+        version = next(v for v in state.versions if v.op_id == op_id)
+        record["dot"], record["vv"] = version.dot, dict(context)
+        self.store[coord][key] = state  # type: ignore[assignment]
+        self._record(coord, key, state, "write")
+        return state
+
+    # -- reads ------------------------------------------------------------------
+    def _complete_read(self, op: _Pending) -> None:
+        """With ``r`` responses, the read returns every sibling they hold, merged; stale ones get repaired."""
+        if not self._enough(op, [x for x, _, _ in op.replies]):
+            return
+        states = [s for _, s, _ in op.replies if s is not None]
+        op.stamp = merge(*states) if states else None
+        self._answer(op)
+        if self.async_repair and op.stamp is not None:
+            self._repair_older(op, op.replies, op.stamp)
+
+    def _answer(self, op: _Pending) -> None:
+        """The read returns its siblings; its client learns their context when the answer reaches it."""
+        op.done = True
+        state: SiblingSet | None = op.stamp
+        record = op.record
+        newest = None if state is None else state.newest
+        end = self._client_end(record)
+        record.update(ok=True, end=end, version=newest, value=None if newest is None else newest[1])
+        record["returned"] = () if state is None else state.op_ids
+        if state is not None:
+            self.sim.schedule(end - self.sim.now, self._learn, record["client"], op.key, state.context)
+
+    def _learn(self, client: str, key: str, context: dict[str, int]) -> None:
+        known = self.read_context.setdefault((client, key), {})
+        for node, count in context.items():
+            if known.get(node, 0) < count:
+                known[node] = count
+
+    def _repair_after(self, op: _Pending, node: str, stamp: Any, is_hint: bool) -> None:
+        """A response after the read answered: fold it in, and repair whoever lacks the merged set."""
+        best: SiblingSet | None = op.stamp
+        merged = stamp if best is None else best if stamp is None else merge(best, stamp)
+        if merged is None:
+            return
+        if merged != best:
+            op.stamp = merged
+            self._repair_older(op, op.replies, merged)
+        elif not is_hint and _lacks(stamp, merged):
+            self._repair(op.coord, node, op.key, cast(Any, merged))
+
+    def _repair_older(self, op: _Pending, replies: Sequence[Any], stamp: Any) -> None:
+        """Send the merged set to every responder whose set lacks part of it."""
+        for node, s, hinted in replies:
+            if not hinted and _lacks(s, stamp):
+                self._repair(op.coord, node, op.key, stamp)
+
+    # -- anti-entropy -------------------------------------------------------------
+    def _on_items(self, msg: Message) -> None:
+        ranges, items = msg.body
+        node = msg.dst
+        theirs = dict(items)
+        for key, state in items:
+            if self._apply(node, key, state, "anti-entropy"):
+                self.ae_repairs += 1
+        push = tuple((k, s) for k, s in self._items(node, ranges) if _lacks(theirs.get(k), cast(Any, s)))
+        if push:
+            self._send(node, msg.src, "ae-push", push, "push")
+
+
+def _lacks(held: SiblingSet | None, state: SiblingSet) -> bool:
+    """Whether a replica holding ``held`` would change by merging ``state`` in."""
+    return held is None or merge(held, state) != held

@@ -20,7 +20,8 @@ from ..engine.sim import Simulation
 from ..params import Choice, Flag, Int, Real, Spec, checked
 from ..pbs import Legs
 from ..records import OP_COLUMNS, Recorder, Run, frame
-from .cluster import SCOPES, Cluster
+from .cluster import SCOPES, Cluster, SiblingsCluster
+from .dotted import merge as merge_siblings
 from .faults import (
     Crash,
     LinkFailure,
@@ -39,6 +40,7 @@ __all__ = [
     "MAX_DURATION",
     "MAX_RATE",
     "MAX_WORK",
+    "MERGES",
     "READ_REPAIRS",
     "SCOPES",
     "SPECS",
@@ -67,12 +69,17 @@ COORDINATORS = ("home", "any")
 #: Read repair: off, after the read has answered (``True``), or before it answers ("sync", ABD).
 READ_REPAIRS = (False, True, "sync")
 
+#: What a replica keeps of concurrent writes: the newest timestamp, or every sibling.
+MERGES = ("lww", "siblings")
+
 #: A run's work in units of one message to one replica (about 7 us each on the course
 #: machine, 20 us when it is busy): a run that would need more is refused, so that none
 #: takes more than about 5 s.
 MAX_WORK = 300_000.0
 #: Work units of one anti-entropy key compared (measured) and of one node's hint-interval check.
 _AE_KEY_WORK, _TICK_WORK = 1 / 10, 1 / 20
+#: Work units per sibling merged (siblings mode): a bound assumes every write of a key is a sibling.
+_SIBLING_WORK = 1 / 20
 
 _LATENCY = Legs(single=True)
 
@@ -102,6 +109,7 @@ SPECS: dict[str, Spec] = {
     "client_latency": Real(0, MAX_CLIENT_LATENCY, unit="ms"),
     "r_scope": Choice(SCOPES),
     "w_scope": Choice(SCOPES),
+    "merge": Choice(MERGES),
 }
 
 #: One operation to schedule: (time, kind, key, client, coordinator pick in [0, 1) or a node name).
@@ -142,6 +150,7 @@ class _Plan:
     client_latency: float
     r_scope: str
     w_scope: str
+    merge: str = "lww"
 
     @property
     def end(self) -> float:
@@ -164,7 +173,19 @@ class _Plan:
             work += 2 * self.n * reads
         if interval is not None:
             work += _AE_KEY_WORK * (m + 2 * self.n * self.keys) * end / interval
+        if self.merge == "siblings":  # each message carries a set: at worst every write of the key
+            work += _SIBLING_WORK * 3 * self.n * (ops - reads) * self._writes_per_key(duration)
         return work
+
+    def _writes_per_key(self, duration: float) -> float:
+        """The most writes of one key (scripted), or the expected writes per key (random workload)."""
+        if self.script is not None:
+            counts: dict[str, int] = {}
+            for op in self.script:
+                if op[1] == "write":
+                    counts[op[2]] = counts.get(op[2], 0) + 1
+            return float(max(counts.values(), default=0))
+        return self.write_rate * min(self.writes_until, duration) / 1000 / self.keys
 
 
 #: The causal verdicts joined onto ``run.ops`` (see :func:`replnb.metrics.causal_verdicts`).
@@ -301,6 +322,7 @@ def simulate(
     r_scope: str = "global",
     w_scope: str = "global",
     restores: Sequence[tuple[str, float, float]] = (),
+    merge: str = "lww",
 ) -> LeaderlessRun:
     """Run a leaderless (Dynamo-style) key-value store under a random workload.
 
@@ -430,6 +452,21 @@ def simulate(
         ``backup_at`` ms (``backup_at < at``; at most 100): the replica
         forgets every write it applied in between, as one restored from an
         old copy after a disk failure. Version event ``"restore"``.
+    merge : {"lww", "siblings"}, default "lww"
+        What a replica keeps of a key's concurrent writes. ``"lww"``: the
+        version with the highest timestamp (last-write-wins), as described
+        above. ``"siblings"``: every version that no other replaces, as
+        Dynamo's and Riak's carts do (:class:`~replnb.leaderless.cluster.SiblingsCluster`,
+        :mod:`replnb.leaderless.dotted`): a read returns all the siblings
+        (``returned`` lists them) and their causal context; a client's write
+        carries the context of what it had read of the key (nothing if it
+        has not read it: the write is concurrent with every other), and
+        replaces exactly the versions that context covers. Replication, read
+        repair and anti-entropy merge sibling sets; ``clock_skew`` moves the
+        timestamps but never decides what survives. No acknowledged write
+        is lost then, unless a client overwrote it after reading it. Needs
+        ``sloppy=False``, ``coordinator="home"``, ``read_repair`` other than
+        ``"sync"`` and no ``restores``.
 
     Returns
     -------
@@ -549,9 +586,11 @@ def _plan(args: Mapping[str, Any]) -> _Plan:
         client_latency=args["client_latency"],
         r_scope=args["r_scope"],
         w_scope=args["w_scope"],
+        merge=args["merge"],
     )
     plan = replace(plan, geo=_geography(args, plan))
     _check_scopes(plan)
+    _check_merge(plan)
     if plan.script is not None:
         plan = replace(plan, keys=len({op[2] for op in plan.script}))
     _check_work(plan)
@@ -639,7 +678,8 @@ def _build(
     offsets: dict[str, float] | None = None,
 ) -> Cluster:
     """The cluster's nodes, registered with the network (``offsets``: the nodes' clock errors)."""
-    return Cluster(
+    kind = SiblingsCluster if plan.merge == "siblings" else Cluster
+    return kind(
         sim,
         net,
         rec,
@@ -696,8 +736,12 @@ def _collect(
     names = plan.names
     live = [x for x in names if net.is_up(x)]
     _rank_versions(rec)
-    final_writes = _final_writes(cluster, key_names, live)
-    final = {x: {k: cluster.store[x][k][1] for k in key_names if k in cluster.store[x]} for x in names}
+    if plan.merge == "siblings":
+        final_writes = _final_siblings(cluster, key_names, live)
+        final = {x: {k: s.op_ids for k, s in cluster.store[x].items()} for x in names}  # type: ignore[attr-defined]
+    else:
+        final_writes = _final_writes(cluster, key_names, live)
+        final = {x: {k: cluster.store[x][k][1] for k in key_names if k in cluster.store[x]} for x in names}
     return LeaderlessRun(
         model="leaderless",
         params=_run_params(plan, ops, latency, seed),
@@ -749,6 +793,7 @@ def _run_params(plan: _Plan, ops: list[Op], latency: Any, seed: Seed) -> dict[st
         "client_latency": plan.client_latency,
         "r_scope": plan.r_scope,
         "w_scope": plan.w_scope,
+        "merge": plan.merge,
         "script": None if plan.script is None else tuple((op[0], op[1], op[2], op[4], op[3]) for op in ops),
         "latency": latency if isinstance(latency, str) else repr(latency),
         "seed": seed if not isinstance(seed, np.random.Generator) else "Generator",
@@ -789,6 +834,44 @@ def _check_scopes(plan: _Plan) -> None:
             )
         if plan.read_repair == "sync":
             raise ValueError(f"{name} must be 'global' with read_repair='sync' (ABD), got {scope!r}")
+
+
+def _check_merge(plan: _Plan) -> None:
+    """The siblings mode needs home coordinators, strict (not sloppy) quorums, no ABD and no restores.
+
+    A replica must hold every dot it issued, or a version that replaces it,
+    for a context to claim only writes its reader saw: hints, a coordinator
+    that keeps no copy, and a restore that forgets written versions would
+    each break that.
+    """
+    if plan.merge != "siblings":
+        return
+    refused = (
+        ("sloppy", plan.sloppy, "False", "hinted handoff is not modelled for siblings"),
+        ("coordinator", plan.coordinator != "home", "'home'", "the coordinator must keep its own copy"),
+        ("read_repair", plan.read_repair == "sync", "True or False", "ABD writes back one version"),
+        ("restores", bool(plan.restores), "empty", "a restore would forget dots a replica issued"),
+    )
+    for name, bad, allowed, why in refused:
+        if bad:
+            value = getattr(plan, name)
+            raise ValueError(f"{name} must be {allowed} with merge='siblings' ({why}), got {value!r}")
+
+
+def _final_siblings(cluster: Cluster, keys: list[str], live: list[str]) -> dict[str, tuple[int, ...]]:
+    """The converged final state in the siblings mode: per key, the merge of its live home replicas' sets.
+
+    What anti-entropy converges them to: every version any of them holds
+    that no other replaces. A key that no live home replica holds keeps
+    what its crashed home replicas hold on disk.
+    """
+    out: dict[str, tuple[int, ...]] = {}
+    for key in keys:
+        held = [cluster.store[h][key] for h in cluster.home[key] if h in live and key in cluster.store[h]]
+        if not held:
+            held = [cluster.store[h][key] for h in cluster.home[key] if key in cluster.store[h]]
+        out[key] = merge_siblings(*held).op_ids if held else ()  # type: ignore[arg-type]
+    return out
 
 
 def _check_script(script: object, names: list[str]) -> list[Op]:
