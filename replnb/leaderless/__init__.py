@@ -88,6 +88,22 @@ root CRC over those. When the roots differ, the peer sends its items in the
 ranges whose hashes differ; the initiator keeps what is newer and pushes
 back what the peer lacks.
 
+**Siblings instead of last-write-wins** (``merge="siblings"``). Each
+replica keeps, per key, every version that no other one replaces, as
+Dynamo's and Riak's shopping carts do (:mod:`replnb.leaderless.dotted`,
+:class:`~replnb.leaderless.cluster.SiblingsCluster`). A version has a dot
+``(coordinator, counter)`` and, as causal context, what its client had read
+of the key (a read returns every sibling and their context; a client that
+has not read the key writes with an empty one). A version is dropped only
+when its dot is in another kept version's context. Coordinators ship their
+whole sibling set, and replication, read repair and anti-entropy merge
+sets, so replicas converge on the same siblings; timestamps no longer
+decide anything, whatever ``clock_skew``. No acknowledged write is lost
+then unless a client overwrote it after reading it; concurrent writes stay
+side by side (``conflicts``) for the application to merge. The mode needs
+``sloppy=False``, ``coordinator="home"``, ``read_repair`` other than
+``"sync"`` and no ``restores``.
+
 **Sloppy quorum with hinted handoff** (``sloppy=True``). When a home
 replica is unreachable, the coordinator sends its copy to the next
 reachable fallback node of the key's preference list instead, with a
@@ -180,9 +196,9 @@ Replica-state events are ``"write"``, ``"repair"``, ``"anti-entropy"``,
 
 from __future__ import annotations
 
-from . import analysis, cluster, datacenters, faults, ring, siblings, simulation, stats
+from . import analysis, cluster, datacenters, dotted, faults, ring, siblings, simulation, stats
 from .analysis import closed_form_check, expected_stale_reads, lagging_replicas, read_ages
-from .cluster import Cluster
+from .cluster import Cluster, SiblingsCluster
 from .datacenters import DC_LEVELS, two_datacenters
 from .ring import (
     CONSISTENCY_LEVELS,
@@ -205,11 +221,13 @@ __all__ = [
     "NODES",
     "Cluster",
     "LeaderlessRun",
+    "SiblingsCluster",
     "Stamp",
     "analysis",
     "closed_form_check",
     "cluster",
     "datacenters",
+    "dotted",
     "expected_stale_reads",
     "faults",
     "home_replicas",
