@@ -154,6 +154,21 @@ def test_lww_with_skew_loses_the_later_write_and_union_keeps_both() -> None:
     # test_lww_loses_concurrent_writes_even_with_good_clocks.)
 
 
+def test_leaderless_lww_with_skew_loses_a_write_and_leaderless_union_keeps_both() -> None:
+    skewed = Faults.none(clock_skew=50.0)
+    partial_run = c.run_scheme("leaderless partial", _skewed_pair(), skewed, layout=NEAR)
+    union_run = c.run_scheme("leaderless union", _skewed_pair(), skewed, layout=NEAR)
+    partial, union = c.model_figures(partial_run), c.model_figures(union_run)
+    assert partial["lost_writes"] == 1 and union["lost_writes"] == 0
+    assert union["conflicts"] == 1  # two blind adds: concurrent, both kept as siblings
+    (first, second), read = union_run.ops["op_id"].iloc[:2].tolist(), union_run.ops.iloc[2]
+    assert set(read["returned"]) == {first, second}  # the late read gets both siblings
+    assert union_run.params["merge"] == "siblings" and (union_run.params["r"], union_run.params["w"]) == (
+        1,
+        1,
+    )
+
+
 def test_a_read_that_misses_only_a_lost_write_is_not_stale() -> None:
     skewed = Faults.none(clock_skew=50.0)
     lww = c.model_figures(c.run_scheme("multi-leader LWW", _skewed_pair(), skewed, layout=NEAR))
@@ -218,9 +233,10 @@ def test_writes_to_the_crashed_single_leader_fail_until_failover() -> None:
 def test_union_merge_never_loses_a_write(seed: int, mix: str, skew: float) -> None:
     faults = Faults(clock_skew=skew)
     wl = c.make_workload(mix, rate=30.0, seed=seed)
-    figures = c.scheme_metrics(c.run_scheme("multi-leader union", wl, faults, seed=seed))
-    assert figures["lost_writes"] == 0
-    assert math.isfinite(figures["convergence_time_ms"])
+    for scheme in ("multi-leader union", "leaderless union"):
+        figures = c.scheme_metrics(c.run_scheme(scheme, wl, faults, seed=seed))
+        assert figures["lost_writes"] == 0, scheme
+        assert math.isfinite(figures["convergence_time_ms"]), scheme
 
 
 @needs_sl
@@ -399,7 +415,7 @@ def test_scheme_explorer_updates_and_ranks() -> None:
     bests = {ex.update(priority=p).best for p in SchemeExplorer.priorities}
     assert len(bests) >= 2  # what matters most changes the winner
     summary = ex.summarize(ex.run)
-    assert summary.index.tolist() == [1, 2, 3, 4, 5, 6]
+    assert summary.index.tolist() == list(range(1, len(SCHEMES) + 1))
     calm = ex.update(crash_ms=0, partition_ms=0, clock_skew=0)
     assert calm.faults.kinds == ("link cut",)  # the link A-B is cut in every scenario
     assert ex.update(far_ms=0).layout.far_latency == 0.0

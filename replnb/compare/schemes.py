@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 #: The most operations a workload replayed through the schemes may hold: about 1000
-#: operations take some 4 s through all six schemes (a few hundred is the course's size).
+#: operations take some 4 s through all seven schemes (a few hundred is the course's size).
 MAX_OPS = 1000
 
 
@@ -172,7 +172,28 @@ def _multi_leader(resolver: str, workload: Workload, faults: Faults, layout: Lay
     )
 
 
-def _leaderless(strict: bool, workload: Workload, faults: Faults, layout: Layout, seed: Seed) -> Run:
+#: The leaderless schemes: (R and W a majority?, what a replica keeps of concurrent writes).
+_LEADERLESS = {
+    "leaderless strict": (True, "lww"),
+    "leaderless partial": (False, "lww"),
+    "leaderless union": (False, "siblings"),
+}
+
+
+def _leaderless(scheme: str, workload: Workload, faults: Faults, layout: Layout, seed: Seed) -> Run:
+    """A leaderless store; ``"leaderless union"`` keeps siblings, as Dynamo's shopping cart does.
+
+    The union scheme is the partial quorum (``R = W = 1``: the coordinator
+    of the client's region acknowledges after its own copy, so an add is
+    accepted on either side of a partition) with ``merge="siblings"``: a
+    replica keeps every version that no other replaces, by causal context,
+    and a client's write replaces exactly what it had read of the key. Read
+    as a cart, each write adds its own item to the union of the siblings its
+    client read, so an item is in the final cart exactly when its write
+    survives or is in the causal past of one that does: the model's
+    ``lost_writes`` counts the items missing from the final cart.
+    """
+    strict, merge = _LEADERLESS[scheme]
     n = len(workload.nodes)
     quorum = n // 2 + 1
     script = [
@@ -199,6 +220,7 @@ def _leaderless(strict: bool, workload: Workload, faults: Faults, layout: Layout
         crashes=list(faults.crashes),
         link_failures=list(faults.link_failures),
         partitions=[([list(g) for g in groups], at, end) for groups, at, end in faults.partitions],
+        merge=merge,
     )
 
 
@@ -251,7 +273,8 @@ def run_scheme(
     Traceback (most recent call last):
     ...
     ValueError: scheme must be one of ['single-leader async', 'single-leader sync', 'multi-leader LWW', \
-'multi-leader union', 'leaderless strict', 'leaderless partial'], got 'two-phase commit'
+'multi-leader union', 'leaderless strict', 'leaderless partial', 'leaderless union'], \
+got 'two-phase commit'
     """
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {list(SCHEMES)}, got {scheme!r}")
@@ -262,7 +285,7 @@ def run_scheme(
         return _single_leader(scheme.split()[-1], workload, faults, layout, seed)
     if scheme.startswith("multi-leader"):
         return _multi_leader("lww" if scheme.endswith("LWW") else "union", workload, faults, layout, seed)
-    return _leaderless(scheme.endswith("strict"), workload, faults, layout, seed)
+    return _leaderless(scheme, workload, faults, layout, seed)
 
 
 def _check_layout(layout: Any) -> Layout:

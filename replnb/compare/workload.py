@@ -28,7 +28,7 @@ __all__ = [
     "make_workload",
 ]
 
-#: The six schemes compared, in the order of the table.
+#: The seven schemes compared, in the order of the table.
 SCHEMES = (
     "single-leader async",
     "single-leader sync",
@@ -36,6 +36,7 @@ SCHEMES = (
     "multi-leader union",
     "leaderless strict",
     "leaderless partial",
+    "leaderless union",
 )
 #: The family of each scheme (for colours and for the decision guide).
 FAMILIES = {
@@ -45,6 +46,7 @@ FAMILIES = {
     "multi-leader union": "multi-leader",
     "leaderless strict": "leaderless",
     "leaderless partial": "leaderless",
+    "leaderless union": "leaderless",
 }
 #: Workload mixes: the probability that an operation is a write.
 MIXES = {"read-heavy": 0.1, "balanced": 0.5, "write-heavy": 0.9}

@@ -245,7 +245,7 @@ def check_scheme_choice(application: str, answer: Any, reason: Any = None, *, se
     Examples
     --------
     >>> print(check_scheme_choice("account balance", None).message)
-    No answer yet: replace None with one of the six scheme names.
+    No answer yet: replace None with one of the 7 scheme names.
     >>> bool(check_scheme_choice("shopping cart", "multi-leader union", "merge"))
     True
     >>> print(check_scheme_choice("shopping cart", "multi-leader union", "always writable").message)
@@ -256,7 +256,7 @@ def check_scheme_choice(application: str, answer: Any, reason: Any = None, *, se
     if answer is None:
         return Feedback(
             False,
-            "No answer yet: replace None with one of the six scheme names.",
+            f"No answer yet: replace None with one of the {len(SCHEMES)} scheme names.",
             hint="The names are listed in replnb.compare.SCHEMES.",
         )
     if answer not in SCHEMES:
@@ -319,7 +319,7 @@ def accepted_schemes(application: str, *, seeds: int = SEEDS) -> list[str]:
     Examples
     --------
     >>> accepted_schemes("shopping cart")
-    ['multi-leader union']
+    ['multi-leader union', 'leaderless union']
     """
     _check_args(application, seeds)
     return [s for s in SCHEMES if _broken_requirement(application, _runs(application, s, seeds)) is None]
@@ -331,7 +331,7 @@ def accepted_answers(application: str, *, seeds: int = SEEDS) -> list[tuple[str,
     Examples
     --------
     >>> accepted_answers("shopping cart")
-    [('multi-leader union', 'merge')]
+    [('multi-leader union', 'merge'), ('leaderless union', 'merge')]
     """
     _check_args(application, seeds)
     out = []
