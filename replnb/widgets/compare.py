@@ -19,7 +19,7 @@ __all__ = ["SchemeExplorer"]
 
 
 class SchemeExplorer(KeptAxesExplorer[Comparison]):
-    """Six replication schemes, one workload, the same faults, three regions: which one wins?
+    """Seven replication schemes, one workload, the same faults, three regions: which one wins?
 
     Controls: ``clock_skew`` (ms, 0..200), ``crash_ms`` (how long node A is
     down, from 200 ms; 0 = no crash), ``partition_ms`` (how long node C is
@@ -45,10 +45,10 @@ class SchemeExplorer(KeptAxesExplorer[Comparison]):
     >>> ex = SchemeExplorer()
     >>> cmp = ex.update(mix="write-heavy", priority="no lost writes")
     >>> cmp.table.shape, cmp.best == cmp.ranking.index[0], ex.comparison is cmp
-    ((6, 7), True, True)
+    ((7, 7), True, True)
     """
 
-    title = "Scheme explorer: one workload, the same faults, six replication schemes"
+    title = "Scheme explorer: one workload, the same faults, seven replication schemes"
     figsize = (12.0, 3.3)
     #: What the learner cares about most -> the column that orders the ranking (None: mean rank).
     priorities: ClassVar[dict[str, str | None]] = {
@@ -112,7 +112,7 @@ class SchemeExplorer(KeptAxesExplorer[Comparison]):
         )
 
     def simulate(self, **params: Any) -> Comparison:
-        """Compare the six schemes for these control values."""
+        """Compare the seven schemes for these control values."""
         faults = self.faults(params)
         layout = Layout(far_latency=float(params["far_ms"]))
         workload = make_workload(params["mix"], seed=params["seed"])
