@@ -20,6 +20,14 @@ records (its events, its clock offsets) whether the model received each
 fault, and :func:`coverage` tabulates it for every scheme: no fault is
 dropped silently.
 
+**Leaderless union.** ``"leaderless union"`` is the partial quorum
+(``R = W = 1``) of a store that keeps siblings (``merge="siblings"`` of
+:func:`replnb.leaderless.simulate`), as Dynamo's shopping cart does:
+concurrent writes of a key stay side by side until a client reads them and
+writes its merge, so its figures, like multi-leader union's, do not depend
+on the clocks (it still receives the skew, which moves only its
+timestamps).
+
 **Geography.** :class:`Layout` puts the nodes in regions (by default three,
 one replica each) with the clients in their home node's region; a message
 between regions takes ``far_latency`` ms more, for node-to-node traffic and

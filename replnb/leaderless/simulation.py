@@ -508,6 +508,15 @@ def simulate(
     >>> int(run.metrics["lost_writes"]), int(run.metrics["conflicts"])
     (1, 1)
 
+    With ``merge="siblings"`` the replicas keep both: once ``a`` is back and
+    anti-entropy has run, a read returns both.
+
+    >>> kept = simulate(n=3, r=1, w=1, nodes=3, script=[*both, (50.0, "read", "x", a, "c3")],
+    ...                 latency=constant(2.0), failures=[(a, 0.5, 20.0)], anti_entropy_interval=10.0,
+    ...                 merge="siblings")
+    >>> kept.extras["final"], kept.ops["returned"].iloc[-1], int(kept.metrics["lost_writes"])
+    ({'x': (0, 1)}, (0, 1), 0)
+
     Without failures one node accepts every write of a key, and none is lost;
     a partial quorum still reads stale.
 
