@@ -235,3 +235,35 @@ def test_merges_commute_associate_and_are_idempotent(steps: list[tuple[str, set[
     kept = merge(*states).versions
     for a, b in itertools.permutations(kept, 2):
         assert not a.replaced_by(b)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), f=faults, quorum=st.sampled_from([(1, 1), (2, 2), (1, 3)]))
+def test_a_context_claims_only_writes_its_client_had_read_or_their_past(
+    seed: int, f: dict[str, Any], quorum: tuple[int, int]
+) -> None:
+    """No write replaces one its client never saw: a vector {A: 3} never claims an unseen A:1."""
+    run = _run(seed, f, r=quorum[0], w=quorum[1])
+    ops = run.ops
+    writes = _writes(run)
+    reads = ops[(ops["kind"] == "read") & ops["ok"]]
+    informed = 0
+    for op_id, w in writes.iterrows():
+        same = writes[writes["key"] == w["key"]]
+        claimed = {x for x, v in same.iterrows() if x != op_id and dotted.covers(w["vv"], v["dot"])}
+        mine = reads[
+            (reads["client"] == w["client"]) & (reads["key"] == w["key"]) & (reads["end"] <= w["start"])
+        ]
+        history = {x for got in mine["returned"] for x in got}
+        grew = True
+        while grew:  # the causal past of what was returned, transitively
+            more = {
+                x
+                for x, v in same.iterrows()
+                if any(dotted.covers(same.loc[h, "vv"], v["dot"]) for h in history)
+            }
+            grew = not more <= history
+            history |= more
+        assert claimed <= history, (op_id, sorted(claimed - history))
+        informed += bool(claimed)
+    assert informed  # some writes did read first, and replaced what they had read
