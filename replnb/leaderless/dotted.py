@@ -110,7 +110,14 @@ def merge(*sets: SiblingSet) -> SiblingSet:
     >>> a1 = new_version(EMPTY, "A", {}, op_id=0, stamp=(0.0, 0))
     >>> merge(a1, a1) == merge(a1) == a1
     True
+    >>> merge(a1, {"A": 1})
+    Traceback (most recent call last):
+    ...
+    ValueError: sets must be SiblingSet objects, got {'A': 1}
     """
+    for s in sets:
+        if not isinstance(s, SiblingSet):
+            raise ValueError(f"sets must be SiblingSet objects, got {s!r}")
     pool = {v.dot: v for s in sets for v in s.versions}
     # the largest counter any version's context claims, per replica: one pass, not all pairs
     reach: dict[str, int] = {}
@@ -130,6 +137,8 @@ def new_version(
     Its dot is ``node``'s next counter in ``state``'s vector; the versions
     the context covers are dropped, the others stay as its siblings.
     """
+    if not isinstance(node, str) or not isinstance(context, Mapping):
+        raise ValueError(f"node must be a replica name and context a mapping, got {node!r}, {context!r}")
     vector = dict(state.vector)
     dot = (node, max(vector.get(node, 0), context.get(node, 0)) + 1)
     version = Version(dot, tuple(sorted(context.items())), op_id, stamp)
