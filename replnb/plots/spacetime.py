@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -430,7 +431,7 @@ def draw_axes(diagram: SpaceTime, ax: Axes) -> None:
 def draw_legend(diagram: SpaceTime, ax: Axes, result: CheckResult | None = None) -> None:
     """The legend of the symbols, right of the axes: each kind only when the window holds some."""
     writes = diagram.writes
-    handles = []
+    handles: list[Artist] = []
     if len(writes["acked"]):
         handles.append(Line2D([], [], marker="o", ls="", color=COLORS["write"], label="acknowledged write"))
     if len(writes["unacked"]):
