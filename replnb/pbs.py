@@ -56,6 +56,7 @@ import pandas as pd
 from .engine.latency import PRESETS, Distribution, Exponential, Mixture, Pareto, exponential
 from .engine.rng import Seed, as_rng
 from .params import Choice, Int, Real, Spec, checked
+from .progress import progress
 
 __all__ = [
     "AUTHORS_GRIDS",
@@ -559,12 +560,14 @@ def _sorted_thresholds(
     block = max(1, _BLOCK_CELLS // n)
     parts: dict[tuple[int, int], list[np.ndarray]] = {q: [] for q in quorums}
     done = 0
-    while done < trials:
-        m = min(block, trials - done)
-        delays = _draw_legs(rng, legs, m, n, remote)
-        for q, got in parts.items():
-            got.append(_thresholds_of(delays, *q))
-        done += m
+    with progress(-(-trials // block), "Monte Carlo") as advance:
+        while done < trials:
+            m = min(block, trials - done)
+            delays = _draw_legs(rng, legs, m, n, remote)
+            for q, got in parts.items():
+                got.append(_thresholds_of(delays, *q))
+            done += m
+            advance()
     out = {}
     for q, got in parts.items():
         out[q] = got[0] if len(got) == 1 else np.concatenate(got)
@@ -921,14 +924,16 @@ def compare_published(*, trials: int = 200_000, seed: Seed = 0) -> pd.DataFrame:
     """
     ours = []
     published = []
-    for kind, label, n, r, w, t_ms, p, _source in _PUBLISHED:
-        legs = published_latency(label)
-        if kind == "t_at_p":
-            published.append(t_ms)
-            ours.append(t_visibility_quantile(n, r, w, p, latency=legs, trials=trials, seed=seed))
-        else:
-            published.append(p)
-            ours.append(t_visibility(n, r, w, t_ms, latency=legs, trials=trials, seed=seed))
+    with progress(len(_PUBLISHED), "published rows") as advance:
+        for kind, label, n, r, w, t_ms, p, _source in _PUBLISHED:
+            legs = published_latency(label)
+            if kind == "t_at_p":
+                published.append(t_ms)
+                ours.append(t_visibility_quantile(n, r, w, p, latency=legs, trials=trials, seed=seed))
+            else:
+                published.append(p)
+                ours.append(t_visibility(n, r, w, t_ms, latency=legs, trials=trials, seed=seed))
+            advance()
     out = published_results().assign(published=published, ours=ours)
     return out.assign(difference=out["ours"] - out["published"])
 
@@ -1066,10 +1071,12 @@ def _fresh_run(
             f" more than MAX_FRESH_CELLS ({MAX_FRESH_CELLS}); use fewer trials, a shorter grid"
             " or method='binomial'"
         )
-    for t in grid:
-        batch = visibility_thresholds(n, r, w, latency=latency, trials=trials, seed=rng)
-        if 1.0 - np.count_nonzero(batch > t) / trials >= p:
-            return float(t)
+    with progress(grid.size, "grid times") as advance:
+        for t in grid:
+            batch = visibility_thresholds(n, r, w, latency=latency, trials=trials, seed=rng)
+            if 1.0 - np.count_nonzero(batch > t) / trials >= p:
+                return float(t)
+            advance()
     return math.inf
 
 
@@ -1276,19 +1283,23 @@ def published_table(
     runs = Int(1, MAX_RUNS).check("runs", runs)
     rng = as_rng(seed)
     table = [row for row in _PUBLISHED if row[0] == "t_at_p" and row[2] == 3 and row[1] in _PRESET_GRID]
-    curves = {}
-    for label in dict.fromkeys(row[1] for row in table):
-        quorums = [(r, w) for _, lab, n, r, w, *_ in table if lab == label and r + w <= n]
-        curves[label] = _sorted_thresholds(label, published_latency(label), 3, quorums, exact_trials, rng)
-    rows = []
-    for _kind, label, n, r, w, t_ms, p, _source in table:
-        row = {"latency": label, "n": n, "r": r, "w": w, "p": p, "published": t_ms, "exact": 0.0}
-        spread = Spread(0.0, 0.0, 0.0, runs)
-        if r + w <= n:  # strict quorums are exactly 0 in the model and in the authors' script
-            thresholds = curves[label][(r, w)]
-            row["exact"] = _quantile_of(thresholds, p)
-            spread = _spread_of(_binomial_runs(thresholds, authors_grid(label), trials, p, runs, rng))
-        rows.append({**row, **spread._asdict(), "applies": r + w <= n})
+    labels = list(dict.fromkeys(row[1] for row in table))
+    with progress(len(labels) + len(table), "Table 4") as advance:
+        curves = {}
+        for label in labels:
+            quorums = [(r, w) for _, lab, n, r, w, *_ in table if lab == label and r + w <= n]
+            curves[label] = _sorted_thresholds(label, published_latency(label), 3, quorums, exact_trials, rng)
+            advance()
+        rows = []
+        for _kind, label, n, r, w, t_ms, p, _source in table:
+            row = {"latency": label, "n": n, "r": r, "w": w, "p": p, "published": t_ms, "exact": 0.0}
+            spread = Spread(0.0, 0.0, 0.0, runs)
+            if r + w <= n:  # strict quorums are exactly 0 in the model and in the authors' script
+                thresholds = curves[label][(r, w)]
+                row["exact"] = _quantile_of(thresholds, p)
+                spread = _spread_of(_binomial_runs(thresholds, authors_grid(label), trials, p, runs, rng))
+            rows.append({**row, **spread._asdict(), "applies": r + w <= n})
+            advance()
     out = pd.DataFrame(rows)[
         ["latency", "n", "r", "w", "p", "published", "exact", "median", "low", "high", "applies"]
     ]
