@@ -8,8 +8,8 @@ its widget offers at that moment, one ``explorer.update(name=value)`` per
 move, and back to its starting value:
 
 * a dropdown, toggle buttons or a checkbox: every option;
-* an integer slider: every integer in its range, or ``points`` of them spread
-  evenly (both ends included) when the range holds more;
+* an integer slider: every value its step reaches, or ``points`` of them
+  spread evenly (both ends included) when there are more;
 * a float slider: ``points`` values spread evenly over its range, on its step;
 * a multiple selection: nothing, then each single option.
 
@@ -105,11 +105,12 @@ def widget_values(widget: Any, points: int) -> list[Any]:
     """Every value ``widget`` can take now (a spread of ``points`` for a long or float slider)."""
     import ipywidgets as w
 
-    if isinstance(widget, w.IntSlider):
-        lo, hi = int(widget.min), int(widget.max)
-        if hi - lo + 1 <= points:
-            return list(range(lo, hi + 1))
-        return sorted({round(x) for x in _spread(lo, hi, points)})
+    if isinstance(widget, w.IntSlider):  # the values its step reaches (the ends included)
+        lo, hi, step = int(widget.min), int(widget.max), max(1, int(widget.step or 1))
+        reachable = sorted({*range(lo, hi + 1, step), hi})
+        if len(reachable) <= points:
+            return reachable
+        return sorted({reachable[round(i * (len(reachable) - 1) / (points - 1))] for i in range(points)})
     if isinstance(widget, w.FloatSlider):
         lo, hi, step = float(widget.min), float(widget.max), float(widget.step or 0)
         values = _spread(lo, hi, points)
@@ -242,14 +243,19 @@ def markdown(walks: Sequence[Walk], top: int = 3) -> str:
     return "\n".join(lines)
 
 
-def over_target(walks: Sequence[Walk]) -> list[str]:
-    """Every move above the target, as ``Explorer: control=value (ms)`` lines."""
-    return [
-        f"{w.explorer}: `{m.label}` {m.total:.0f} ms (simulate {m.simulate:.0f}, render {m.render:.0f})"
-        for w in walks
-        for m in w.slowest(len(w.moves))
-        if m.total > TARGET_MS
-    ]
+def over_target(walks: Sequence[Walk], most: int | None = None) -> list[str]:
+    """The moves above the target (at most ``most`` per explorer, slowest first), one line each."""
+    lines = []
+    for w in walks:
+        over = [m for m in w.slowest(len(w.moves)) if m.total > TARGET_MS]
+        shown = over if most is None else over[:most]
+        lines += [
+            f"{w.explorer}: `{m.label}` {m.total:.0f} ms (simulate {m.simulate:.0f}, render {m.render:.0f})"
+            for m in shown
+        ]
+        if len(shown) < len(over):
+            lines.append(f"{w.explorer}: ... and {len(over) - len(shown)} more moves over {TARGET_MS:g} ms")
+    return lines
 
 
 if __name__ == "__main__":
