@@ -7,7 +7,7 @@ after one untimed warm-up run:
   ``t_visibility(3, 1, 1, 0.0, latency="LNKD-DISK", trials=1_000_000)`` and
   of :func:`plain_numpy_t_visibility`, the same estimator written the obvious
   way in numpy (mask-drawn mixtures, ``np.partition``/``argmin`` along rows,
-  ``np.mean(T <= t)``), timed alternately; the figure is the ratio of the
+  ``np.mean(T <= t)``), timed in turns, in alternating order; the figure is the ratio of the
   medians, numpy / replnb (target: at least 1x, from DESIGN.md). The two
   estimates must agree within four standard errors;
 
@@ -101,8 +101,9 @@ def plain_numpy_t_visibility(
 def side_by_side(repeats: int = 7, trials: int = SIDE_BY_SIDE_TRIALS) -> dict[str, object]:
     """replnb's and plain numpy's t_visibility(3, 1, 1, 0) at ``trials`` trials, timed alternately."""
     ours, plain, estimates = [], [], []
-    for i in range(-1, repeats):  # i = -1: warm-up
-        for fn, out in ((t_visibility, ours), (plain_numpy_t_visibility, plain)):
+    pair = ((t_visibility, ours), (plain_numpy_t_visibility, plain))
+    for i in range(-1, repeats):  # i = -1: warm-up; the order alternates, so neither always goes first
+        for fn, out in pair if i % 2 else pair[::-1]:
             start = time.perf_counter()
             p = fn(3, 1, 1, 0.0, latency="LNKD-DISK", trials=trials, seed=3000 + i)
             if i >= 0:
