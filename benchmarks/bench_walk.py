@@ -182,7 +182,12 @@ def walk_one(name: str, cls: type, points: int = POINTS) -> Walk:
 def walk(
     names: Iterable[str] | None = None, *, points: int = POINTS, repeats: int = 1, progress: bool = True
 ) -> list[Walk]:
-    """The walk of every explorer (or of ``names``), each move keeping its fastest of ``repeats``."""
+    """The walk of every explorer (or of ``names``), each move keeping its fastest of ``repeats``.
+
+    Every walk runs in a new Python process, so that no cache of the models
+    (they keep some at module level) is warm from an earlier walk: each move
+    is a first visit, as in a notebook just opened.
+    """
     classes = explorer_classes()
     chosen = list(classes) if names is None else [n for n in classes if any(k in n for k in names)]
     walks = []
@@ -190,12 +195,35 @@ def walk(
         if progress:
             print(f"  walking {name} ...", file=sys.stderr, flush=True)
         try:
-            runs = [walk_one(name, classes[name], points) for _ in range(max(1, repeats))]
+            runs = [_walk_elsewhere(name, points) for _ in range(max(1, repeats))]
         except Exception as exc:  # a half-written explorer must not stop the benchmark
             walks.append(Walk(name, error=f"{type(exc).__name__}: {exc}"[:160]))
             continue
         walks.append(_fastest(runs))
     return walks
+
+
+def _walk_elsewhere(name: str, points: int) -> Walk:
+    """:func:`walk_one` in a new Python process (the same interpreter and ``sys.path``)."""
+    import json
+    import os
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), MPLBACKEND="Agg")
+    args = [sys.executable, str(Path(__file__).resolve()), "--one", name, "--points", str(points)]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=1800, check=False)
+    if done.returncode:
+        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "walk failed")
+    moves = json.loads(done.stdout.strip().splitlines()[-1])
+    return Walk(name, [Move(*m) for m in moves])
+
+
+def _print_one(name: str, points: int) -> None:
+    """Walk one explorer here and print its moves as JSON (what :func:`_walk_elsewhere` reads)."""
+    import json
+
+    moves = walk_one(name, explorer_classes()[name], points).moves
+    print(json.dumps([[m.control, m.value, m.total, m.simulate, m.render, m.cpu] for m in moves]))
 
 
 def _fastest(runs: Sequence[Walk]) -> Walk:
@@ -266,7 +294,11 @@ if __name__ == "__main__":
     parser.add_argument("--points", type=int, default=POINTS)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--all-moves", action="store_true", help="list every move over the target")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # the walk of one explorer, as JSON
     args = parser.parse_args()
+    if args.one:
+        _print_one(args.one, args.points)
+        sys.exit(0)
     result = walk(args.names or None, points=args.points, repeats=args.repeats)
     print(markdown(result))
     if args.all_moves:
