@@ -6,8 +6,8 @@ after one untimed warm-up run:
 * replnb against plain numpy, side by side in one run: the time of
   ``t_visibility(3, 1, 1, 0.0, latency="LNKD-DISK", trials=1_000_000)`` and
   of :func:`plain_numpy_t_visibility`, the same estimator written the obvious
-  way in numpy (mask-drawn mixtures, ``np.partition``/``argmin`` along rows,
-  ``np.mean(T <= t)``), timed in turns, in alternating order; the figure is the ratio of the
+  way in numpy (mask-drawn mixtures, ``min``/``argmin`` or ``np.partition``
+  along rows, ``np.mean(T <= t)``), timed in turns, in alternating order; the figure is the ratio of the
   medians, numpy / replnb (target: at least 1x, from DESIGN.md). The two
   estimates must agree within four standard errors;
 
@@ -61,12 +61,17 @@ def _timings(fn: Callable[[int], object], repeats: int) -> list[float]:
 
 
 def _mixture(rng: np.random.Generator, components: Sequence[tuple[float, Any]], size: tuple[int, int]) -> Any:
-    """Plain numpy: pick a component per cell, then draw each component's cells."""
-    edges = np.cumsum([p for p, _ in components])
-    which = np.minimum(np.searchsorted(edges, rng.random(size) * edges[-1], side="right"), len(edges) - 1)
+    """Plain numpy: pick a component per cell (one comparison for two), then draw each component's cells."""
+    u = rng.random(size)
+    if len(components) == 2:
+        first = u < components[0][0]
+        masks = [first, ~first]
+    else:
+        edges = np.cumsum([p for p, _ in components])
+        which = np.minimum(np.searchsorted(edges, u * edges[-1], side="right"), len(edges) - 1)
+        masks = [which == i for i in range(len(components))]
     out = np.empty(size)
-    for i, (_, dist) in enumerate(components):
-        mask = which == i
+    for mask, (_, dist) in zip(masks, components, strict=True):
         out[mask] = _draw(rng, dist, int(mask.sum()))
     return out
 
@@ -91,7 +96,8 @@ def plain_numpy_t_visibility(
     rng = np.random.default_rng(seed)
     legs = PRESETS[latency]
     wd, ad, rd, sd = (_mixture(rng, legs[leg].components, (trials, n)) for leg in "WARS")
-    commit = np.partition(wd + ad, w - 1, axis=1)[:, w - 1]
+    wa = wd + ad
+    commit = wa.min(axis=1) if w == 1 else np.partition(wa, w - 1, axis=1)[:, w - 1]
     speed = rd + sd  # the r fastest responders:
     first = speed.argmin(axis=1)[:, None] if r == 1 else np.argpartition(speed, r - 1, axis=1)[:, :r]
     best = np.take_along_axis(wd - rd, first, axis=1).min(axis=1)
