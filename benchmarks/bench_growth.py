@@ -180,6 +180,7 @@ def plot(series: Sequence[Series], path: Path) -> Path:
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     figure = Figure(figsize=(13.0, 4.0), dpi=100, layout="constrained")
     axes = figure.subplots(1, 3)
@@ -192,6 +193,10 @@ def plot(series: Sequence[Series], path: Path) -> Path:
         for s in filter(keep, series):
             label = f"{s.model}{'' if xlabel != 'nodes' else f' ({s.against})'}: slope {s.slope:.2f}"
             ax.loglog(s.xs, [1e3 * t for t in s.seconds], marker="o", label=label)
+        _linear_guide(ax)
+        for axis in (ax.xaxis, ax.yaxis):  # plain numbers, no crowded minor labels
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            axis.set_minor_formatter(NullFormatter())
         ax.set_title(title)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("wall time (ms)")
@@ -199,6 +204,17 @@ def plot(series: Sequence[Series], path: Path) -> Path:
         ax.legend(fontsize=7, loc="upper left")
     figure.savefig(path)
     return path
+
+
+def _linear_guide(ax: Any) -> None:
+    """A dashed grey line of slope 1 (linear growth) from the lowest leftmost point, for comparison."""
+    lines = ax.get_lines()
+    if not lines:
+        return
+    x0 = min(float(min(line.get_xdata())) for line in lines)
+    x1 = max(float(max(line.get_xdata())) for line in lines)
+    y0 = min(float(line.get_ydata()[0]) for line in lines)
+    ax.loglog([x0, x1], [y0, y0 * x1 / x0], ls="--", color="#999999", lw=1, label="slope 1 (linear)")
 
 
 def section(quick: bool = False, png: Path | None = None) -> str:
