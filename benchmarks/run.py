@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/run.py                  # everything (about ten minutes on a quiet machine)
+    python benchmarks/run.py                  # everything (several minutes)
     python benchmarks/run.py --quick          # fewer repetitions and values (a few minutes)
     python benchmarks/run.py --only walk      # one part (its section of results.md is replaced)
     python benchmarks/run.py --only walk --explorers Quorum,Scheme   # some explorers only
