@@ -107,7 +107,9 @@ def machine() -> str:
     )
 
 
-def _parts(quick: bool, explorers: list[str] | None) -> dict[str, Callable[[], list[Row] | str]]:
+def _parts(
+    quick: bool, explorers: list[str] | None, png: Path = HERE / "growth.png"
+) -> dict[str, Callable[[], list[Row] | str]]:
     def walk() -> str:
         import bench_walk
 
@@ -141,7 +143,7 @@ def _parts(quick: bool, explorers: list[str] | None) -> dict[str, Callable[[], l
     def growth() -> str:
         import bench_growth
 
-        return bench_growth.section(quick=quick, png=HERE / "growth.png")
+        return bench_growth.section(quick=quick, png=png)
 
     def check() -> list[Row]:
         import bench_check
@@ -246,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown part(s) {unknown}; choose among {list(PARTS)}")
     names = [n.strip() for n in args.explorers.split(",") if n.strip()] or None
-    parts = _parts(args.quick, names)
+    parts = _parts(args.quick, names, png=args.output.parent / "growth.png")
     old = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
     sections = read_sections(old)
     missed: list[object] = []
