@@ -27,6 +27,7 @@ import pandas as pd
 
 from .engine.rng import stable_hash
 from .params import Int, checked
+from .progress import progress
 from .records import Run
 
 __all__ = ["expand_grid", "point_seed", "sweep"]
@@ -201,7 +202,8 @@ def sweep(
     executor : concurrent.futures.Executor, optional
         Where to run the points (``None``: one after the other in this
         process). Any executor works: a ``ProcessPoolExecutor``, or a Dask
-        ``Client.get_executor()``.
+        ``Client.get_executor()``. A sweep that runs for more than a second
+        shows its progress in JupyterLab (:mod:`replnb.progress`).
     seed : int, default 0
         Combined with each point by :func:`point_seed`. When ``fn`` accepts
         a ``seed`` argument and the point does not set one, the point's seed
@@ -250,11 +252,18 @@ def sweep(
         dict(point, seed=point_seed(point, seed)) if seeded and "seed" not in point else dict(point)
         for point in points
     ]
-    if executor is None:
-        results = [_evaluate(fn, kwargs) for kwargs in calls]
-    else:
-        futures = [executor.submit(_evaluate, fn, kwargs) for kwargs in calls]
-        results = [future.result() for future in futures]
+    with progress(len(calls), "sweep") as advance:
+        if executor is None:
+            results = []
+            for kwargs in calls:
+                results.append(_evaluate(fn, kwargs))
+                advance()
+        else:
+            futures = [executor.submit(_evaluate, fn, kwargs) for kwargs in calls]
+            results = []
+            for future in futures:  # in grid order: any executor's futures have result()
+                results.append(future.result())
+                advance()
     return _frame(points, calls, results)
 
 

@@ -76,9 +76,10 @@ models use them until they record the causal columns.
 from __future__ import annotations
 
 import bisect
+import contextvars
 import math
-from collections.abc import Collection, Hashable, Iterable, Mapping
-from typing import Protocol
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -499,6 +500,32 @@ def concurrent(
     return not before and not after and _as_dot(w_dot, "w_dot") != _as_dot(v_dot, "v_dot")
 
 
+#: Inside :func:`causal_verdicts`: the tables and verdicts already computed for its inputs.
+_SHARED: contextvars.ContextVar[dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] | None] = (
+    contextvars.ContextVar("replnb_metrics_shared", default=None)
+)
+T = TypeVar("T")
+
+
+def _shared(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)``, computed once per distinct arguments inside one :func:`causal_verdicts` call.
+
+    The verdicts each build the same write and read tables, and the stale reads
+    need the lost writes; within one call they share them (none mutates them).
+    Outside a call, every call computes afresh.
+    """
+    memo = _SHARED.get()
+    if memo is None:
+        return fn(*args)
+    key = (fn, *map(id, args))
+    hit = memo.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], args, strict=True)):
+        return hit[1]
+    value = fn(*args)
+    memo[key] = (args, value)  # the arguments stay alive, so their ids are not reused
+    return value
+
+
 _WRITE_COLUMNS = ("op_id", "kind", "key", "ok", "dot", "vv")
 _READ_COLUMNS = ("op_id", "kind", "key", "client", "start", "ok", "returned")
 
@@ -510,6 +537,10 @@ def _write_table(ops: pd.DataFrame, param: str = "ops") -> pd.DataFrame:
     node, counter, vv`` (a dict); ``client`` and ``end`` are optional in
     ``ops``. Acknowledged writes must have a dot.
     """
+    return _shared(_build_write_table, ops, param)
+
+
+def _build_write_table(ops: pd.DataFrame, param: str) -> pd.DataFrame:
     _require(ops, param, _WRITE_COLUMNS)
     if not ops.index.is_unique:
         raise ValueError(f"{param}: the index must be unique")
@@ -574,6 +605,10 @@ def _read_table(ops: pd.DataFrame, writes: pd.DataFrame, param: str = "ops") -> 
 
     ``vv`` is the merge of the returned writes' causal contexts.
     """
+    return _shared(_build_read_table, ops, writes, param)
+
+
+def _build_read_table(ops: pd.DataFrame, writes: pd.DataFrame, param: str) -> pd.DataFrame:
     _require(ops, param, _READ_COLUMNS)
     reads = ops[(ops["kind"] == "read") & ops["ok"].map(lambda ok: bool(ok) and not _is_missing(ok))]
     key_of = dict(zip(writes.index, writes["key"], strict=True))
@@ -783,7 +818,7 @@ def causal_stale_reads(
     """
     writes = _write_table(_require(ops, "ops", ("end",)))
     reads = _read_table(ops, writes)
-    verdict = causal_lost_writes(ops, final, discarded)
+    verdict = _shared(causal_lost_writes, ops, final, discarded)
     lost = set(verdict.loc[verdict["lost"], "op_id"])
     kept = writes[writes["acked"] & ~writes.index.isin(list(lost))]
     return pd.Series(_misses_earlier_ack(kept, reads, same_client=False), index=reads.index, name="stale")
@@ -1109,8 +1144,19 @@ def causal_verdicts(
     1  False        None  False
     2  False        None  False
     """
+    token = _SHARED.set({})
+    try:
+        return _verdicts(ops, final, discarded)
+    finally:
+        _SHARED.reset(token)
+
+
+def _verdicts(
+    ops: pd.DataFrame, final: Mapping[Hashable, Iterable[Hashable]], discarded: Collection[Hashable]
+) -> pd.DataFrame:
+    """:func:`causal_verdicts`'s columns (its tables and lost writes shared between the verdicts)."""
     out = pd.DataFrame(index=ops.index)
-    lost = causal_lost_writes(ops, final, discarded)
+    lost = _shared(causal_lost_writes, ops, final, discarded)
     out["lost"] = lost["lost"].reindex(ops.index, fill_value=False).astype(bool)
     out["lost_cause"] = lost["lost_cause"].reindex(ops.index).astype(object)
     out["lost_cause"] = out["lost_cause"].where(out["lost_cause"].notna(), None)

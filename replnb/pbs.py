@@ -53,9 +53,10 @@ from typing import Any, NamedTuple, overload
 import numpy as np
 import pandas as pd
 
-from .engine.latency import PRESETS, Distribution, exponential
+from .engine.latency import PRESETS, Distribution, Exponential, Mixture, Pareto, exponential
 from .engine.rng import Seed, as_rng
 from .params import Choice, Int, Real, Spec, checked
+from .progress import progress
 
 __all__ = [
     "AUTHORS_GRIDS",
@@ -342,14 +343,60 @@ def k_staleness(n: int = 3, r: int = 1, w: int = 1, k: int = 1) -> float:
 # WARS Monte Carlo
 
 
+def _sample(dist: Distribution, rng: np.random.Generator, size: int | tuple[int, ...]) -> np.ndarray:
+    """``dist.sample(rng, size)``, the same numbers from the same stream, with fewer temporaries.
+
+    The distributions of the presets (mixtures of Pareto and exponential
+    delays) are drawn here exactly as their own ``sample`` draws them (the same
+    generator calls, in the same order, with the same sizes), but with the
+    mixture's component chosen by comparisons instead of a ``searchsorted``
+    and the shifts and scales applied in place. Any other distribution is
+    asked to sample itself.
+    """
+    kind = type(dist)
+    if kind is Pareto:
+        out = rng.pareto(dist.alpha, size)  # type: ignore[attr-defined]
+        out += 1.0
+        out *= dist.xm  # type: ignore[attr-defined]
+        return out
+    if kind is Exponential:
+        out = rng.exponential(1.0 / dist.rate, size)  # type: ignore[attr-defined]
+        if dist.shift:  # type: ignore[attr-defined]
+            out += dist.shift  # type: ignore[attr-defined]
+        return out
+    if kind is Mixture:
+        return _sample_mixture(dist, rng, size)  # type: ignore[arg-type]
+    return dist.sample(rng, size)
+
+
+def _sample_mixture(dist: Mixture, rng: np.random.Generator, size: int | tuple[int, ...]) -> np.ndarray:
+    """:meth:`Mixture.sample`'s numbers; with two components, one comparison picks the component."""
+    components = dist.components
+    cumulative = np.cumsum([p for p, _ in components])
+    u = rng.random(size)
+    u *= cumulative[-1]
+    if len(components) == 2:
+        first = u < cumulative[0]  # searchsorted(..., side="right") == 0
+        masks: Sequence[np.ndarray] = (first, ~first)
+    else:
+        which = np.minimum(np.searchsorted(cumulative, u, side="right"), len(components) - 1)
+        masks = [which == i for i in range(len(components))]
+    out = np.empty(u.shape)
+    for mask, (_, component) in zip(masks, components, strict=True):
+        count = int(np.count_nonzero(mask))
+        if count:
+            out[mask] = _sample(component, rng, count)
+    return out
+
+
 def _draw_legs(
     rng: np.random.Generator, legs: Mapping[str, Distribution], m: int, n: int, remote: float = 0.0
 ) -> _Delays:
     """The four WARS delays (``m`` trials x ``n`` replicas each), with the WAN offsets if ``remote``."""
-    wd = legs["W"].sample(rng, (m, n))
-    ad = legs["A"].sample(rng, (m, n))
-    rd = legs["R"].sample(rng, (m, n))
-    sd = legs["S"].sample(rng, (m, n))
+    wd = _sample(legs["W"], rng, (m, n))
+    ad = _sample(legs["A"], rng, (m, n))
+    rd = _sample(legs["R"], rng, (m, n))
+    sd = _sample(legs["S"], rng, (m, n))
     if remote:
         # Every replica in its own data centre; the writer and the reader each sit in one
         # chosen uniformly at random (independently), and every message to or from the
@@ -364,10 +411,19 @@ def _draw_legs(
 _Delays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
+#: Up to this many times, :func:`t_visibility` counts thresholds instead of sorting them.
+_COUNT_UP_TO = 4
+
+#: Up to this many replicas, the threshold is computed column by column (no axis reductions).
+_COLUMNS_UP_TO = 8
+
+
 def _thresholds_of(delays: _Delays, r: int, w: int) -> np.ndarray:
     """Per-trial visibility thresholds (unsorted) of the drawn delays for quorums ``r``, ``w``."""
     wd, ad, rd, sd = delays
     m, n = wd.shape
+    if n <= _COLUMNS_UP_TO and w in (1, n) and r in (1, n):
+        return _thresholds_by_columns(delays, r, w)
     # The write commits when the w-th acknowledgement reaches the coordinator.
     wa = wd + ad
     if w == 1:
@@ -388,6 +444,35 @@ def _thresholds_of(delays: _Delays, r: int, w: int) -> np.ndarray:
         firsts = np.argpartition(rd + sd, r - 1, axis=1)[:, :r]
         best = np.take_along_axis(fresh_after, firsts, axis=1).min(axis=1)
     return best - commit
+
+
+def _thresholds_by_columns(delays: _Delays, r: int, w: int) -> np.ndarray:
+    """:func:`_thresholds_of` for a few replicas and ``r``, ``w`` in ``{1, n}``: the same numbers.
+
+    Elementwise passes over the ``n`` columns replace the reductions along
+    short rows (``min``/``argmin`` over ``axis=1``), which numpy runs slowly.
+    The first responder is the first column with the smallest ``R_i + S_i``,
+    as ``argmin`` picks it.
+    """
+    wd, ad, rd, sd = delays
+    n = wd.shape[1]
+    pick = np.minimum if w == 1 else np.maximum
+    commit = wd[:, 0] + ad[:, 0]
+    for i in range(1, n):
+        pick(commit, wd[:, i] + ad[:, i], out=commit)
+    best = wd[:, 0] - rd[:, 0]
+    if r == n:
+        for i in range(1, n):
+            np.minimum(best, wd[:, i] - rd[:, i], out=best)
+    elif n > 1:  # r == 1: the first responder's W_i - R_i
+        fastest = rd[:, 0] + sd[:, 0]
+        for i in range(1, n):
+            rs = rd[:, i] + sd[:, i]
+            sooner = rs < fastest
+            np.copyto(best, wd[:, i] - rd[:, i], where=sooner)
+            np.minimum(fastest, rs, out=fastest)
+    best -= commit
+    return best
 
 
 @checked(**_MONTE_CARLO)
@@ -467,22 +552,27 @@ def _sorted_thresholds(
     quorums: Sequence[tuple[int, int]],
     trials: int,
     rng: np.random.Generator,
+    *,
+    sort: bool = True,
 ) -> dict[tuple[int, int], np.ndarray]:
-    """Sorted thresholds for each ``(r, w)`` in ``quorums``, all from the same drawn delays."""
+    """Thresholds for each ``(r, w)`` in ``quorums``, all from the same drawn delays (sorted if ``sort``)."""
     remote = WAN_DELAY_MS if isinstance(latency, str) and latency == "WAN" else 0.0
     block = max(1, _BLOCK_CELLS // n)
     parts: dict[tuple[int, int], list[np.ndarray]] = {q: [] for q in quorums}
     done = 0
-    while done < trials:
-        m = min(block, trials - done)
-        delays = _draw_legs(rng, legs, m, n, remote)
-        for q, got in parts.items():
-            got.append(_thresholds_of(delays, *q))
-        done += m
+    with progress(-(-trials // block), "Monte Carlo") as advance:
+        while done < trials:
+            m = min(block, trials - done)
+            delays = _draw_legs(rng, legs, m, n, remote)
+            for q, got in parts.items():
+                got.append(_thresholds_of(delays, *q))
+            done += m
+            advance()
     out = {}
     for q, got in parts.items():
         out[q] = got[0] if len(got) == 1 else np.concatenate(got)
-        out[q].sort()
+        if sort:
+            out[q].sort()
     return out
 
 
@@ -604,11 +694,18 @@ def t_visibility(
     1.0
     """
     times = np.asarray(t, dtype=float)  # checked: an array already
-    thresholds = visibility_thresholds(n, r, w, latency=latency, trials=trials, seed=seed)
-    probs = np.searchsorted(thresholds, times, side="right") / thresholds.size
-    if times.ndim == 0:
-        return float(probs)
-    return probs
+    if times.size > _COUNT_UP_TO:
+        thresholds = visibility_thresholds(n, r, w, latency=latency, trials=trials, seed=seed)
+        probs = np.searchsorted(thresholds, times, side="right") / thresholds.size
+        return float(probs) if times.ndim == 0 else probs
+    # A few times: count the thresholds <= t (what searchsorted finds), without sorting them.
+    trials = _check_trials(trials, n)
+    legs = _LATENCY.legs(latency)
+    assert legs is not None  # checked
+    unsorted = _sorted_thresholds(latency, legs, n, ((r, w),), trials, as_rng(seed), sort=False)[(r, w)]
+    counts = [np.count_nonzero(unsorted <= x) for x in times.flat]
+    probs = np.array(counts, dtype=float).reshape(times.shape) / unsorted.size
+    return float(probs) if times.ndim == 0 else probs
 
 
 @checked(**_MONTE_CARLO, p=Real(0, 1, low_open=True))
@@ -827,14 +924,16 @@ def compare_published(*, trials: int = 200_000, seed: Seed = 0) -> pd.DataFrame:
     """
     ours = []
     published = []
-    for kind, label, n, r, w, t_ms, p, _source in _PUBLISHED:
-        legs = published_latency(label)
-        if kind == "t_at_p":
-            published.append(t_ms)
-            ours.append(t_visibility_quantile(n, r, w, p, latency=legs, trials=trials, seed=seed))
-        else:
-            published.append(p)
-            ours.append(t_visibility(n, r, w, t_ms, latency=legs, trials=trials, seed=seed))
+    with progress(len(_PUBLISHED), "published rows") as advance:
+        for kind, label, n, r, w, t_ms, p, _source in _PUBLISHED:
+            legs = published_latency(label)
+            if kind == "t_at_p":
+                published.append(t_ms)
+                ours.append(t_visibility_quantile(n, r, w, p, latency=legs, trials=trials, seed=seed))
+            else:
+                published.append(p)
+                ours.append(t_visibility(n, r, w, t_ms, latency=legs, trials=trials, seed=seed))
+            advance()
     out = published_results().assign(published=published, ours=ours)
     return out.assign(difference=out["ours"] - out["published"])
 
@@ -972,10 +1071,12 @@ def _fresh_run(
             f" more than MAX_FRESH_CELLS ({MAX_FRESH_CELLS}); use fewer trials, a shorter grid"
             " or method='binomial'"
         )
-    for t in grid:
-        batch = visibility_thresholds(n, r, w, latency=latency, trials=trials, seed=rng)
-        if 1.0 - np.count_nonzero(batch > t) / trials >= p:
-            return float(t)
+    with progress(grid.size, "grid times") as advance:
+        for t in grid:
+            batch = visibility_thresholds(n, r, w, latency=latency, trials=trials, seed=rng)
+            if 1.0 - np.count_nonzero(batch > t) / trials >= p:
+                return float(t)
+            advance()
     return math.inf
 
 
@@ -1182,19 +1283,23 @@ def published_table(
     runs = Int(1, MAX_RUNS).check("runs", runs)
     rng = as_rng(seed)
     table = [row for row in _PUBLISHED if row[0] == "t_at_p" and row[2] == 3 and row[1] in _PRESET_GRID]
-    curves = {}
-    for label in dict.fromkeys(row[1] for row in table):
-        quorums = [(r, w) for _, lab, n, r, w, *_ in table if lab == label and r + w <= n]
-        curves[label] = _sorted_thresholds(label, published_latency(label), 3, quorums, exact_trials, rng)
-    rows = []
-    for _kind, label, n, r, w, t_ms, p, _source in table:
-        row = {"latency": label, "n": n, "r": r, "w": w, "p": p, "published": t_ms, "exact": 0.0}
-        spread = Spread(0.0, 0.0, 0.0, runs)
-        if r + w <= n:  # strict quorums are exactly 0 in the model and in the authors' script
-            thresholds = curves[label][(r, w)]
-            row["exact"] = _quantile_of(thresholds, p)
-            spread = _spread_of(_binomial_runs(thresholds, authors_grid(label), trials, p, runs, rng))
-        rows.append({**row, **spread._asdict(), "applies": r + w <= n})
+    labels = list(dict.fromkeys(row[1] for row in table))
+    with progress(len(labels) + len(table), "Table 4") as advance:
+        curves = {}
+        for label in labels:
+            quorums = [(r, w) for _, lab, n, r, w, *_ in table if lab == label and r + w <= n]
+            curves[label] = _sorted_thresholds(label, published_latency(label), 3, quorums, exact_trials, rng)
+            advance()
+        rows = []
+        for _kind, label, n, r, w, t_ms, p, _source in table:
+            row = {"latency": label, "n": n, "r": r, "w": w, "p": p, "published": t_ms, "exact": 0.0}
+            spread = Spread(0.0, 0.0, 0.0, runs)
+            if r + w <= n:  # strict quorums are exactly 0 in the model and in the authors' script
+                thresholds = curves[label][(r, w)]
+                row["exact"] = _quantile_of(thresholds, p)
+                spread = _spread_of(_binomial_runs(thresholds, authors_grid(label), trials, p, runs, rng))
+            rows.append({**row, **spread._asdict(), "applies": r + w <= n})
+            advance()
     out = pd.DataFrame(rows)[
         ["latency", "n", "r", "w", "p", "published", "exact", "median", "low", "high", "applies"]
     ]

@@ -49,6 +49,9 @@ def kernel_env() -> dict[str, str]:
     # The notebooks rely on the inline backend that ipykernel picks when
     # MPLBACKEND is unset; an inherited "Agg" would silently drop every figure.
     env.pop("MPLBACKEND", None)
+    # No progress bars (replnb.progress): whether one shows depends on how long a sweep
+    # takes, and a saved bar would make the committed notebooks differ from run to run.
+    env["REPLNB_PROGRESS"] = "0"
     return env
 
 

@@ -7,7 +7,11 @@ All Cells", waits until every cell has run, and checks that no cell shows an
 error and no widget failed to display. If the notebook
 holds an explorer (an element with CSS class ``replnb-explorer``), it moves the
 explorer's first slider with the keyboard and waits for the plot in the
-explorer's ``replnb-output`` to change.
+explorer's ``replnb-output`` to change. The kernels run with
+``REPLNB_PROGRESS_AFTER=0``, so that every sweep shows its progress bar at once
+(:mod:`replnb.progress`): a notebook that calls a sweep must show a bar (an
+element with CSS class ``replnb-progress``) while it runs, and no bar may be left
+once every cell has run.
 
 Without ``/usr/bin/chromium`` (or without Playwright) the test skips, unless
 ``REPLNB_REQUIRE_BROWSER=1`` is set (CI sets it), in which case it fails.
@@ -112,6 +116,18 @@ JS_MARK_PANEL = """() => window.jupyterapp.shell.currentWidget.node.setAttribute
 
 PANEL = "[data-replnb-current]"  # the notebook under test (marked by JS_MARK_PANEL)
 
+# Counts the DOM changes after which a progress bar is on the page (from before Run All).
+JS_WATCH_PROGRESS = """() => {
+  window.__replnbBars = 0;
+  const seen = () => { if (document.querySelector('.replnb-progress')) window.__replnbBars += 1; };
+  if (window.__replnbObserver) window.__replnbObserver.disconnect();
+  window.__replnbObserver = new MutationObserver(seen);
+  window.__replnbObserver.observe(document.body,
+    {childList: true, subtree: true, attributes: true, attributeFilter: ['class']});
+}"""
+
+JS_BARS_SEEN = "() => window.__replnbBars || 0"
+
 JS_STDERR_TEXTS = """() => Array.from(document.querySelectorAll(
   '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'))
   .map((e) => e.textContent)"""
@@ -173,6 +189,8 @@ class LabServer:
             JUPYTER_RUNTIME_DIR=str(runtime),
             IPYTHONDIR=str(self.workdir / "ipython"),
             JUPYTER_PLATFORM_DIRS="1",
+            REPLNB_PROGRESS="1",
+            REPLNB_PROGRESS_AFTER="0",  # every sweep shows its bar at once (checked below)
         )
         return env
 
@@ -376,6 +394,21 @@ def _assert_saved_widgets_render(page: Any, notebook: Path) -> None:
     )
 
 
+def _calls_a_sweep(notebook: Path) -> bool:
+    """Whether a code cell of ``notebook`` calls a sweep (``replnb.grid.sweep`` or a chapter's)."""
+    saved = json.loads(notebook.read_text(encoding="utf-8"))
+    code = ["".join(c["source"]) for c in saved["cells"] if c["cell_type"] == "code"]
+    return any(re.search(r"\bsweep\(", src) for src in code)
+
+
+def _assert_progress_shown_and_gone(page: Any, notebook: Path) -> None:
+    """A sweep showed its progress bar while it ran, and no bar is left on the page."""
+    if _calls_a_sweep(notebook):
+        assert page.evaluate(JS_BARS_SEEN) > 0, f"{notebook.name}: a sweep ran and no progress bar appeared"
+    left = page.locator(f"{PANEL} .replnb-progress").count()
+    assert left == 0, f"{notebook.name}: {left} progress bars are left after every cell ran"
+
+
 def _exercise_explorer(page: Any) -> None:
     """Move the first slider of the first explorer and wait for its plot to change.
 
@@ -444,9 +477,11 @@ def test_notebook_in_jupyterlab(notebook: Path, lab: LabServer, browser: Any, tm
         n_panels = page.locator(".jp-NotebookPanel").count()
         assert n_panels == 1, f"{n_panels} notebooks open; expected only {notebook.name}"
         _assert_saved_widgets_render(page, notebook)
+        page.evaluate(JS_WATCH_PROGRESS)
         ran_ok = _run_all(page)
         _wait_settled(page, RUN_ALL_S)
         _assert_no_errors(page)
+        _assert_progress_shown_and_gone(page, notebook)
         assert ran_ok, "Restart Kernel and Run All Cells did not complete"
         if page.locator(f"{PANEL} .replnb-explorer").count():
             _exercise_explorer(page)

@@ -592,3 +592,43 @@ def test_spread_is_bounded_and_defaults_fit_many_replicas() -> None:
         pbs.published_spread(3, 1, 1, runs=pbs.MAX_RUNS, grid=np.arange(1000.0))
     # exact_trials=None takes what the budget allows for n replicas.
     assert pbs.t_visibility_as_published(100, 1, 1, latency="LNKD-SSD", grid="fine") >= 0
+
+
+# -- the fast paths give exactly the numbers of the plain ones --------------------------------
+
+
+def test_fast_sampling_draws_the_same_numbers_as_the_distributions() -> None:
+    three = lat.mixture(
+        [(0.2, lat.pareto(1.0, 2.0)), (0.3, lat.exponential(0.5, shift=1.0)), (0.5, lat.uniform(0, 3))]
+    )
+    one = lat.mixture([(1.0, lat.constant(2))])
+    dists = [d for legs in lat.PRESETS.values() for d in legs.values()] + [three, one]
+    for dist in dists:
+        for size in [(500, 3), (17,), (2000, 9)]:
+            expected = dist.sample(np.random.default_rng(11), size)
+            got = pbs._sample(dist, np.random.default_rng(11), size)
+            assert got.shape == expected.shape and np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("preset", ["LNKD-DISK", "YMMR", "WAN"])
+def test_column_thresholds_equal_the_row_reductions(preset: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    legs = pbs._LATENCY.legs(preset)
+    for n in range(1, 9):
+        delays = pbs._draw_legs(rng, legs, 3_000, n, pbs.WAN_DELAY_MS if preset == "WAN" else 0.0)
+        ties = tuple(np.floor(d) for d in delays)  # integer delays: many ties among R + S
+        for r in sorted({1, n}):
+            for w in sorted({1, n}):
+                fast = [pbs._thresholds_of(d, r, w) for d in (delays, ties)]
+                monkeypatch.setattr(pbs, "_COLUMNS_UP_TO", 0)
+                slow = [pbs._thresholds_of(d, r, w) for d in (delays, ties)]
+                monkeypatch.undo()
+                assert all(np.array_equal(a, b) for a, b in zip(fast, slow, strict=True))
+
+
+def test_counting_a_few_times_equals_searching_the_sorted_thresholds() -> None:
+    sorted_ = visibility_thresholds(3, 1, 1, latency="LNKD-DISK", trials=5_000, seed=8)
+    for t in (0.0, 3.5, [0.0, 1.0, 2.0, 4.0], [0.0, 1.0, 2.0, 4.0, 8.0]):
+        expected = np.searchsorted(sorted_, np.asarray(t, dtype=float), side="right") / sorted_.size
+        got = t_visibility(3, 1, 1, t, latency="LNKD-DISK", trials=5_000, seed=8)
+        assert np.array_equal(np.asarray(got), expected)

@@ -21,6 +21,7 @@ from ..check import check as check_history
 from ..params import Choice, Flag, Int, Nodes, Real, Spec, check
 from ..plots import STYLE
 from ..records import Run
+from .progress import show_progress_bars
 
 __all__ = ["Control", "Explorer", "encode", "figure_png", "make_controls"]
 
@@ -274,6 +275,10 @@ def encode(canvas: FigureCanvasAgg) -> bytes:
     buf = io.BytesIO()
     image.save(buf, format="png", compress_level=1)
     return buf.getvalue()
+
+
+#: Long sweeps and Monte Carlo runs show a progress bar in JupyterLab (:mod:`replnb.progress`).
+show_progress_bars()
 
 
 def _style() -> Any:

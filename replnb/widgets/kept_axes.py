@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import ipywidgets as widgets
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from ..plots import round_up
@@ -46,6 +50,7 @@ class KeptAxesExplorer(Explorer[R]):
         self._kept_axes: tuple[Any, ...] = ()
         self._canvas = FigureCanvasAgg(self.figure)
         self._backgrounds: dict[tuple[Any, ...], Any] = {}
+        self._extents: dict[tuple[Any, ...], Any] = {}
 
     def make_axes(self, figure: Figure) -> tuple[Any, ...]:
         """Create the axes whose data is replaced on every update (once per figure)."""
@@ -64,6 +69,7 @@ class KeptAxesExplorer(Explorer[R]):
         figure.clear()
         figure.set_layout_engine("none")
         self._backgrounds.clear()
+        self._extents.clear()
         self._kept_axes = self.make_axes(figure)
         return self._kept_axes
 
@@ -72,51 +78,161 @@ class KeptAxesExplorer(Explorer[R]):
         position, limits, scales, ticks and their labels, titles and axis labels.
 
         A subclass whose :meth:`draw` changes anything else that is not data
-        (a spine's colour, say) between updates must add it here.
+        (a spine's colour, say) between updates must add it here (or to
+        :meth:`axes_key`, if it belongs to one axes).
         """
-        key: list[Any] = [self.figure.bbox.bounds, tuple(t.get_text() for t in self.figure.texts)]
-        for ax in self.figure.axes:
-            key += [ax.get_position().bounds, ax.get_visible(), ax.axison]
-            key += [ax.get_title(loc) for loc in ("left", "center", "right")]
-            for axis in (ax.xaxis, ax.yaxis):
-                key += [tuple(axis.get_view_interval()), axis.get_scale(), axis.get_label_text()]
-                for locator, formatter in (
-                    (axis.get_major_locator(), axis.get_major_formatter()),
-                    (axis.get_minor_locator(), axis.get_minor_formatter()),
-                ):
-                    locs = list(locator())
-                    key += [tuple(locs), tuple(formatter.format_ticks(locs))]
+        return (self._figure_key(), *(self.axes_key(ax) for ax in self.figure.axes))
+
+    def _figure_key(self) -> tuple[Any, ...]:
+        return (self.figure.bbox.bounds, tuple(t.get_text() for t in self.figure.texts))
+
+    def axes_key(self, ax: Any) -> tuple[Any, ...]:
+        """What one axes' background depends on (its part of :meth:`background_key`)."""
+        key: list[Any] = [ax.get_position().bounds, ax.get_visible(), ax.axison]
+        key += [ax.get_title(loc) for loc in ("left", "center", "right")]
+        for axis in (ax.xaxis, ax.yaxis):
+            key += [tuple(axis.get_view_interval()), axis.get_scale(), axis.get_label_text()]
+            for locator, formatter in (
+                (axis.get_major_locator(), axis.get_major_formatter()),
+                (axis.get_minor_locator(), axis.get_minor_formatter()),
+            ):
+                locs = list(locator())
+                key += [tuple(locs), tuple(formatter.format_ticks(locs))]
         return tuple(key)
 
     def png(self) -> bytes:
-        """The background (restored from pixels when unchanged), then the data over it."""
+        """The background (restored from pixels when unchanged), then the data over it.
+
+        A background not seen before is drawn in full, unless it differs from
+        the last one only in some axes whose drawing (old and new) overlaps no
+        other axes: then only those axes are redrawn over the last background.
+        """
         canvas = self._canvas
         if self.figure.canvas is not canvas:  # someone drew the figure elsewhere
             self.figure.set_canvas(canvas)
             self._backgrounds.clear()
+            self._extents.clear()
+        for ax in self.figure.axes:
+            ax.apply_aspect()  # as a full draw does first: the limits of an equal-aspect axes
         data = [_data_artists(ax) for ax in self._kept_axes]
         key = self.background_key()
         background = self._backgrounds.pop(key, None)
         if background is None:
-            shown = [a for artists in data for a in artists if a.get_visible()]
-            for artist in shown:
-                artist.set_visible(False)
-            try:
-                canvas.draw()
-            finally:
-                for artist in shown:
-                    artist.set_visible(True)
-            background = canvas.copy_from_bbox(self.figure.bbox)
+            background = self._redraw_some(key, data) or self._draw_background(key, data)
             while len(self._backgrounds) >= self.backgrounds:
                 del self._backgrounds[next(iter(self._backgrounds))]  # the least recently used
         else:
-            canvas.restore_region(background)
+            canvas.restore_region(background[0])
         self._backgrounds[key] = background
         renderer = canvas.get_renderer()
         for artists in data:
             for artist in sorted(artists, key=lambda a: a.get_zorder()):
                 artist.draw(renderer)
         return encode(canvas)
+
+    def _draw_background(self, key: tuple[Any, ...], data: list[list[Any]]) -> tuple[Any, tuple[Any, ...]]:
+        """Draw the whole figure without its data; its pixels and each axes' drawn extent."""
+        with _hidden(data):
+            self._canvas.draw()
+            renderer = self._canvas.get_renderer()
+            regions = tuple(self._extent(i, renderer, key[i + 1]) for i in range(len(self.figure.axes)))
+        return self._canvas.copy_from_bbox(self.figure.bbox), regions
+
+    def _extent(self, i: int, renderer: Any, key: tuple[Any, ...]) -> Any:
+        """The pixels that axes ``i`` draws on (data hidden), widened by :data:`_PAD`.
+
+        The whole figure if unknown. Kept by the axes' :meth:`axes_key`, which
+        fixes everything that the extent depends on.
+        """
+        ax = self.figure.axes[i]
+        if key not in self._extents:
+            if len(self._extents) > 256:
+                self._extents.clear()
+            box = ax.get_tightbbox(renderer)
+            self._extents[key] = self.figure.bbox if box is None else box.padded(_PAD)
+        return self._extents[key]
+
+    def _redraw_some(self, key: tuple[Any, ...], data: list[list[Any]]) -> tuple[Any, tuple[Any, ...]] | None:
+        """The new background drawn over the last one, redrawing only the axes that changed.
+
+        None (draw it all) when there is no last background of the same figure,
+        when every axes changed, when the figure holds artists of its own or is
+        not opaque, or when the axes to redraw grow to all of them: a changed axes'
+        old or new extent that touches another axes has that one redrawn too.
+        """
+        if not self._backgrounds or self.figure.get_children()[1:] != self.figure.axes:
+            return None
+        last_key = next(reversed(self._backgrounds))
+        pixels, regions = self._backgrounds[last_key]
+        if (
+            last_key[0] != key[0]
+            or len(last_key) != len(key)
+            or self.figure.patch.get_alpha() not in (None, 1)
+        ):
+            return None
+        axes = self.figure.axes
+        changed = [i for i in range(len(axes)) if last_key[i + 1] != key[i + 1]]
+        if not changed or len(changed) == len(axes):
+            return None
+        self._canvas.restore_region(pixels)
+        renderer = self._canvas.get_renderer()
+        with _hidden(data):
+            new = self._spread(set(changed), regions, renderer, key)
+            if new is None:
+                return None
+            spans = [r for i in new for r in (regions[i], new[i])]
+            buffer = np.asarray(self._canvas.buffer_rgba())
+            face = np.round(255 * np.array(to_rgba(self.figure.get_facecolor()))).astype(np.uint8)
+            for span in spans:
+                _fill(buffer, span, face)
+            for ax in sorted((axes[i] for i in sorted(new)), key=lambda a: a.get_zorder()):
+                ax.draw(renderer)
+        fresh = tuple(new.get(i, region) for i, region in enumerate(regions))
+        return self._canvas.copy_from_bbox(self.figure.bbox), fresh
+
+    def _spread(
+        self, redraw: set[int], regions: tuple[Any, ...], renderer: Any, key: tuple[Any, ...]
+    ) -> dict[int, Any] | None:
+        """The new extents of the axes to redraw: ``redraw`` and every axes their drawing touches."""
+        axes = self.figure.axes
+        new: dict[int, Any] = {}
+        while len(redraw) < len(axes):
+            for i in redraw - new.keys():
+                new[i] = self._extent(i, renderer, key[i + 1])
+            spans = [r for i in new for r in (regions[i], new[i])]
+            touched = {
+                j for j in range(len(axes)) if j not in new and any(s.overlaps(regions[j]) for s in spans)
+            }
+            if not touched:
+                return new
+            redraw |= touched
+        return None
+
+
+#: Pixels added around each axes' drawn extent (antialiased edges spill a little).
+_PAD = 3.0
+
+
+@contextmanager
+def _hidden(data: list[list[Any]]) -> Iterator[None]:
+    """The visible data artists hidden for the duration."""
+    shown = [a for artists in data for a in artists if a.get_visible()]
+    for artist in shown:
+        artist.set_visible(False)
+    try:
+        yield
+    finally:
+        for artist in shown:
+            artist.set_visible(True)
+
+
+def _fill(buffer: np.ndarray, bbox: Any, color: np.ndarray) -> None:
+    """Paint ``bbox`` (display pixels, origin at the bottom left) of an RGBA ``buffer`` with ``color``."""
+    height, width = buffer.shape[:2]
+    x0, x1 = max(0, math.floor(bbox.x0)), min(width, math.ceil(bbox.x1))
+    y0, y1 = max(0, math.floor(bbox.y0)), min(height, math.ceil(bbox.y1))
+    if x0 < x1 and y0 < y1:
+        buffer[height - y1 : height - y0, x0:x1] = color
 
 
 def _data_artists(ax: Any) -> list[Any]:

@@ -1,0 +1,46 @@
+"""Partial background redraws: redrawing only the axes that changed gives the pixels of a full draw."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from replnb.widgets import QuorumExplorer, SchemeExplorer, SingleLeaderExplorer, kept_axes
+
+MOVES: dict[type, list[dict[str, Any]]] = {
+    SchemeExplorer: [{"clock_skew": 150}, {"partition_ms": 0}, {"mix": "write-heavy"}, {"seed": 3}],
+    SingleLeaderExplorer: [{"replication_delay": 150}, {"followers": 4}, {"seed": 7}, {"failover_at": None}],
+    QuorumExplorer: [{"n": 5}, {"n": 7}, {"failed": 2}, {"n": 3}],
+}
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)))
+
+
+@pytest.mark.parametrize("cls", list(MOVES), ids=lambda c: c.__name__)
+def test_a_partial_redraw_gives_the_pixels_of_a_full_one(cls: type, monkeypatch: pytest.MonkeyPatch) -> None:
+    partial = []
+    redraw_some = kept_axes.KeptAxesExplorer._redraw_some
+
+    def counted(self: Any, key: Any, data: Any) -> Any:
+        out = redraw_some(self, key, data)
+        partial.append(out is not None)
+        return out
+
+    monkeypatch.setattr(kept_axes.KeptAxesExplorer, "_redraw_some", counted)
+    explorer = cls()
+    explorer.update()
+    for move in MOVES[cls]:
+        before = len(partial)
+        explorer.update(**move)
+        if any(partial[before:]):
+            got = _pixels(explorer.image.value)
+            explorer._backgrounds.clear()  # the next render draws the background in full
+            explorer.render(explorer.run)
+            assert np.array_equal(got, _pixels(explorer.image.value)), move
+    assert any(partial), "no move redrew only part of the background"
