@@ -544,8 +544,7 @@ def _build_write_table(ops: pd.DataFrame, param: str) -> pd.DataFrame:
     _require(ops, param, _WRITE_COLUMNS)
     if not ops.index.is_unique:
         raise ValueError(f"{param}: the index must be unique")
-    used = [c for c in (*_WRITE_COLUMNS, "client", "end") if c in ops.columns]
-    writes = ops[used][ops["kind"] == "write"]  # the columns first: a run's frame has many blocks
+    writes = ops[ops["kind"] == "write"]
     if not writes["op_id"].is_unique:
         raise ValueError(f"{param}: op_id must be unique among writes")
     optional = [
@@ -612,9 +611,7 @@ def _read_table(ops: pd.DataFrame, writes: pd.DataFrame, param: str = "ops") -> 
 def _build_read_table(ops: pd.DataFrame, writes: pd.DataFrame, param: str) -> pd.DataFrame:
     _require(ops, param, _READ_COLUMNS)
     completed = [bool(ok) and not _is_missing(ok) for ok in ops["ok"].tolist()]
-    reads = ops[list(_READ_COLUMNS)][
-        (ops["kind"] == "read").to_numpy(dtype=bool) & np.array(completed, dtype=bool)
-    ]
+    reads = ops[(ops["kind"] == "read").to_numpy(dtype=bool) & np.array(completed, dtype=bool)]
     key_of = dict(zip(writes.index, writes["key"], strict=True))
     vv_of: dict[Hashable, dict[str, int]] = dict(zip(writes.index, writes["vv"], strict=True))
     returned, merged = [], []
