@@ -394,8 +394,10 @@ class VectorLike(Protocol):
 
 def _as_vector(value: object, param: str, op_id: object = _NO_ID) -> dict[str, int]:
     """A validated version vector as a plain dict."""
-    if hasattr(value, "as_dict") and not isinstance(value, Mapping):
+    if type(value) is not dict and hasattr(value, "as_dict") and not isinstance(value, Mapping):
         value = value.as_dict()
+    if type(value) is dict and all(type(n) is str and type(c) is int and c >= 0 for n, c in value.items()):
+        return dict(value)  # the common case, checked by exact types: the same dict as below
     where = "" if op_id is _NO_ID else f" of write {op_id!r}"
     if isinstance(value, Mapping) and all(
         isinstance(n, str) and _is_count(c) and c >= 0 for n, c in value.items()
