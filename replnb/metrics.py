@@ -394,8 +394,10 @@ class VectorLike(Protocol):
 
 def _as_vector(value: object, param: str, op_id: object = _NO_ID) -> dict[str, int]:
     """A validated version vector as a plain dict."""
-    if hasattr(value, "as_dict") and not isinstance(value, Mapping):
+    if type(value) is not dict and hasattr(value, "as_dict") and not isinstance(value, Mapping):
         value = value.as_dict()
+    if type(value) is dict and all(type(n) is str and type(c) is int and c >= 0 for n, c in value.items()):
+        return dict(value)  # the common case, checked by exact types: the same dict as below
     where = "" if op_id is _NO_ID else f" of write {op_id!r}"
     if isinstance(value, Mapping) and all(
         isinstance(n, str) and _is_count(c) and c >= 0 for n, c in value.items()
@@ -610,7 +612,8 @@ def _read_table(ops: pd.DataFrame, writes: pd.DataFrame, param: str = "ops") -> 
 
 def _build_read_table(ops: pd.DataFrame, writes: pd.DataFrame, param: str) -> pd.DataFrame:
     _require(ops, param, _READ_COLUMNS)
-    reads = ops[(ops["kind"] == "read") & ops["ok"].map(lambda ok: bool(ok) and not _is_missing(ok))]
+    completed = [bool(ok) and not _is_missing(ok) for ok in ops["ok"].tolist()]
+    reads = ops[(ops["kind"] == "read").to_numpy(dtype=bool) & np.array(completed, dtype=bool)]
     key_of = dict(zip(writes.index, writes["key"], strict=True))
     vv_of: dict[Hashable, dict[str, int]] = dict(zip(writes.index, writes["vv"], strict=True))
     returned, merged = [], []
@@ -642,6 +645,73 @@ def _missed(writes: pd.DataFrame, reads: pd.DataFrame) -> np.ndarray:
             for i in positions.get(w, ()):
                 covered[i, j] = True
     return ~covered
+
+
+class _Arrays:
+    """The write and read tables of one history as numpy arrays, for the verdicts' matrix tests.
+
+    Built once per :func:`causal_verdicts` call (:func:`_arrays`); every
+    verdict then takes rows (writes) and columns (reads) of the same test as
+    :func:`_missed`, without building DataFrames per group.
+    """
+
+    def __init__(self, writes: pd.DataFrame, reads: pd.DataFrame) -> None:
+        column = {n: k for k, n in enumerate(dict.fromkeys(writes["node"].tolist()))}
+        self.w_node = np.array([column[n] for n in writes["node"].tolist()], dtype=np.intp)
+        self.w_counter = writes["counter"].to_numpy(dtype=np.int64)
+        self.w_end = writes["end"].to_numpy(dtype=float)
+        self.r_start = reads["start"].to_numpy(dtype=float)
+        self.read_vv = _vv_matrix(reads["vv"], column)
+        n_w = len(writes)
+        self.w_key, self.r_key = _joint_codes(writes["key"], reads["key"])
+        self.w_client, self.r_client = _joint_codes(writes["client"], reads["client"])
+        position = {w: i for i, w in enumerate(writes.index)}
+        self.returned = [[position[w] for w in ids] for ids in reads["returned"]]
+        pairs = [(i, j) for j, ids in enumerate(self.returned) for i in ids]
+        self.ret_w = np.array([i for i, _ in pairs], dtype=np.intp)
+        self.ret_r = np.array([j for _, j in pairs], dtype=np.intp)
+        self.shape = (n_w, len(reads))
+
+    def missed(self, wi: np.ndarray, rj: np.ndarray) -> np.ndarray:
+        """``missed[a, b]``: is write ``wi[a]`` neither returned by read ``rj[b]`` nor in its causal past?
+
+        ``wi`` holds distinct positions.
+        """
+        covered = self.w_counter[wi][:, None] <= self.read_vv[rj][:, self.w_node[wi]].T
+        if self.ret_w.size and wi.size and rj.size:
+            w_at = np.full(self.shape[0], -1, dtype=np.intp)
+            w_at[wi] = np.arange(wi.size)
+            r_at = np.full(self.shape[1], -1, dtype=np.intp)
+            r_at[rj] = np.arange(rj.size)
+            a, b = w_at[self.ret_w], r_at[self.ret_r]
+            hit = (a >= 0) & (b >= 0)
+            covered[a[hit], b[hit]] = True
+        return ~covered
+
+
+def _vv_matrix(vvs: Iterable[Mapping[str, int]], column: Mapping[str, int]) -> np.ndarray:
+    """``matrix[j, column[node]]``: the count of ``node`` in vector ``j`` (other nodes left out)."""
+    vvs = list(vvs)
+    matrix = np.zeros((len(vvs), len(column)), dtype=np.int64)
+    for j, vv in enumerate(vvs):
+        for node, count in vv.items():
+            k = column.get(node)
+            if k is not None:
+                matrix[j, k] = count
+    return matrix
+
+
+def _joint_codes(first: pd.Series, second: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of two columns' values, equal exactly where the values are (missing values one code)."""
+    values = np.empty(len(first) + len(second), dtype=object)
+    values[: len(first)] = first.tolist()
+    values[len(first) :] = second.tolist()
+    codes = pd.factorize(values, use_na_sentinel=False)[0]
+    return codes[: len(first)], codes[len(first) :]
+
+
+def _arrays(writes: pd.DataFrame, reads: pd.DataFrame) -> _Arrays:
+    return _shared(_Arrays, writes, reads)
 
 
 LOST_CAUSES = ("failover", "older_write_won", "concurrent")
@@ -742,14 +812,25 @@ def causal_lost_writes(
     survivors = _survivors(final, writes)
     discarded = set(_identities(discarded, "discarded", "discarded"))
     acked = writes[writes["acked"]]
+    column = {n: k for k, n in enumerate(dict.fromkeys(writes["node"].tolist()))}
+    node = np.array([column[n] for n in writes["node"].tolist()], dtype=np.intp)
+    counter = writes["counter"].to_numpy(dtype=np.int64)
+    vv = _vv_matrix(writes["vv"], column)
+    position = {w: i for i, w in enumerate(writes.index)}
+    keys = writes["key"].tolist()
+    codes = pd.factorize(writes["key"].to_numpy(dtype=object), use_na_sentinel=False)[0]
+    is_acked = writes["acked"].to_numpy(dtype=bool)
     verdict: dict[Hashable, tuple[bool, str | None]] = {}
-    for key, group in acked.groupby("key", sort=False, dropna=False):
+    for code in dict.fromkeys(codes[is_acked].tolist()):
+        group = np.flatnonzero(is_acked & (codes == code))
+        key = keys[group[0]]
         alive = survivors.get(key, ())
-        live = writes.loc[list(alive)]
-        is_survivor = group.index.isin(list(alive))
-        seen = _covered(group["node"], group["counter"], live["vv"]).any(axis=1) | is_survivor
-        before = _covered(live["node"], live["counter"], group["vv"]).T  # [write, survivor]: survivor → write
-        for i, op_id in enumerate(group.index):
+        live = np.array([position[w] for w in alive], dtype=np.intp)
+        is_survivor = np.isin(group, live)
+        seen = (counter[group][:, None] <= vv[live][:, node[group]].T).any(axis=1) | is_survivor
+        before = (counter[live][:, None] <= vv[group][:, node[live]].T).T  # [write, survivor]: survivor → it
+        for i, at in enumerate(group.tolist()):
+            op_id = writes.index[at]
             gone = not seen[i]
             verdict[op_id] = (gone, _loss_cause(op_id, key, alive, discarded, before[i]) if gone else None)
     index = pd.Index(acked["row"].to_numpy(), name=ops.index.name)
@@ -764,23 +845,23 @@ def causal_lost_writes(
     )
 
 
-def _misses_earlier_ack(writes: pd.DataFrame, reads: pd.DataFrame, same_client: bool) -> np.ndarray:
-    """Per read: does it miss one of ``writes`` acknowledged before it began (by its client, if asked)?"""
-    flags = np.zeros(len(reads), dtype=bool)
-    position = pd.Series(np.arange(len(reads)), index=reads.index)
-    for key, group in reads.groupby("key", sort=False, dropna=False):
-        candidates = writes[writes["key"] == key] if pd.notna(key) else writes[writes["key"].isna()]
-        if candidates.empty:
+def _misses_earlier_ack(arrays: _Arrays, among: np.ndarray, same_client: bool) -> np.ndarray:
+    """Per read: does it miss a write of ``among`` (a mask of the writes) acknowledged before it began?
+
+    With ``same_client``, only the reader's own writes count.
+    """
+    flags = np.zeros(arrays.shape[1], dtype=bool)
+    for key in np.unique(arrays.r_key):
+        wi = np.flatnonzero(among & (arrays.w_key == key))
+        if not wi.size:
             continue
-        end = candidates["end"].to_numpy(dtype=float)
-        for lo in range(0, len(group), 1024):  # bounded memory: |writes| x 1024 at most
-            chunk = group.iloc[lo : lo + 1024]
-            relevant = end[:, None] < chunk["start"].to_numpy(dtype=float)[None, :]
+        reads = np.flatnonzero(arrays.r_key == key)
+        for lo in range(0, len(reads), 1024):  # bounded memory: |writes| x 1024 at most
+            rj = reads[lo : lo + 1024]
+            relevant = arrays.w_end[wi][:, None] < arrays.r_start[rj][None, :]
             if same_client:
-                clients = pd.Index(candidates["client"]).append(pd.Index(chunk["client"]))
-                codes = pd.factorize(clients, use_na_sentinel=False)[0]
-                relevant &= codes[: len(candidates), None] == codes[None, len(candidates) :]
-            flags[position[chunk.index].to_numpy()] = (relevant & _missed(candidates, chunk)).any(axis=0)
+                relevant &= arrays.w_client[wi][:, None] == arrays.r_client[rj][None, :]
+            flags[rj] = (relevant & arrays.missed(wi, rj)).any(axis=0)
     return flags
 
 
@@ -820,8 +901,9 @@ def causal_stale_reads(
     reads = _read_table(ops, writes)
     verdict = _shared(causal_lost_writes, ops, final, discarded)
     lost = set(verdict.loc[verdict["lost"], "op_id"])
-    kept = writes[writes["acked"] & ~writes.index.isin(list(lost))]
-    return pd.Series(_misses_earlier_ack(kept, reads, same_client=False), index=reads.index, name="stale")
+    kept = writes["acked"].to_numpy(dtype=bool) & ~writes.index.isin(list(lost))
+    flags = _misses_earlier_ack(_arrays(writes, reads), kept, same_client=False)
+    return pd.Series(flags, index=reads.index, name="stale")
 
 
 def causal_ryw_violations(ops: pd.DataFrame) -> pd.Series:
@@ -847,8 +929,8 @@ def causal_ryw_violations(ops: pd.DataFrame) -> pd.Series:
     """
     writes = _write_table(_require(ops, "ops", ("end",)))
     reads = _read_table(ops, writes)
-    acked = writes[writes["acked"]]
-    flags = _misses_earlier_ack(acked, reads, same_client=True)
+    acked = writes["acked"].to_numpy(dtype=bool)
+    flags = _misses_earlier_ack(_arrays(writes, reads), acked, same_client=True)
     return pd.Series(flags, index=reads.index, name="ryw_violation")
 
 
@@ -877,21 +959,24 @@ def causal_monotonic_violations(ops: pd.DataFrame) -> pd.Series:
     """
     writes = _write_table(ops)
     reads = _read_table(ops, writes)
-    flags = pd.Series(False, index=reads.index, name="monotonic_violation")
-    ordered = reads.sort_values("start", kind="stable")
-    for _, group in ordered.groupby(["client", "key"], sort=False, dropna=False):
-        seen = list(dict.fromkeys(w for ids in group["returned"] for w in ids))
-        held = ~_missed(writes.loc[seen], group)  # [write, read]: in the read's causal history
+    arrays = _arrays(writes, reads)
+    flags = np.zeros(len(reads), dtype=bool)
+    order = np.argsort(arrays.r_start, kind="stable")  # as a stable sort by start (NaN last)
+    groups = (arrays.r_client * (int(arrays.r_key.max(initial=0)) + 1) + arrays.r_key)[order]
+    for code in dict.fromkeys(groups.tolist()):  # each client's reads of one key, by start
+        members = order[groups == code]
+        seen = list(dict.fromkeys(w for j in members for w in arrays.returned[j]))
+        held = ~arrays.missed(np.array(seen, dtype=np.intp), members)  # [write, read]: in its history
         # Counted in float32 so that numpy hands the product to BLAS (integer products are
         # not): the counts stay far below 2**24, where float32 is exact.
-        returned = np.zeros((len(group), len(seen)), dtype=np.float32)
+        returned = np.zeros((len(members), len(seen)), dtype=np.float32)
         column = {w: k for k, w in enumerate(seen)}
-        for i, ids in enumerate(group["returned"]):
-            returned[i, [column[w] for w in ids]] = 1
+        for i, j in enumerate(members):
+            returned[i, [column[w] for w in arrays.returned[j]]] = 1
         within = (returned @ (~held).astype(np.float32)) == 0  # within[i, j]: history(i) ⊆ history(j)
-        older = within & ~within.T & np.tri(len(group), k=-1, dtype=bool)
-        flags[group.index] = older.any(axis=1)
-    return flags
+        older = within & ~within.T & np.tri(len(members), k=-1, dtype=bool)
+        flags[members] = older.any(axis=1)
+    return pd.Series(flags, index=reads.index, name="monotonic_violation")
 
 
 def _dependency_edges(depends_on: object, writes: pd.DataFrame) -> list[tuple[Hashable, Hashable]]:
@@ -978,9 +1063,15 @@ def conflicts(ops: pd.DataFrame) -> int:
     1
     """
     writes = _write_table(ops)
+    column = {n: k for k, n in enumerate(dict.fromkeys(writes["node"].tolist()))}
+    node = np.array([column[n] for n in writes["node"].tolist()], dtype=np.intp)
+    counter = writes["counter"].to_numpy(dtype=np.int64)
+    vv = _vv_matrix(writes["vv"], column)
+    keys = pd.factorize(writes["key"].to_numpy(dtype=object), use_na_sentinel=False)[0]
     total = 0
-    for _, group in writes.groupby("key", sort=False, dropna=False):
-        before = _covered(group["node"], group["counter"], group["vv"])
+    for key in np.unique(keys):
+        wi = np.flatnonzero(keys == key)
+        before = counter[wi][:, None] <= vv[wi][:, node[wi]].T  # [i, j]: j's context covers i's dot
         np.fill_diagonal(before, False)
         total += int(np.triu(~before & ~before.T, k=1).sum())
     return total
@@ -1155,19 +1246,24 @@ def _verdicts(
     ops: pd.DataFrame, final: Mapping[Hashable, Iterable[Hashable]], discarded: Collection[Hashable]
 ) -> pd.DataFrame:
     """:func:`causal_verdicts`'s columns (its tables and lost writes shared between the verdicts)."""
-    out = pd.DataFrame(index=ops.index)
     lost = _shared(causal_lost_writes, ops, final, discarded)
-    out["lost"] = lost["lost"].reindex(ops.index, fill_value=False).astype(bool)
-    out["lost_cause"] = lost["lost_cause"].reindex(ops.index).astype(object)
-    out["lost_cause"] = out["lost_cause"].where(out["lost_cause"].notna(), None)
+    at = ops.index.get_indexer(lost.index)  # the index is unique (the write table checks it)
+    columns: dict[str, np.ndarray] = {"lost": np.zeros(len(ops), dtype=bool)}
+    columns["lost"][at] = lost["lost"].to_numpy(dtype=bool)
+    columns["lost_cause"] = np.full(len(ops), None, dtype=object)
+    columns["lost_cause"][at] = [None if _is_missing(c) else c for c in lost["lost_cause"].tolist()]
     reads = (ops["kind"] == "read").any()
     for column, verdict in (
         ("stale", lambda: causal_stale_reads(ops, final, discarded)),
         ("ryw_violation", lambda: causal_ryw_violations(ops)),
         ("monotonic_violation", lambda: causal_monotonic_violations(ops)),
     ):
-        judged = verdict() if reads else pd.Series(dtype=bool)
-        out[column] = judged.reindex(ops.index, fill_value=False).astype(bool)
+        columns[column] = np.zeros(len(ops), dtype=bool)
+        if reads:
+            judged = verdict()
+            columns[column][ops.index.get_indexer(judged.index)] = judged.to_numpy(dtype=bool)
+    out = pd.DataFrame(columns, index=ops.index)
+    out["lost_cause"] = pd.Series(columns["lost_cause"], index=ops.index, dtype=object)  # not a str dtype
     return out
 
 

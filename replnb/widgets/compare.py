@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -159,6 +160,9 @@ class SchemeExplorer(KeptAxesExplorer[Comparison]):
         metrics = [m for m in SCHEME_METRICS if m in table.columns]
         for i, (ax, metric) in enumerate(zip(self.axes_for(figure), metrics, strict=True)):
             plot_scheme_metric(table, metric, ax=ax, labels=i == 0)
+            # no wider than its panel: a panel whose labels reach into the next one has that
+            # one redrawn too when its background changes (KeptAxesExplorer.png)
+            ax.set_xlabel("\n".join(textwrap.fill(line, 17) for line in ax.get_xlabel().split("\n")))
 
     def caption_html(self, comparison: Comparison) -> str:
         key = [("■", colour, family) for family, colour in FAMILY_COLORS.items()]
