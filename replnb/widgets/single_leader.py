@@ -15,7 +15,7 @@ from ..records import Run
 from ..single_leader import MODES, READ_FROM, simulate
 from .base import Control, make_controls
 from .captions import key_html, spacetime_key, verdict_html
-from .kept_axes import KeptAxesExplorer, round_limits
+from .kept_axes import KeptAxesExplorer, TickArtists, round_limits, ticks_as_data_key
 
 __all__ = ["DETECTION_TIMEOUTS", "FAILOVER_TIMES", "NO_FAILOVER", "PAUSE", "SingleLeaderExplorer"]
 
@@ -157,10 +157,26 @@ class SingleLeaderExplorer(KeptAxesExplorer):
 
         top = figure.add_axes((0.075, 0.5, 0.91, 0.47))
         bottom = figure.add_axes((0.075, 0.085, 0.91, 0.3))
-        for ax in (top, bottom):  # few tick labels: each drawn text costs time
-            ax.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]))
-        bottom.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 2.5, 5, 10]))
+        # The ticks are drawn as data (few tick labels: each drawn text costs time), so that the
+        # background (spines and axis labels, at fixed places) is the same for every run.
+        self._ticks = (
+            TickArtists(top, MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]), y_grid=False),
+            TickArtists(
+                bottom,
+                MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]),
+                y_grid=True,
+                y_locator=MaxNLocator(4, steps=[1, 2, 2.5, 5, 10]),
+            ),
+        )
+        top.xaxis.set_label_coords(0.5, -0.1155)
+        bottom.xaxis.set_label_coords(0.5, -0.182)
+        bottom.yaxis.set_label_coords(-0.046, 0.5)
         return top, bottom
+
+    def background_key(self) -> tuple[Any, ...]:
+        """What the background's pixels depend on: no limits, since no axis draws a tick
+        (:class:`~replnb.widgets.kept_axes.TickArtists`) and the axis labels have fixed places."""
+        return ticks_as_data_key(self.figure)
 
     def draw(self, run: Run, figure: Figure) -> None:
 
@@ -171,10 +187,14 @@ class SingleLeaderExplorer(KeptAxesExplorer):
             run, ax=top, since=since, until=until, labels=False, title=None, legend=False, check=verdict
         )
         plot_replication_lag(run, ax=bottom, title=None, legend=False)
+        lag_ticks = self._ticks[1]
+        bottom.xaxis.set_major_locator(lag_ticks.x_locator)  # round_limits rounds to these ticks
+        bottom.yaxis.set_major_locator(lag_ticks.y_locator)
         round_limits(bottom)
-        # The lag panel ends where the run ends (rounded up to 10 ms, so that runs ending a few
-        # ms apart share one background).
+        # The lag panel ends where the run ends (rounded up to 10 ms).
         bottom.set_xlim(0.0, 10.0 * math.ceil(run.end_time / 10.0))
+        for ticks in self._ticks:
+            ticks.draw()
 
     def caption_html(self, run: Run) -> str:
 

@@ -18,9 +18,12 @@ from ..records import Run
 from ..topology import KINDS, first_write, message_counts
 from .base import Control, make_controls
 from .captions import key_html
-from .kept_axes import KeptAxesExplorer
+from .kept_axes import KeptAxesExplorer, TickArtists, ticks_as_data_key
 
 __all__ = ["NO_FAILURE", "FailedLeader", "TopologyExplorer"]
+
+#: Where the delay panel's axis labels sit (axes coordinates).
+DELAY_XLABEL_Y, DELAY_YLABEL_X = -0.08, -0.1
 
 #: The failed-leader control's value for "no failed leader".
 NO_FAILURE = "none"
@@ -186,8 +189,18 @@ class TopologyExplorer(KeptAxesExplorer):
         bar.set_label("messages on the link", fontsize=9)
         bar.locator = plt.MaxNLocator(4, integer=True)
         cax.tick_params(labelsize=8)
-        right.yaxis.set_major_locator(plt.MaxNLocator(5))  # fewer tick labels to draw
+        # The delays' ticks are drawn as data (few of them: each drawn text costs time), so that
+        # the right panel's background (spines, axis labels at fixed places) is the same for every run.
+        self._delay_locator = plt.MaxNLocator(5)
+        self._ticks = (TickArtists(right, None, y_grid=True, x_grid=False, y_locator=self._delay_locator),)
+        right.xaxis.set_label_coords(0.5, DELAY_XLABEL_Y)
+        right.yaxis.set_label_coords(DELAY_YLABEL_X, 0.5)
         return left, right
+
+    def background_key(self) -> tuple[Any, ...]:
+        """What the background's pixels depend on: not the delays' limits, since their ticks
+        are data (:class:`~replnb.widgets.kept_axes.TickArtists`)."""
+        return ticks_as_data_key(self.figure)
 
     def draw(self, run: Run, figure: Figure) -> None:
         """The run's topology, coloured by its first write, and that write's delivery delays."""
@@ -197,7 +210,10 @@ class TopologyExplorer(KeptAxesExplorer):
         norm = edge_norm(counts, [e for e, c in counts.items() if c > 0])
         self._edges.set_clim(norm.vmin, norm.vmax)
         plot_topology(run, ax=left, op_id=op_id, edge_counts=counts, colorbar=False, title="", legend=False)
+        right.yaxis.set_major_locator(self._delay_locator)  # plot_delivery rounds its top to these ticks
         plot_delivery(run, ax=right, op_id=op_id, title=None)
+        for ticks in self._ticks:
+            ticks.draw()
 
     def caption_html(self, run: Run) -> str:
         """Who has the first write, and the key of the node and link colours."""
