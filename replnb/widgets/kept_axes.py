@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
@@ -25,7 +26,7 @@ from matplotlib.transforms import ScaledTranslation
 from ..plots import round_up
 from .base import Explorer, R, encode
 
-__all__ = ["KeptAxesExplorer", "TickArtists", "round_limits", "ticks_as_data_key"]
+__all__ = ["KeptAxesExplorer", "RunCache", "TickArtists", "round_limits", "ticks_as_data_key"]
 
 
 class KeptAxesExplorer(Explorer[R]):
@@ -139,12 +140,22 @@ class KeptAxesExplorer(Explorer[R]):
                 artist.draw(renderer)
         return encode(canvas)
 
-    def _draw_background(self, key: tuple[Any, ...], data: list[list[Any]]) -> tuple[Any, tuple[Any, ...]]:
-        """Draw the whole figure without its data; its pixels and each axes' drawn extent."""
+    def _draw_background(
+        self, key: tuple[Any, ...], data: list[list[Any]]
+    ) -> tuple[Any, tuple[Any, ...] | None]:
+        """Draw the whole figure without its data; its pixels and each axes' drawn extent.
+
+        The extents (what a partial redraw needs, a tight bounding box of every
+        axes: about a fifth of a first display) are left out of the first
+        background: an explorer whose background never changes never needs
+        them, and the second background, drawn in full, has them.
+        """
         with _hidden(data):
             self._canvas.draw()
             renderer = self._canvas.get_renderer()
-            regions = tuple(self._extent(i, renderer, key[i + 1]) for i in range(len(self.figure.axes)))
+            regions = None
+            if self._backgrounds:
+                regions = tuple(self._extent(i, renderer, key[i + 1]) for i in range(len(self.figure.axes)))
         return self._canvas.copy_from_bbox(self.figure.bbox), regions
 
     def _extent(self, i: int, renderer: Any, key: tuple[Any, ...]) -> Any:
@@ -174,7 +185,8 @@ class KeptAxesExplorer(Explorer[R]):
         last_key = next(reversed(self._backgrounds))
         pixels, regions = self._backgrounds[last_key]
         if (
-            last_key[0] != key[0]
+            regions is None
+            or last_key[0] != key[0]
             or len(last_key) != len(key)
             or self.figure.patch.get_alpha() not in (None, 1)
         ):
@@ -382,3 +394,38 @@ def _tick_texts(axis: Any, locator: Locator | None, lo: float, hi: float) -> dic
         return {float(v): f"{float(v):g}" for v in locator.tick_values(lo, hi)}
     locs = [float(v) for v in axis.get_major_locator()()]
     return dict(zip(locs, axis.get_major_formatter().format_ticks(locs), strict=True))
+
+
+class RunCache:
+    """The last ``size`` results of an explorer's model, by the arguments they depend on.
+
+    A slider moved back to a value it had (or a move that leaves the model's
+    arguments as they were: a level that names the same quorum size) gets the
+    run already made, not a new simulation. The models are deterministic (a
+    seed is among their arguments), so a kept run is the run a new call would
+    make.
+
+    Examples
+    --------
+    >>> calls = []
+    >>> cache = RunCache(2)
+    >>> cache.get(("n", 3), lambda: calls.append(3) or "run 3")
+    'run 3'
+    >>> cache.get(("n", 3), lambda: calls.append(3) or "again"), calls
+    ('run 3', [3])
+    """
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._kept: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """The result kept under ``key``, else ``compute()`` (kept, the least recently used dropped)."""
+        if key in self._kept:
+            self._kept.move_to_end(key)
+            return self._kept[key]
+        value = compute()
+        self._kept[key] = value
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+        return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import matplotlib.pyplot as plt
@@ -17,7 +18,7 @@ from ..plots import COLORS, PALETTE, plot_convergence, plot_quorum_grid, plot_vi
 from ..records import Run
 from .base import Control, make_controls
 from .captions import key_html, verdict_html
-from .kept_axes import KeptAxesExplorer, TickArtists, ticks_as_data_key
+from .kept_axes import KeptAxesExplorer, RunCache, TickArtists, ticks_as_data_key
 
 __all__ = ["QuorumExplorer", "lost_summary"]
 
@@ -158,6 +159,7 @@ class QuorumExplorer(KeptAxesExplorer):
             "settle": 500.0,
         }
         self._curves: dict[tuple[int, int, int, str], tuple[Any, Any]] = {}
+        self._runs = RunCache()
         controls = make_controls(self.specs, values)
         super().__init__(controls, columns=3)
         n = controls["n"].value
@@ -197,7 +199,14 @@ class QuorumExplorer(KeptAxesExplorer):
         return self._curves[key]
 
     def simulate(self, **params: Any) -> Run:
+        """The run of these controls (the last few are kept, by what the run depends on: not
+        the level names, so a level that names the size already set costs no run)."""
+        used = ("n", "failed", "r", "w", "latency", "sloppy", "read_repair")
+        fixed = (tuple(sorted(self.workload.items())), self.failure_window, self.seed)
+        key = (*(params[k] for k in used), *fixed)
+        return self._runs.get(key, lambda: self._simulate(params))
 
+    def _simulate(self, params: Mapping[str, Any]) -> Run:
         n, failed = params["n"], params["failed"]
         duration = float(self.workload["duration"])
         down, up = (duration * f for f in self.failure_window)

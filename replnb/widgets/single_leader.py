@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -15,7 +16,7 @@ from ..records import Run
 from ..single_leader import MODES, READ_FROM, simulate
 from .base import Control, make_controls
 from .captions import key_html, spacetime_key, verdict_html
-from .kept_axes import KeptAxesExplorer, TickArtists, round_limits, ticks_as_data_key
+from .kept_axes import KeptAxesExplorer, RunCache, TickArtists, round_limits, ticks_as_data_key
 
 __all__ = ["DETECTION_TIMEOUTS", "FAILOVER_TIMES", "NO_FAILOVER", "PAUSE", "SingleLeaderExplorer"]
 
@@ -119,6 +120,7 @@ class SingleLeaderExplorer(KeptAxesExplorer):
         controls = make_controls(self.specs, values)
         super().__init__(controls, columns=3)
         controls["mode"].style.button_width = "90px"
+        self._runs = RunCache()
 
     def update(self, **params: Any) -> Run:
         """Set controls (``failover_at=None`` means no failover), run, redraw; return the Run."""
@@ -127,7 +129,11 @@ class SingleLeaderExplorer(KeptAxesExplorer):
         return super().update(**params)
 
     def simulate(self, **params: Any) -> Run:
+        """The run of these control values (the last few are kept: a move back costs no run)."""
+        key = (tuple(sorted(params.items())), tuple(sorted(self.workload.items())), self.duration)
+        return self._runs.get(key, lambda: self._simulate(params))
 
+    def _simulate(self, params: Mapping[str, Any]) -> Run:
         failover = params["failover_at"]
         pause = failover == PAUSE
         return simulate(

@@ -18,7 +18,7 @@ from ..records import Run
 from ..topology import KINDS, first_write, message_counts
 from .base import Control, make_controls
 from .captions import key_html
-from .kept_axes import KeptAxesExplorer, TickArtists, ticks_as_data_key
+from .kept_axes import KeptAxesExplorer, RunCache, TickArtists, ticks_as_data_key
 
 __all__ = ["NO_FAILURE", "FailedLeader", "TopologyExplorer"]
 
@@ -120,6 +120,7 @@ class TopologyExplorer(KeptAxesExplorer):
         controls = make_controls(self.specs, values)
         #: The run with causal delivery that goes with the latest run: (run, its twin's counts).
         self._twin: tuple[Run, Mapping[str, Any]] | None = None
+        self._runs = RunCache()
         super().__init__(controls, columns=3)
         controls["topology"].style.button_width = "90px"
         self._follow_leaders()
@@ -164,11 +165,17 @@ class TopologyExplorer(KeptAxesExplorer):
         )
 
     def simulate(self, **params: Any) -> Run:
-        """The run as received; its twin with causal delivery is kept for the table."""
+        """The run as received; its twin with causal delivery is kept for the table.
+
+        The last few pairs are kept, by the model's arguments: a move back (or a
+        jitter clamped to the same latency) costs no run.
+        """
         common = self._common(params)
-        run = simulate(**common)
-        self._twin = (run, simulate(causal=True, **common).extras["counts"])
-        return run
+        key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in common.items()))
+        self._twin = self._runs.get(
+            key, lambda: (simulate(**common), simulate(causal=True, **common).extras["counts"])
+        )
+        return self._twin[0]
 
     def causal_counts(self, run: Run) -> Mapping[str, Any]:
         """The counts of ``run``'s twin with causal delivery (the same parameters and seed)."""
