@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from replnb.widgets import QuorumExplorer, SingleLeaderExplorer, TopologyExplorer
@@ -45,3 +47,11 @@ def test_the_run_cache_drops_the_least_recently_used() -> None:
     for key in ["a", "b", "a", "c", "b"]:
         cache.get(key, lambda k=key: made.append(k) or k)
     assert made == ["a", "b", "c", "b"]  # "b" was dropped when "c" came ("a" had been used since)
+
+
+def test_the_first_explorer_freezes_what_lives_as_long_as_the_kernel() -> None:
+    SingleLeaderExplorer()
+    assert gc.get_freeze_count() > 0  # full collections no longer scan the imported modules
+    frozen = gc.get_freeze_count()
+    SingleLeaderExplorer()
+    assert gc.get_freeze_count() == frozen  # once per process: nothing made later is frozen
