@@ -9,12 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from replnb.widgets import QuorumExplorer, SchemeExplorer, SingleLeaderExplorer, kept_axes
+from replnb.widgets import SchemeExplorer, TopologyExplorer, kept_axes
 
 MOVES: dict[type, list[dict[str, Any]]] = {
     SchemeExplorer: [{"clock_skew": 150}, {"partition_ms": 0}, {"mix": "write-heavy"}, {"seed": 3}],
-    SingleLeaderExplorer: [{"replication_delay": 150}, {"followers": 4}, {"seed": 7}, {"failover_at": None}],
-    QuorumExplorer: [{"n": 5}, {"n": 7}, {"failed": 2}, {"n": 3}],
+    TopologyExplorer: [{"leaders": 5}, {"failed": "B"}, {"leaders": 8}, {"leaders": 4}],
 }
 
 

@@ -86,20 +86,21 @@ def test_a_walked_explorer_draws_the_pixels_of_a_fresh_one(cls: type) -> None:
 
 
 def test_backgrounds_are_reused_and_bounded() -> None:
-    explorer = QuorumExplorer()
+    explorer = SchemeExplorer()  # its panels' limits follow the seed
     explorer.refresh()
-    assert len(explorer._backgrounds) == 9  # one per N, drawn at the first render (issue 17)
-    explorer.update(r=1, w=1, latency="YMMR", sloppy=True)  # the axes stay: no new background
-    assert len(explorer._backgrounds) == 9
-    for n in range(1, 10):
-        explorer.update(n=n)
-    assert len(explorer._backgrounds) == 9 <= explorer.backgrounds
+    explorer.update(clock_skew=150)
+    kept = len(explorer._backgrounds)
+    explorer.update(clock_skew=50)  # back to a background seen before: none drawn
+    assert len(explorer._backgrounds) == kept
+    for seed in range(10):
+        explorer.update(seed=seed)
+    assert kept < len(explorer._backgrounds) <= explorer.backgrounds
     assert next(reversed(explorer._backgrounds)) == explorer.background_key()  # the newest is last
-    small = QuorumExplorer()
+    small = SchemeExplorer()
     small.backgrounds = 4
     small.refresh()
-    for n in range(1, 10):
-        small.update(n=n)
+    for seed in range(10):
+        small.update(seed=seed)
     assert len(small._backgrounds) == 4  # the least recently used are dropped
     assert next(reversed(small._backgrounds)) == small.background_key()
 

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import ipywidgets as widgets
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.markers import TICKDOWN, TICKLEFT, MarkerStyle
+from matplotlib.text import Text
+from matplotlib.ticker import Locator, NullLocator
+from matplotlib.transforms import ScaledTranslation
 
 from ..plots import round_up
 from .base import Explorer, R, encode
 
-__all__ = ["KeptAxesExplorer", "round_limits"]
+__all__ = ["KeptAxesExplorer", "RunCache", "TickArtists", "round_limits", "ticks_as_data_key"]
 
 
 class KeptAxesExplorer(Explorer[R]):
@@ -45,6 +56,7 @@ class KeptAxesExplorer(Explorer[R]):
     backgrounds: ClassVar[int] = 8
 
     def __init__(self, controls: Mapping[str, widgets.ValueWidget], *, columns: int = 3) -> None:
+        _freeze_long_lived()
         super().__init__(controls, columns=columns)
         self.figure.set_layout_engine("none")
         self._kept_axes: tuple[Any, ...] = ()
@@ -130,12 +142,22 @@ class KeptAxesExplorer(Explorer[R]):
                 artist.draw(renderer)
         return encode(canvas)
 
-    def _draw_background(self, key: tuple[Any, ...], data: list[list[Any]]) -> tuple[Any, tuple[Any, ...]]:
-        """Draw the whole figure without its data; its pixels and each axes' drawn extent."""
+    def _draw_background(
+        self, key: tuple[Any, ...], data: list[list[Any]]
+    ) -> tuple[Any, tuple[Any, ...] | None]:
+        """Draw the whole figure without its data; its pixels and each axes' drawn extent.
+
+        The extents (what a partial redraw needs, a tight bounding box of every
+        axes: about a fifth of a first display) are left out of the first
+        background: an explorer whose background never changes never needs
+        them, and the second background, drawn in full, has them.
+        """
         with _hidden(data):
             self._canvas.draw()
             renderer = self._canvas.get_renderer()
-            regions = tuple(self._extent(i, renderer, key[i + 1]) for i in range(len(self.figure.axes)))
+            regions = None
+            if self._backgrounds:
+                regions = tuple(self._extent(i, renderer, key[i + 1]) for i in range(len(self.figure.axes)))
         return self._canvas.copy_from_bbox(self.figure.bbox), regions
 
     def _extent(self, i: int, renderer: Any, key: tuple[Any, ...]) -> Any:
@@ -165,7 +187,8 @@ class KeptAxesExplorer(Explorer[R]):
         last_key = next(reversed(self._backgrounds))
         pixels, regions = self._backgrounds[last_key]
         if (
-            last_key[0] != key[0]
+            regions is None
+            or last_key[0] != key[0]
             or len(last_key) != len(key)
             or self.figure.patch.get_alpha() not in (None, 1)
         ):
@@ -209,6 +232,27 @@ class KeptAxesExplorer(Explorer[R]):
         return None
 
 
+def _freeze_long_lived() -> None:
+    """Once per process, move every object alive (modules, pandas, matplotlib: what lives as
+    long as the kernel) out of the garbage collector's reach, so that its full collections
+    scan only what was made since.
+
+    A full collection of a kernel with pandas and matplotlib loaded took 70-110 ms of CPU,
+    and one fell inside a slider move every few dozen: they were the slowest moves of every
+    explorer (issue 17); after this, one takes 5-11 ms. The garbage is collected first, so
+    nothing that is garbage now is kept (frozen objects are never collected); the objects
+    made later (explorers, figures) are collected as usual.
+    """
+    global _FROZEN
+    if not _FROZEN:
+        _FROZEN = True
+        gc.collect()
+        gc.freeze()
+
+
+#: Whether :func:`_freeze_long_lived` has run in this process.
+_FROZEN = False
+
 #: Pixels added around each axes' drawn extent (antialiased edges spill a little).
 _PAD = 3.0
 
@@ -251,3 +295,160 @@ def round_limits(ax: Any) -> None:
 
     for axis, set_lim in ((ax.xaxis, ax.set_xlim), (ax.yaxis, ax.set_ylim)):
         set_lim(0.0, round_up(axis, max(float(axis.get_data_interval()[1]), 1.0)))
+
+
+def ticks_as_data_key(figure: Figure) -> tuple[Any, ...]:
+    """A background key for a figure whose axes draw their ticks as data (:class:`TickArtists`).
+
+    An axis whose locators are both :class:`~matplotlib.ticker.NullLocator`
+    draws no tick, so its limits do not change the background's pixels
+    (the axis labels must have fixed places: ``set_label_coords``); an axis
+    that draws ticks keys them as :meth:`KeptAxesExplorer.axes_key` does.
+    """
+    key: list[Any] = [figure.bbox.bounds, tuple(t.get_text() for t in figure.texts)]
+    for ax in figure.axes:
+        key += [ax.get_position().bounds, ax.get_visible(), ax.axison]
+        key += [ax.get_title(loc) for loc in ("left", "center", "right")]
+        for axis in (ax.xaxis, ax.yaxis):
+            drawn = (axis.get_major_locator(), axis.get_minor_locator())
+            key += [axis.get_label_text(), tuple(type(locator).__name__ for locator in drawn)]
+            if not all(isinstance(locator, NullLocator) for locator in drawn):
+                locs = list(drawn[0]())
+                key += [tuple(axis.get_view_interval()), tuple(locs)]
+                key += [tuple(axis.get_major_formatter().format_ticks(locs)), tuple(drawn[1]())]
+    return tuple(key)
+
+
+class TickArtists:
+    """The ticks, tick labels and grid lines of one axes, drawn as data artists, not as its axes'.
+
+    An explorer that keeps its axes draws everything but the data once, as
+    a background kept in pixels, until the limits or the ticks change: the
+    space-time diagram's window changes with every run, so every run would
+    pay for a new background, and its tick labels were most of the cost.
+    Drawn as plain texts and markers among the data, kept from one draw to
+    the next and only moved, they cost a fraction of that, and the
+    background (the spines and the axis labels) stays the same.
+
+    :meth:`draw` puts the x ticks of ``x_locator`` within the limits (with
+    vertical grid lines) and the y ticks of ``y_locator`` (default: those the
+    plot set, with its formatter) on the axes (with horizontal grid lines if
+    ``y_grid``); afterwards its axis draws no tick.
+    """
+
+    def __init__(
+        self,
+        ax: Axes,
+        x_locator: Locator | None,
+        *,
+        y_grid: bool,
+        y_locator: Locator | None = None,
+        x_grid: bool = True,
+    ) -> None:
+        rc = plt.rcParams
+        self.ax, self.x_locator, self.y_locator = ax, x_locator, y_locator
+        along_x, along_y = ax.get_xaxis_transform(), ax.get_yaxis_transform()
+        grid = {"colors": rc["grid.color"], "linewidths": rc["grid.linewidth"], "alpha": rc["grid.alpha"]}
+        self.grids = (
+            LineCollection([], transform=along_x, zorder=1.5, **grid) if x_grid else None,
+            LineCollection([], transform=along_y, zorder=1.5, **grid) if y_grid else None,
+        )
+        size, pad = rc["xtick.major.size"], rc["xtick.major.pad"]
+        mark = {"ls": "none", "color": rc["xtick.color"], "ms": size, "mew": rc["xtick.major.width"]}
+        self.marks = (
+            Line2D([], [], marker=MarkerStyle(TICKDOWN), transform=along_x, clip_on=False, **mark),
+            Line2D([], [], marker=MarkerStyle(TICKLEFT), transform=along_y, clip_on=False, **mark),
+        )
+        shift = (size + pad) / 72.0
+        self._places = (
+            along_x + ScaledTranslation(0, -shift, ax.figure.dpi_scale_trans),
+            along_y + ScaledTranslation(-shift, 0, ax.figure.dpi_scale_trans),
+        )
+        self._sizes = (rc["xtick.labelsize"], rc["ytick.labelsize"])
+        self.labels: tuple[list[Text], list[Text]] = ([], [])
+
+    def _label(self, which: int, i: int) -> Text:
+        pool = self.labels[which]
+        while len(pool) <= i:
+            label = Text(0, 0, "", transform=self._places[which], fontsize=self._sizes[which], clip_on=False)
+            if which == 0:
+                label.set_horizontalalignment("center")
+                label.set_verticalalignment("top")
+            else:
+                label.set_horizontalalignment("right")
+                label.set_verticalalignment("center_baseline")
+            pool.append(label)
+        return pool[i]
+
+    def draw(self) -> None:
+        """Put the current ticks on the axes (after its data artists were emptied)."""
+        ax = self.ax
+        (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+        x_text = _tick_texts(ax.xaxis, self.x_locator, x0, x1)
+        y_text = _tick_texts(ax.yaxis, self.y_locator, y0, y1)
+        xs = [x for x in x_text if x0 - 1e-9 <= x <= x1 + 1e-9]
+        ys = [y for y in y_text if y0 - 1e-9 <= y <= y1 + 1e-9]
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(NullLocator())
+        x_grid, y_grid = self.grids
+        artists: list[Artist] = [*self.marks]
+        if x_grid is not None:
+            x_grid.set_segments([[(x, 0.0), (x, 1.0)] for x in xs])
+            artists.append(x_grid)
+        if y_grid is not None:
+            y_grid.set_segments([[(0.0, y), (1.0, y)] for y in ys])
+            artists.append(y_grid)
+        self.marks[0].set_data(xs, [0.0] * len(xs))
+        self.marks[1].set_data([0.0] * len(ys), ys)
+        for which, ticks, texts in ((0, xs, [x_text[x] for x in xs]), (1, ys, [y_text[y] for y in ys])):
+            for i, (at, text) in enumerate(zip(ticks, texts, strict=True)):
+                label = self._label(which, i)
+                label.set_position((at, 0.0) if which == 0 else (0.0, at))
+                label.set_text(text)
+                artists.append(label)
+        for artist in artists:
+            ax.add_artist(artist)
+
+
+def _tick_texts(axis: Any, locator: Locator | None, lo: float, hi: float) -> dict[float, str]:
+    """The ticks of ``locator`` between ``lo`` and ``hi`` (``f"{v:g}"``), or, without one,
+    those that ``axis`` has now, with its formatter's labels."""
+    if locator is not None:
+        return {float(v): f"{float(v):g}" for v in locator.tick_values(lo, hi)}
+    locs = [float(v) for v in axis.get_major_locator()()]
+    return dict(zip(locs, axis.get_major_formatter().format_ticks(locs), strict=True))
+
+
+class RunCache:
+    """The last ``size`` results of an explorer's model, by the arguments they depend on.
+
+    A slider moved back to a value it had (or a move that leaves the model's
+    arguments as they were: a level that names the same quorum size) gets the
+    run already made, not a new simulation. The models are deterministic (a
+    seed is among their arguments), so a kept run is the run a new call would
+    make.
+
+    Examples
+    --------
+    >>> calls = []
+    >>> cache = RunCache(2)
+    >>> cache.get(("n", 3), lambda: calls.append(3) or "run 3")
+    'run 3'
+    >>> cache.get(("n", 3), lambda: calls.append(3) or "again"), calls
+    ('run 3', [3])
+    """
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._kept: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """The result kept under ``key``, else ``compute()`` (kept, the least recently used dropped)."""
+        if key in self._kept:
+            self._kept.move_to_end(key)
+            return self._kept[key]
+        value = compute()
+        self._kept[key] = value
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+        return value

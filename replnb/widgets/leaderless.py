@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import matplotlib.pyplot as plt
@@ -17,12 +18,16 @@ from ..plots import COLORS, PALETTE, plot_convergence, plot_quorum_grid, plot_vi
 from ..records import Run
 from .base import Control, make_controls
 from .captions import key_html, verdict_html
-from .kept_axes import KeptAxesExplorer
+from .kept_axes import KeptAxesExplorer, RunCache, TickArtists, ticks_as_data_key
 
 __all__ = ["QuorumExplorer", "lost_summary"]
 
 #: The largest N of the explorer.
 MAX_N = 9
+
+#: Where the grid's axis labels sit (axes coordinates): where matplotlib put them beside
+#: one-digit tick labels.
+GRID_XLABEL_Y, GRID_YLABEL_X = -0.125, -0.118
 
 #: The choices of the R and W level controls.
 LEVELS = (*CONSISTENCY_LEVELS, "custom")
@@ -92,8 +97,6 @@ class QuorumExplorer(KeptAxesExplorer):
     failure_window = (0.2, 0.6)
     #: The seed of the simulated run and of the PBS Monte Carlo.
     seed: ClassVar[int] = 0
-    #: One background per N (the grid's ticks are the only part that depends on it), and spares.
-    backgrounds: ClassVar[int] = 12
 
     #: The controls, in the order they are shown (three columns).
     specs: ClassVar[tuple[Control, ...]] = (
@@ -156,7 +159,7 @@ class QuorumExplorer(KeptAxesExplorer):
             "settle": 500.0,
         }
         self._curves: dict[tuple[int, int, int, str], tuple[Any, Any]] = {}
-        self._primed = False
+        self._runs = RunCache()
         controls = make_controls(self.specs, values)
         super().__init__(controls, columns=3)
         n = controls["n"].value
@@ -196,7 +199,14 @@ class QuorumExplorer(KeptAxesExplorer):
         return self._curves[key]
 
     def simulate(self, **params: Any) -> Run:
+        """The run of these controls (the last few are kept, by what the run depends on: not
+        the level names, so a level that names the size already set costs no run)."""
+        used = ("n", "failed", "r", "w", "latency", "sloppy", "read_repair")
+        fixed = (tuple(sorted(self.workload.items())), self.failure_window, self.seed)
+        key = (*(params[k] for k in used), *fixed)
+        return self._runs.get(key, lambda: self._simulate(params))
 
+    def _simulate(self, params: Mapping[str, Any]) -> Run:
         n, failed = params["n"], params["failed"]
         duration = float(self.workload["duration"])
         down, up = (duration * f for f in self.failure_window)
@@ -226,7 +236,17 @@ class QuorumExplorer(KeptAxesExplorer):
         curve_ax.yaxis.set_major_locator(plt.FixedLocator([0.0, 0.5, 1.0]))
         run_ax.yaxis.set_major_locator(plt.FixedLocator([0.0, 50.0, 100.0]))
         run_ax.xaxis.set_major_locator(plt.MaxNLocator(5))
+        # The grid's ticks (1..N) are drawn as data, so that its background is the same for every N
+        # (a new background for each N, every tick label's glyphs, made first visits slow: issue 17).
+        self._grid_ticks = TickArtists(grid_ax, None, y_grid=False, x_grid=False)
+        grid_ax.xaxis.set_label_coords(0.5, GRID_XLABEL_Y)
+        grid_ax.yaxis.set_label_coords(GRID_YLABEL_X, 0.5)
         return curve_ax, grid_ax, run_ax
+
+    def background_key(self) -> tuple[Any, ...]:
+        """What the background's pixels depend on: not the grid's limits, since its ticks
+        are data (:class:`~replnb.widgets.kept_axes.TickArtists`)."""
+        return ticks_as_data_key(self.figure)
 
     def draw(self, run: Run, figure: Figure) -> None:
 
@@ -237,6 +257,7 @@ class QuorumExplorer(KeptAxesExplorer):
         curve = pd.DataFrame({"t_ms": t, "p": p})
         plot_visibility(curve, ax=curve_ax, closed_form=closed_form, log_time=True, legend=False, title=None)
         self._draw_grid(grid_ax, n, (r, w))
+        self._grid_ticks.draw()
         plot_convergence(run, ax=run_ax, legend=False, title=None)
 
     @staticmethod
@@ -250,39 +271,6 @@ class QuorumExplorer(KeptAxesExplorer):
             legend=None,
             title=None,
         )
-
-    def png(self) -> bytes:
-        """The figure as PNG; the first time, after drawing the background of every N.
-
-        Only the grid's ticks and labels depend on N, and drawing a new
-        background (every tick label's glyphs) is what made a first visit to
-        an N slow (95-170 ms, issue 17): each N's background is drawn once,
-        at the first render, so that every later move restores pixels.
-        """
-        run = self.run
-        if not self._primed and self._kept_axes and run is not None:
-            self._primed = True
-            self._prime_backgrounds(run)
-        return super().png()
-
-    def _size_at(self, side: str, n: int) -> int:
-        """The size ``side`` (``"r"`` or ``"w"``) would take if N moved to ``n`` now."""
-        level = self.controls[f"{side}_level"].value
-        return level_size(level, n) if level != "custom" else min(self.controls[side].value, n)
-
-    def _prime_backgrounds(self, run: Run) -> None:
-        """Draw and keep the background of every N (and its curve), then put ``run``'s grid back."""
-        grid_ax = self._kept_axes[1]
-        n, r, w = (int(run.params[k]) for k in ("n", "r", "w"))
-        latency = str(run.params["latency"])
-        for other in range(1, MAX_N + 1):
-            self.curve(other, self._size_at("r", other), self._size_at("w", other), latency)
-            if other != n:
-                _clear(grid_ax)
-                self._draw_grid(grid_ax, other, (1, 1))
-                super().png()  # draws and keeps this N's background (the data drawn is discarded)
-        _clear(grid_ax)
-        self._draw_grid(grid_ax, n, (r, w))
 
     def caption_html(self, run: Run) -> str:
 
@@ -329,9 +317,3 @@ class QuorumExplorer(KeptAxesExplorer):
             "linearizable": {True: "yes", False: "no", None: "unknown"}[self.verdict(run).linearizable],
         }
         return pd.DataFrame([row], index=["run"])
-
-
-def _clear(ax: Any) -> None:
-    """Remove the data artists of ``ax`` (what a render replaces)."""
-    for artist in [*ax.collections, *ax.patches, *ax.lines, *ax.texts, *ax.images]:
-        artist.remove()

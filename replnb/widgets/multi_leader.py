@@ -7,17 +7,9 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import matplotlib.pyplot as plt
 import pandas as pd
-from matplotlib.artist import Artist
-from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.markers import TICKDOWN, TICKLEFT, MarkerStyle
-from matplotlib.text import Text
-from matplotlib.ticker import Locator, MaxNLocator, NullLocator
-from matplotlib.transforms import ScaledTranslation
+from matplotlib.ticker import MaxNLocator
 
 from ..multi_leader import STRATEGIES, clip, focus, simulate
 from ..params import Choice, Int, Real
@@ -26,9 +18,9 @@ from ..plots.multi_leader import CONFLICT_METRIC_LABELS
 from ..records import Run
 from .base import Control, make_controls
 from .captions import key_html, spacetime_key
-from .kept_axes import KeptAxesExplorer
+from .kept_axes import KeptAxesExplorer, TickArtists, ticks_as_data_key
 
-__all__ = ["ConflictExplorer"]
+__all__ = ["ConflictExplorer", "TickArtists"]
 
 
 class ConflictExplorer(KeptAxesExplorer):
@@ -281,17 +273,7 @@ class ConflictExplorer(KeptAxesExplorer):
     def background_key(self) -> tuple[Any, ...]:
         """What the background's pixels depend on: no limits, since no axis draws a tick
         (:class:`TickArtists`) and the axis labels have fixed places."""
-
-        key: list[Any] = [self.figure.bbox.bounds, tuple(t.get_text() for t in self.figure.texts)]
-        for ax in self.figure.axes:
-            key += [ax.get_position().bounds, ax.get_visible(), ax.axison]
-            key += [ax.get_title(loc) for loc in ("left", "center", "right")]
-            for axis in (ax.xaxis, ax.yaxis):
-                drawn = (axis.get_major_locator(), axis.get_minor_locator())
-                key += [axis.get_label_text(), tuple(type(locator).__name__ for locator in drawn)]
-                if not all(isinstance(locator, NullLocator) for locator in drawn):
-                    key += [tuple(axis.get_view_interval()), tuple(drawn[0]())]  # ticks drawn: as the base
-        return tuple(key)
+        return ticks_as_data_key(self.figure)
 
     def _view(self, run: Run) -> tuple[Run, float, float]:
         """The clipped run of the space-time diagram and its x limits (ms)."""
@@ -337,83 +319,3 @@ class ConflictExplorer(KeptAxesExplorer):
         table.index = [f"▶ {name}" if name == chosen else name for name in order]
         table.index.name = "strategy (same workload)"
         return table
-
-
-class TickArtists:
-    """The ticks, tick labels and grid lines of one axes, drawn as data artists, not as its axes'.
-
-    An explorer that keeps its axes draws everything but the data once, as
-    a background kept in pixels, until the limits or the ticks change: the
-    space-time diagram's window changes with every run, so every run would
-    pay for a new background, and its tick labels were most of the cost.
-    Drawn as plain texts and markers among the data, kept from one draw to
-    the next and only moved, they cost a fraction of that, and the
-    background (the spines and the axis labels) stays the same.
-
-    :meth:`draw` puts the x ticks of ``x_locator`` within the limits (with
-    vertical grid lines) and the y ticks the plot set (with horizontal grid
-    lines if ``y_grid``) on the axes; afterwards its axis draws no tick.
-    """
-
-    def __init__(self, ax: Axes, x_locator: Locator, *, y_grid: bool) -> None:
-        rc = plt.rcParams
-        self.ax, self.x_locator = ax, x_locator
-        along_x, along_y = ax.get_xaxis_transform(), ax.get_yaxis_transform()
-        grid = {"colors": rc["grid.color"], "linewidths": rc["grid.linewidth"], "alpha": rc["grid.alpha"]}
-        self.grids = (
-            LineCollection([], transform=along_x, zorder=1.5, **grid),
-            LineCollection([], transform=along_y, zorder=1.5, **grid) if y_grid else None,
-        )
-        size, pad = rc["xtick.major.size"], rc["xtick.major.pad"]
-        mark = {"ls": "none", "color": rc["xtick.color"], "ms": size, "mew": rc["xtick.major.width"]}
-        self.marks = (
-            Line2D([], [], marker=MarkerStyle(TICKDOWN), transform=along_x, clip_on=False, **mark),
-            Line2D([], [], marker=MarkerStyle(TICKLEFT), transform=along_y, clip_on=False, **mark),
-        )
-        shift = (size + pad) / 72.0
-        self._places = (
-            along_x + ScaledTranslation(0, -shift, ax.figure.dpi_scale_trans),
-            along_y + ScaledTranslation(-shift, 0, ax.figure.dpi_scale_trans),
-        )
-        self._sizes = (rc["xtick.labelsize"], rc["ytick.labelsize"])
-        self.labels: tuple[list[Text], list[Text]] = ([], [])
-
-    def _label(self, which: int, i: int) -> Text:
-        pool = self.labels[which]
-        while len(pool) <= i:
-            label = Text(0, 0, "", transform=self._places[which], fontsize=self._sizes[which], clip_on=False)
-            if which == 0:
-                label.set_horizontalalignment("center")
-                label.set_verticalalignment("top")
-            else:
-                label.set_horizontalalignment("right")
-                label.set_verticalalignment("center_baseline")
-            pool.append(label)
-        return pool[i]
-
-    def draw(self) -> None:
-        """Put the current ticks on the axes (after its data artists were emptied)."""
-        ax = self.ax
-        (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
-        xs = [float(v) for v in self.x_locator.tick_values(x0, x1) if x0 - 1e-9 <= v <= x1 + 1e-9]
-        y_locs = [float(v) for v in ax.yaxis.get_major_locator()()]
-        y_text = dict(zip(y_locs, ax.yaxis.get_major_formatter().format_ticks(y_locs), strict=True))
-        ys = [y for y in y_locs if y0 - 1e-9 <= y <= y1 + 1e-9]
-        for axis in (ax.xaxis, ax.yaxis):
-            axis.set_major_locator(NullLocator())
-        x_grid, y_grid = self.grids
-        x_grid.set_segments([[(x, 0.0), (x, 1.0)] for x in xs])
-        artists: list[Artist] = [x_grid, *self.marks]
-        if y_grid is not None:
-            y_grid.set_segments([[(0.0, y), (1.0, y)] for y in ys])
-            artists.append(y_grid)
-        self.marks[0].set_data(xs, [0.0] * len(xs))
-        self.marks[1].set_data([0.0] * len(ys), ys)
-        for which, ticks, texts in ((0, xs, [f"{x:g}" for x in xs]), (1, ys, [y_text[y] for y in ys])):
-            for i, (at, text) in enumerate(zip(ticks, texts, strict=True)):
-                label = self._label(which, i)
-                label.set_position((at, 0.0) if which == 0 else (0.0, at))
-                label.set_text(text)
-                artists.append(label)
-        for artist in artists:
-            ax.add_artist(artist)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -15,7 +16,7 @@ from ..records import Run
 from ..single_leader import MODES, READ_FROM, simulate
 from .base import Control, make_controls
 from .captions import key_html, spacetime_key, verdict_html
-from .kept_axes import KeptAxesExplorer, round_limits
+from .kept_axes import KeptAxesExplorer, RunCache, TickArtists, round_limits, ticks_as_data_key
 
 __all__ = ["DETECTION_TIMEOUTS", "FAILOVER_TIMES", "NO_FAILOVER", "PAUSE", "SingleLeaderExplorer"]
 
@@ -119,6 +120,7 @@ class SingleLeaderExplorer(KeptAxesExplorer):
         controls = make_controls(self.specs, values)
         super().__init__(controls, columns=3)
         controls["mode"].style.button_width = "90px"
+        self._runs = RunCache()
 
     def update(self, **params: Any) -> Run:
         """Set controls (``failover_at=None`` means no failover), run, redraw; return the Run."""
@@ -127,7 +129,11 @@ class SingleLeaderExplorer(KeptAxesExplorer):
         return super().update(**params)
 
     def simulate(self, **params: Any) -> Run:
+        """The run of these control values (the last few are kept: a move back costs no run)."""
+        key = (tuple(sorted(params.items())), tuple(sorted(self.workload.items())), self.duration)
+        return self._runs.get(key, lambda: self._simulate(params))
 
+    def _simulate(self, params: Mapping[str, Any]) -> Run:
         failover = params["failover_at"]
         pause = failover == PAUSE
         return simulate(
@@ -157,10 +163,26 @@ class SingleLeaderExplorer(KeptAxesExplorer):
 
         top = figure.add_axes((0.075, 0.5, 0.91, 0.47))
         bottom = figure.add_axes((0.075, 0.085, 0.91, 0.3))
-        for ax in (top, bottom):  # few tick labels: each drawn text costs time
-            ax.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]))
-        bottom.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 2.5, 5, 10]))
+        # The ticks are drawn as data (few tick labels: each drawn text costs time), so that the
+        # background (spines and axis labels, at fixed places) is the same for every run.
+        self._ticks = (
+            TickArtists(top, MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]), y_grid=False),
+            TickArtists(
+                bottom,
+                MaxNLocator(5, steps=[1, 2, 2.5, 5, 10]),
+                y_grid=True,
+                y_locator=MaxNLocator(4, steps=[1, 2, 2.5, 5, 10]),
+            ),
+        )
+        top.xaxis.set_label_coords(0.5, -0.1155)
+        bottom.xaxis.set_label_coords(0.5, -0.182)
+        bottom.yaxis.set_label_coords(-0.046, 0.5)
         return top, bottom
+
+    def background_key(self) -> tuple[Any, ...]:
+        """What the background's pixels depend on: no limits, since no axis draws a tick
+        (:class:`~replnb.widgets.kept_axes.TickArtists`) and the axis labels have fixed places."""
+        return ticks_as_data_key(self.figure)
 
     def draw(self, run: Run, figure: Figure) -> None:
 
@@ -171,10 +193,14 @@ class SingleLeaderExplorer(KeptAxesExplorer):
             run, ax=top, since=since, until=until, labels=False, title=None, legend=False, check=verdict
         )
         plot_replication_lag(run, ax=bottom, title=None, legend=False)
+        lag_ticks = self._ticks[1]
+        bottom.xaxis.set_major_locator(lag_ticks.x_locator)  # round_limits rounds to these ticks
+        bottom.yaxis.set_major_locator(lag_ticks.y_locator)
         round_limits(bottom)
-        # The lag panel ends where the run ends (rounded up to 10 ms, so that runs ending a few
-        # ms apart share one background).
+        # The lag panel ends where the run ends (rounded up to 10 ms).
         bottom.set_xlim(0.0, 10.0 * math.ceil(run.end_time / 10.0))
+        for ticks in self._ticks:
+            ticks.draw()
 
     def caption_html(self, run: Run) -> str:
 

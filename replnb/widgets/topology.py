@@ -18,9 +18,12 @@ from ..records import Run
 from ..topology import KINDS, first_write, message_counts
 from .base import Control, make_controls
 from .captions import key_html
-from .kept_axes import KeptAxesExplorer
+from .kept_axes import KeptAxesExplorer, RunCache, TickArtists, ticks_as_data_key
 
 __all__ = ["NO_FAILURE", "FailedLeader", "TopologyExplorer"]
+
+#: Where the delay panel's axis labels sit (axes coordinates).
+DELAY_XLABEL_Y, DELAY_YLABEL_X = -0.08, -0.1
 
 #: The failed-leader control's value for "no failed leader".
 NO_FAILURE = "none"
@@ -117,6 +120,7 @@ class TopologyExplorer(KeptAxesExplorer):
         controls = make_controls(self.specs, values)
         #: The run with causal delivery that goes with the latest run: (run, its twin's counts).
         self._twin: tuple[Run, Mapping[str, Any]] | None = None
+        self._runs = RunCache()
         super().__init__(controls, columns=3)
         controls["topology"].style.button_width = "90px"
         self._follow_leaders()
@@ -161,11 +165,17 @@ class TopologyExplorer(KeptAxesExplorer):
         )
 
     def simulate(self, **params: Any) -> Run:
-        """The run as received; its twin with causal delivery is kept for the table."""
+        """The run as received; its twin with causal delivery is kept for the table.
+
+        The last few pairs are kept, by the model's arguments: a move back (or a
+        jitter clamped to the same latency) costs no run.
+        """
         common = self._common(params)
-        run = simulate(**common)
-        self._twin = (run, simulate(causal=True, **common).extras["counts"])
-        return run
+        key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in common.items()))
+        self._twin = self._runs.get(
+            key, lambda: (simulate(**common), simulate(causal=True, **common).extras["counts"])
+        )
+        return self._twin[0]
 
     def causal_counts(self, run: Run) -> Mapping[str, Any]:
         """The counts of ``run``'s twin with causal delivery (the same parameters and seed)."""
@@ -186,8 +196,18 @@ class TopologyExplorer(KeptAxesExplorer):
         bar.set_label("messages on the link", fontsize=9)
         bar.locator = plt.MaxNLocator(4, integer=True)
         cax.tick_params(labelsize=8)
-        right.yaxis.set_major_locator(plt.MaxNLocator(5))  # fewer tick labels to draw
+        # The delays' ticks are drawn as data (few of them: each drawn text costs time), so that
+        # the right panel's background (spines, axis labels at fixed places) is the same for every run.
+        self._delay_locator = plt.MaxNLocator(5)
+        self._ticks = (TickArtists(right, None, y_grid=True, x_grid=False, y_locator=self._delay_locator),)
+        right.xaxis.set_label_coords(0.5, DELAY_XLABEL_Y)
+        right.yaxis.set_label_coords(DELAY_YLABEL_X, 0.5)
         return left, right
+
+    def background_key(self) -> tuple[Any, ...]:
+        """What the background's pixels depend on: not the delays' limits, since their ticks
+        are data (:class:`~replnb.widgets.kept_axes.TickArtists`)."""
+        return ticks_as_data_key(self.figure)
 
     def draw(self, run: Run, figure: Figure) -> None:
         """The run's topology, coloured by its first write, and that write's delivery delays."""
@@ -197,7 +217,10 @@ class TopologyExplorer(KeptAxesExplorer):
         norm = edge_norm(counts, [e for e, c in counts.items() if c > 0])
         self._edges.set_clim(norm.vmin, norm.vmax)
         plot_topology(run, ax=left, op_id=op_id, edge_counts=counts, colorbar=False, title="", legend=False)
+        right.yaxis.set_major_locator(self._delay_locator)  # plot_delivery rounds its top to these ticks
         plot_delivery(run, ax=right, op_id=op_id, title=None)
+        for ticks in self._ticks:
+            ticks.draw()
 
     def caption_html(self, run: Run) -> str:
         """Who has the first write, and the key of the node and link colours."""
