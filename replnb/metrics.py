@@ -412,8 +412,10 @@ def _require(df: object, param: str, columns: Iterable[str]) -> pd.DataFrame:
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"{param} must be a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in columns if c not in df.columns]
-    if missing:
+    if missing and len(df):
         raise ValueError(f"{param} lacks the column(s) {', '.join(missing)}")
+    if missing:  # a run with no operations records no causal columns: the empty table has them all
+        return df.reindex(columns=[*df.columns, *missing])
     return df
 
 
@@ -543,7 +545,7 @@ def _write_table(ops: pd.DataFrame, param: str = "ops") -> pd.DataFrame:
 
 
 def _build_write_table(ops: pd.DataFrame, param: str) -> pd.DataFrame:
-    _require(ops, param, _WRITE_COLUMNS)
+    ops = _require(ops, param, _WRITE_COLUMNS)
     if not ops.index.is_unique:
         raise ValueError(f"{param}: the index must be unique")
     writes = ops[ops["kind"] == "write"]
@@ -611,7 +613,7 @@ def _read_table(ops: pd.DataFrame, writes: pd.DataFrame, param: str = "ops") -> 
 
 
 def _build_read_table(ops: pd.DataFrame, writes: pd.DataFrame, param: str) -> pd.DataFrame:
-    _require(ops, param, _READ_COLUMNS)
+    ops = _require(ops, param, _READ_COLUMNS)
     completed = [bool(ok) and not _is_missing(ok) for ok in ops["ok"].tolist()]
     reads = ops[(ops["kind"] == "read").to_numpy(dtype=bool) & np.array(completed, dtype=bool)]
     key_of = dict(zip(writes.index, writes["key"], strict=True))

@@ -683,3 +683,12 @@ def test_consistent_prefix_when_a_write_is_the_dependency_of_several():
     depends = {w: sorted(p) for w, p in h.past.items() if p}
     assert depends == {1: [0], 3: [0, 1]}
     assert m.consistent_prefix_violations(h.frame(), depends).tolist() == [False, False]
+
+
+def test_a_run_without_operations_has_zero_conflicts() -> None:
+    """A run whose clients issued nothing (no ``dot``/``vv`` columns recorded) counts zero, not an error."""
+    from replnb import multi_leader
+
+    run = multi_leader.simulate(leaders=2, resolver="lww", duration=150.0, seed=1245)
+    assert len(run.ops) == 0
+    assert m.conflicts(run.ops) == run.metrics["conflicts"] == 0
