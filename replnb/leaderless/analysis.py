@@ -312,15 +312,7 @@ def expected_stale_reads(run: Run, *, trials: int = 100_000, seed: Seed = 0) -> 
     True
     """
 
-    latency = run.params.get("latency")
-    if not isinstance(latency, str) or latency not in PRESETS:
-        raise ValueError(f"run latency must be one of the PBS presets {sorted(PRESETS)}, got {latency!r}")
-    if not run.params.get("propagate", True):
-        raise ValueError("run must propagate writes (propagate=True): PBS models expanding quorums")
-    if run.params.get("coordinator", "any") != "any":
-        raise ValueError(
-            "run must use coordinator='any': in PBS the coordinator reaches every replica over the network"
-        )
+    latency = _check_pbs_run(run)
     ages = read_ages(run)
     ages = ages[~ages["in_flight"].astype(bool)]
     n, r, w = (int(run.params[k]) for k in ("n", "r", "w"))
