@@ -1,4 +1,4 @@
-"""Tests for replnb.leaderless, its plots, the QuorumExplorer and check_quorum_choice."""
+"""Tests for replnb.leaderless, its plots and the QuorumExplorer (the exercise: test_leaderless_exercise)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from replnb import leaderless, metrics, pbs, plots
 from replnb.check import check
 from replnb.engine.latency import constant
 from replnb.engine.rng import stable_hash
-from replnb.exercises import check_quorum_choice
 from replnb.leaderless import (
     closed_form_check,
     home_replicas,
@@ -1237,29 +1236,6 @@ def test_explorer_rejects_bad_arguments() -> None:
         ValueError, match=r"latency must be one of" r" \['LNKD-DISK', 'LNKD-SSD', 'YMMR'\], got 'fast'"
     ):
         QuorumExplorer(latency="fast")
-
-
-# -- the exercise ----------------------------------------------------------------
-
-
-def test_check_quorum_choice_accepts_exactly_the_right_answers() -> None:
-    right = {(r, w) for r in range(1, 6) for w in range(1, 6) if r + w > 5 and w <= 3}
-    assert right == {(3, 3), (4, 2), (5, 1), (4, 3), (5, 2), (5, 3)}
-    for r in range(1, 6):
-        for w in range(1, 6):
-            fb = check_quorum_choice(r, w)
-            assert bool(fb) == ((r, w) in right), (r, w, fb)
-            assert fb.message
-            if not fb:
-                assert fb.hint
-
-
-def test_check_quorum_choice_explains_what_is_wrong() -> None:
-    assert "stale" in check_quorum_choice(2, 2).message
-    assert "fail" in check_quorum_choice(2, 4).message
-    assert "between 1 and N = 5" in check_quorum_choice(0, 3).message
-    assert not check_quorum_choice(3.0, 3)  # type: ignore[arg-type]
-    assert "single failed node stops reads" in check_quorum_choice(5, 1).message
 
 
 # -- bounds: no accepted input runs for long ----------------------------------------
