@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import single_leader
+from ..params import Choice, Int, checked
 from ..single_leader import MODES, READ_FROM
 from .feedback import Feedback
 
@@ -108,6 +109,7 @@ def _plural(n: int, what: str) -> str:
     return f"{n} {what}" if n == 1 else f"{n} {what}s"
 
 
+@checked(mode=Choice(MODES), read_from=Choice(READ_FROM), seeds=Int(1, 3))
 def check_single_leader(mode: str, read_from: str, *, seeds: int = 2) -> Feedback:
     """Check a choice of replication ``mode`` and ``read_from`` against four goals.
 
@@ -137,12 +139,6 @@ def check_single_leader(mode: str, read_from: str, *, seeds: int = 2) -> Feedbac
     >>> print(check_single_leader("sync", "leader").hint)
     Where do the reads go? Followers can answer reads too.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {list(MODES)}, got {mode!r}")
-    if read_from not in READ_FROM:
-        raise ValueError(f"read_from must be one of {list(READ_FROM)}, got {read_from!r}")
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= 3:
-        raise ValueError(f"seeds must be an integer in 1..3, got {seeds!r}")
     got = _goals(mode, read_from, seeds)
     runs = len(SINGLE_LEADER_SCENARIOS) * seeds
     if got["lost"] is not None:
