@@ -719,9 +719,14 @@ class Cluster:
         for key, stamp in items:
             if self._apply(node, key, stamp, "anti-entropy"):
                 self.ae_repairs += 1
-        push = tuple((k, s) for k, s in self._items(node, ranges) if k not in theirs or theirs[k] < s)
+        push = tuple((k, s) for k, s in self._items(node, ranges) if self._behind(theirs.get(k), s))
         if push:
             self._send(node, msg.src, "ae-push", push, "push")
+
+    @staticmethod
+    def _behind(theirs: Any, mine: Any) -> bool:
+        """Whether a replica holding ``theirs`` for a key (``None``: nothing) lacks ``mine``."""
+        return theirs is None or theirs < mine
 
     def _on_push(self, msg: Message) -> None:
         for key, stamp in msg.body:
@@ -863,16 +868,10 @@ class SiblingsCluster(Cluster):
                 self._repair(op.coord, node, op.key, stamp)
 
     # -- anti-entropy -------------------------------------------------------------
-    def _on_items(self, msg: Message) -> None:
-        ranges, items = msg.body
-        node = msg.dst
-        theirs = dict(items)
-        for key, state in items:
-            if self._apply(node, key, state, "anti-entropy"):
-                self.ae_repairs += 1
-        push = tuple((k, s) for k, s in self._items(node, ranges) if _lacks(theirs.get(k), cast(Any, s)))
-        if push:
-            self._send(node, msg.src, "ae-push", push, "push")
+    @staticmethod
+    def _behind(theirs: Any, mine: Any) -> bool:
+        """Whether a replica holding the sibling set ``theirs`` would change by merging ``mine`` in."""
+        return _lacks(theirs, mine)
 
 
 def _lacks(held: SiblingSet | None, state: SiblingSet) -> bool:
