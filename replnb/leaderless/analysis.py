@@ -74,13 +74,14 @@ def lagging_replicas(run: Run) -> pd.DataFrame:
     lagging = 0
     times, counts = [0.0], [0]
     for t, is_apply, key, node, version in events:
-        pairs = [(key, x) for x in home[key]]
-        before = sum(held.get(p, 0) < newest.get(key, 0) for p in pairs)
-        if is_apply:
-            held[(key, node)] = max(held.get((key, node), 0), version)
-        else:
-            newest[key] = max(newest.get(key, 0), version)
-        lagging += sum(held.get(p, 0) < newest.get(key, 0) for p in pairs) - before
+        top = newest.get(key, 0)
+        if is_apply:  # one pair changes: it may stop lagging
+            old = held.get((key, node), 0)
+            held[(key, node)] = new = max(old, version)
+            lagging += (new < top) - (old < top)
+        elif version > top:  # a newer write: the pairs that held at least the old newest now lag
+            newest[key] = version
+            lagging += sum(top <= held.get((key, x), 0) < version for x in home[key])
         if times[-1] == t:
             counts[-1] = lagging
         else:

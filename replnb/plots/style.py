@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
-__all__ = ["COLORS", "PALETTE", "STYLE", "F", "finish_barh", "new_axes", "round_up", "styled"]
+__all__ = ["COLORS", "PALETTE", "STYLE", "F", "course_style", "finish_barh", "new_axes", "round_up", "styled"]
 
 #: Okabe & Ito's colour-blind-safe palette.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -50,12 +52,38 @@ STYLE: dict[Any, Any] = {
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+@contextmanager
+def course_style() -> Iterator[None]:
+    """:data:`STYLE` in effect inside the block; the rcParams it sets are restored after it.
+
+    As ``plt.rc_context(STYLE)``, but it saves only the parameters that
+    :data:`STYLE` sets, not a validated copy of all of them: that copy took
+    1-2 ms, and an explorer's move enters the style once per plot (up to
+    nine times), on every move.
+
+    Examples
+    --------
+    >>> before = plt.rcParams["axes.titleweight"]
+    >>> with course_style():
+    ...     plt.rcParams["axes.titleweight"]
+    'bold'
+    >>> plt.rcParams["axes.titleweight"] == before
+    True
+    """
+    saved = {key: dict.__getitem__(mpl.rcParams, key) for key in STYLE}
+    mpl.rcParams.update(STYLE)
+    try:
+        yield
+    finally:
+        dict.update(mpl.rcParams, saved)  # the saved values were valid: no need to validate them again
+
+
 def styled(fn: F) -> F:
     """Run a plotting function under the course style."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with plt.rc_context(STYLE):
+        with course_style():
             return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -65,7 +93,7 @@ def new_axes(ax: Axes | None = None, figsize: tuple[float, float] = (8.0, 3.2)) 
     """``ax`` itself, or the axes of a new figure (not shown) in the course style."""
     if ax is not None:
         return ax
-    with plt.rc_context(STYLE):
+    with course_style():
         fig = plt.figure(figsize=figsize)
         return fig.add_subplot()
 

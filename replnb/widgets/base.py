@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -20,6 +19,7 @@ from ..check import CheckResult
 from ..check import check as check_history
 from ..params import Choice, Flag, Int, Nodes, Real, Spec, check
 from ..plots import STYLE
+from ..plots.style import course_style
 from ..records import Run
 from .progress import show_progress_bars
 
@@ -283,7 +283,7 @@ show_progress_bars()
 
 def _style() -> Any:
 
-    return plt.rc_context(STYLE)
+    return course_style()
 
 
 #: The look of an explorer's summary table. A widget's HTML is not styled by
