@@ -170,16 +170,12 @@ def _is_set_history(ops: pd.DataFrame) -> bool:
     return bool(set_ops.any())
 
 
-def _key_ops(rows: pd.DataFrame, is_set: bool) -> list[_Op]:
-    """The operations of one key, in op_id order."""
+def _key_ops(rows: list[tuple[Any, ...]], is_set: bool) -> list[_Op]:
+    """The operations of one key, in op_id order, from its rows
+    ``(op_id, kind, value, start, end, ok, set operation or None)``."""
     codes: dict[Any, int] = {None: _INITIAL} if not is_set else {}
     out: list[_Op] = []
-    ops = rows.sort_values("op_id", kind="stable")
-    subkind = ops["op"].tolist() if is_set else [None] * len(ops)
-    cols = zip(
-        ops["op_id"], ops["kind"], ops["value"], ops["start"], ops["end"], ops["ok"], subkind, strict=True
-    )
-    for op_id, kind, raw, start, end, ok, sub in cols:
+    for op_id, kind, raw, start, end, ok, sub in sorted(rows, key=lambda row: row[0]):
         done = bool(ok) and not math.isnan(float(end))
         if kind == "read" and not done:
             continue  # a failed read tells nothing
@@ -229,8 +225,13 @@ def _unread_left_out(ops: list[_Op], is_set: bool) -> list[_Op]:
 
 def _histories(ops: pd.DataFrame) -> list[tuple[Hashable, list[_Op], bool]]:
     is_set = _is_set_history(ops)
-    keys = sorted(set(ops["key"].tolist()), key=lambda k: (type(k).__name__, str(k)))
-    return [(k, _unread_left_out(_key_ops(ops[ops["key"] == k], is_set), is_set), is_set) for k in keys]
+    subkind = ops["op"].tolist() if is_set else [None] * len(ops)
+    columns = (ops[c].tolist() for c in ("key", "op_id", "kind", "value", "start", "end", "ok"))
+    by_key: dict[Hashable, list[tuple[Any, ...]]] = {}
+    for key, *row in zip(*columns, subkind, strict=True):  # one pass, not one filter per key
+        by_key.setdefault(key, []).append(tuple(row))
+    keys = sorted(by_key, key=lambda k: (type(k).__name__, str(k)))
+    return [(k, _unread_left_out(_key_ops(by_key[k], is_set), is_set), is_set) for k in keys]
 
 
 # -- the search ----------------------------------------------------------------------------------------
