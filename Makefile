@@ -19,12 +19,13 @@ PIN := $(shell $(PYTHON) -c 'import sys; print("-c $(CONSTRAINTS)" if sys.versio
 LOCK_EXTRA ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test lint typecheck notebooks bench lock clean
+.PHONY: help lab test lint typecheck notebooks scheme-grid bench lock clean
 
 help:
 	@echo "make lab        open JupyterLab on notebooks/00_start_here.ipynb"
 	@echo "make test       ruff, mypy, then the whole pytest suite (unit, doctests, nbval, browser)"
 	@echo "make notebooks  re-execute every notebook in place (commit the result)"
+	@echo "make scheme-grid  recompute the scheme explorer's stored figures (after a model change)"
 	@echo "make bench      print the benchmark table"
 	@echo "make lock       refresh $(CONSTRAINTS) (the pinned versions) from a fresh venv"
 
@@ -75,6 +76,11 @@ test: lint typecheck
 
 notebooks: $(VENV)/.stamp-test
 	$(PY) scripts/execute_notebooks.py
+
+# Every position of SchemeExplorer's sliders, simulated ahead (replnb/compare/precomputed.py);
+# about 20 minutes on two cores. tests/test_precomputed.py fails until it is done after a model change.
+scheme-grid: $(VENV)/.stamp-test
+	$(PY) -m replnb.compare.precomputed 2
 
 bench: $(VENV)/.stamp-test
 	$(PY) benchmarks/run.py

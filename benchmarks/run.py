@@ -117,9 +117,11 @@ def _parts(
         walks = bench_walk.walk(explorers, points=points, repeats=1 if quick else 2)
         over = bench_walk.over_target(walks, most=6)
         note = (
-            f"Every move from a fresh explorer ({points} values per continuous slider"
+            f"Every slider move from a fresh explorer ({points} values per continuous slider"
             f"{'' if quick else ', each move the faster of 2 walks'}); total = simulate + render"
-            " (render includes what the model computes lazily while it is drawn)."
+            " (render includes what the model computes lazily while it is drawn). The target is"
+            " the max over the slider moves; the first display (the explorer appearing when its"
+            " cell runs, after the notebook's earlier figures) is given beside it."
         )
         listed = [f"- {line}" for line in over]
         tail = ["", f"The slowest moves over {bench_walk.TARGET_MS:g} ms:", *listed] if over else []

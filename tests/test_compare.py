@@ -432,7 +432,7 @@ def test_scheme_explorer_updates_and_ranks() -> None:
         ({"far_ms": 120}, r"far_ms must be an integer in 0\.\.100"),
         ({"mix": "reads"}, "mix must be one of"),
         ({"priority": "speed"}, "priority must be one of"),
-        ({"seed": 10}, r"seed must be an integer in 0\.\.9"),
+        ({"seed": 5}, r"seed must be an integer in 0\.\.4"),
     ],
 )
 def test_scheme_explorer_rejects_bad_input(kwargs: dict, message: str) -> None:

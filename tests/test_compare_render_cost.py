@@ -1,10 +1,7 @@
-"""The scheme explorer's panels stay within their own columns (what keeps a move's redraw small).
+"""The scheme explorer's panels stay within their own columns: no label reaches into the next panel.
 
-:class:`replnb.widgets.KeptAxesExplorer` redraws only the panels whose
-background changed, plus every panel that a redrawn one's drawing reaches
-into; a label wider than its panel made one changed panel cost four.
-(Still true: with 100 ms between regions the p99 panel's last tick label,
-four digits wide, reaches the next panel, which is then redrawn with it.)
+(Its ticks are drawn as data, so a label of one panel overlapping the next
+would be drawn over that panel's bars, and the x labels are wrapped to fit.)
 """
 
 from __future__ import annotations

@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from replnb.widgets import SchemeExplorer, TopologyExplorer, kept_axes
+from replnb.widgets import TopologyExplorer, kept_axes
 
 MOVES: dict[type, list[dict[str, Any]]] = {
-    SchemeExplorer: [{"clock_skew": 150}, {"partition_ms": 0}, {"mix": "write-heavy"}, {"seed": 3}],
     TopologyExplorer: [{"leaders": 5}, {"failed": "B"}, {"leaders": 8}, {"leaders": 4}],
 }
 

@@ -86,23 +86,34 @@ def test_a_walked_explorer_draws_the_pixels_of_a_fresh_one(cls: type) -> None:
 
 
 def test_backgrounds_are_reused_and_bounded() -> None:
-    explorer = SchemeExplorer()  # its panels' limits follow the seed
+    explorer = TopologyExplorer()  # its graph panel changes with the number of leaders
     explorer.refresh()
-    explorer.update(clock_skew=150)
+    explorer.update(leaders=5)
+    explorer.update(leaders=4)
     kept = len(explorer._backgrounds)
-    explorer.update(clock_skew=50)  # back to a background seen before: none drawn
+    explorer.update(leaders=5)  # back to backgrounds seen before: none drawn
+    explorer.update(leaders=4)
     assert len(explorer._backgrounds) == kept
-    for seed in range(10):
-        explorer.update(seed=seed)
+    for leaders in range(2, 11):
+        explorer.update(leaders=leaders)
     assert kept < len(explorer._backgrounds) <= explorer.backgrounds
     assert next(reversed(explorer._backgrounds)) == explorer.background_key()  # the newest is last
-    small = SchemeExplorer()
+    small = TopologyExplorer()
     small.backgrounds = 4
     small.refresh()
-    for seed in range(10):
-        small.update(seed=seed)
+    for leaders in range(2, 11):
+        small.update(leaders=leaders)
     assert len(small._backgrounds) == 4  # the least recently used are dropped
     assert next(reversed(small._backgrounds)) == small.background_key()
+
+
+def test_the_scheme_explorer_keeps_one_background() -> None:
+    """Its ticks and scheme names are data: no move redraws the panels' frames."""
+    explorer = SchemeExplorer()
+    explorer.refresh()
+    for move in [{"seed": 3}, {"far_ms": 100}, {"mix": "write-heavy"}, {"priority": "fast reads"}]:
+        explorer.update(**move)
+    assert len(explorer._backgrounds) == 1
 
 
 def test_a_figure_drawn_elsewhere_gets_a_fresh_background() -> None:

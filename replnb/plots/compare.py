@@ -13,6 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import NullLocator
 
 from .style import COLORS, PALETTE, new_axes, round_up, styled
 from .sweeps import plot_sweep
@@ -109,6 +110,7 @@ def plot_scheme_metric(
         ax.set_yticks(y, [str(s) for s in table.index])
     else:  # a panel beside the first: no y axis at all (cheaper to draw, nothing to read twice)
         ax.yaxis.set_visible(False)
+        ax.yaxis.set_major_locator(NullLocator())  # nor ticks for an explorer that draws them as data
         ax.spines["left"].set_visible(False)
     ax.set_ylim(len(table) - 0.5, -0.5)
     ax.set_xlim(0, right)
@@ -158,6 +160,7 @@ def _draw_metric_bars(
             edgecolors=["black" if b else c for c, b, d in zip(colours, is_best, drawn, strict=True) if d],
             linewidths=[1.4 if b else 1.0 for b, d in zip(is_best, drawn, strict=True) if d],
             label="bars",
+            zorder=2,  # over grid lines drawn as data (an explorer's TickArtists)
         )
         ax.add_collection(bars, autolim=False)
     if never.any():
@@ -168,6 +171,7 @@ def _draw_metric_bars(
             edgecolors=[c for c, n in zip(colours, never, strict=True) if n],
             linewidths=1.0,
             label="never",
+            zorder=2,
         )
         ax.add_collection(hatched, autolim=False)
 

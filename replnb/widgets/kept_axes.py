@@ -391,7 +391,8 @@ class TickArtists:
         for axis in (ax.xaxis, ax.yaxis):
             axis.set_major_locator(NullLocator())
         x_grid, y_grid = self.grids
-        artists: list[Artist] = [*self.marks]
+        # an axis without ticks gets no marks: an empty line's extent is the figure's corner
+        artists: list[Artist] = [mark for mark, ticks in zip(self.marks, (xs, ys), strict=True) if ticks]
         if x_grid is not None:
             x_grid.set_segments([[(x, 0.0), (x, 1.0)] for x in xs])
             artists.append(x_grid)
