@@ -42,3 +42,17 @@ def test_a_partial_redraw_gives_the_pixels_of_a_full_one(cls: type, monkeypatch:
             explorer.render(explorer.run)
             assert np.array_equal(got, _pixels(explorer.image.value)), move
     assert any(partial), "no move redrew only part of the background"
+
+
+def test_a_ticks_as_data_key_has_one_part_per_axes() -> None:
+    """The shape a partial redraw compares axes by axes; an axis-off graph keys only its titles."""
+    explorer = TopologyExplorer()
+    explorer.refresh()
+    before = explorer.background_key()
+    assert len(before) == 1 + len(explorer.figure.axes)
+    explorer.update(leaders=8)  # the graph's limits and place change, and the colour bar's ticks
+    after = explorer.background_key()
+    graph, bar, _delays = explorer.figure.axes
+    assert not graph.axison
+    changed = [i for i in range(len(explorer.figure.axes)) if before[i + 1] != after[i + 1]]
+    assert changed == [explorer.figure.axes.index(bar)]

@@ -663,3 +663,25 @@ def test_explorer_opens_on_a_ring_cut_by_one_failed_leader_and_keys_every_symbol
                     "never applied", "coloured by the messages"):  # fmt: skip
         assert meaning in caption
     assert ex.summarize(run).loc["as received", "lost writes"] == run.metrics["lost_writes"]
+
+
+def test_kept_arrows_draw_the_pixels_of_plain_ones() -> None:
+    """The graph's arrows remember their laid-out paths; drawn again, and drawn plain, they match."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch
+
+    from replnb import multi_leader
+    from replnb.plots import topology as topology_plots
+    from replnb.widgets import figure_png
+
+    run = multi_leader.simulate(topology="all-to-all", leaders=6, duration=200, seed=2)
+    ax = topology_plots.plot_topology(run)
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    assert arrows and all(type(p) is topology_plots._KeptArrow for p in arrows)
+    figure_png(ax.figure)
+    ax.figure.set_layout_engine("none")  # laid out once: the next draws put everything in the same place
+    kept, again = figure_png(ax.figure), figure_png(ax.figure)
+    for p in arrows:
+        p.__class__ = FancyArrowPatch
+    assert kept == again == figure_png(ax.figure)
+    plt.close(ax.figure)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import matplotlib.pyplot as plt
 import networkx as nx
@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch
 
 from .. import topology
 from ..records import Run
@@ -72,9 +73,50 @@ def _draw_edges(graph: nx.DiGraph, pos: Mapping[str, Any], ax: Axes, **kwargs: A
     # so skip that update (most of the cost of drawing a dense graph).
     ax.__dict__["_update_patch_limits"] = lambda patch: None
     try:
-        nx.draw_networkx_edges(graph, pos, ax=ax, **kwargs)
+        arrows = nx.draw_networkx_edges(graph, pos, ax=ax, **kwargs)
     finally:
         del ax.__dict__["_update_patch_limits"]
+    for arrow in arrows if isinstance(arrows, list) else ():
+        if type(arrow) is FancyArrowPatch:
+            arrow.__class__ = _KeptArrow  # the same patch; only its drawn path is remembered
+
+
+class _KeptArrow(FancyArrowPatch):
+    """A curved arrow whose path in display coordinates is computed once per shape and place.
+
+    An explorer redraws the same graph (the same nodes in the same places) on
+    every move, with other colours; laying an arrow out (curving it, then
+    clipping both ends off the nodes by bisection on the curve) was most of
+    the cost of drawing a dense graph. The path depends only on what the key
+    holds; the colours and line style are applied when it is drawn.
+    """
+
+    _paths: ClassVar[dict[tuple[Any, ...], Any]] = {}
+
+    def _get_path_in_displaycoord(self) -> Any:
+        if self._posA_posB is None or self.patchA is not None or self.patchB is not None:
+            return super()._get_path_in_displaycoord()
+        ends = self.get_transform().transform([self._convert_xy_units(p) for p in self._posA_posB])
+        connection, style = self.get_connectionstyle(), self.get_arrowstyle()
+        key = (
+            np.round(ends, 6).tobytes(),
+            self.shrinkA,
+            self.shrinkB,
+            self._dpi_cor,
+            type(connection).__name__,
+            repr(sorted(vars(connection).items())),
+            type(style).__name__,
+            repr(sorted(vars(style).items())),
+            self.get_mutation_scale(),
+            self.get_linewidth(),
+            self.get_mutation_aspect(),
+        )
+        path = self._paths.get(key)
+        if path is None:
+            if len(self._paths) >= 4096:
+                self._paths.clear()
+            path = self._paths[key] = super()._get_path_in_displaycoord()
+        return path
 
 
 def _node_handle(colour: str, label: str) -> Line2D:

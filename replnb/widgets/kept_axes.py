@@ -300,23 +300,47 @@ def round_limits(ax: Any) -> None:
 def ticks_as_data_key(figure: Figure) -> tuple[Any, ...]:
     """A background key for a figure whose axes draw their ticks as data (:class:`TickArtists`).
 
+    Shaped as :meth:`KeptAxesExplorer.background_key`'s: the figure's part,
+    then one part per axes (what a partial redraw compares, axes by axes).
     An axis whose locators are both :class:`~matplotlib.ticker.NullLocator`
     draws no tick, so its limits do not change the background's pixels
     (the axis labels must have fixed places: ``set_label_coords``); an axis
     that draws ticks keys them as :meth:`KeptAxesExplorer.axes_key` does.
     """
-    key: list[Any] = [figure.bbox.bounds, tuple(t.get_text() for t in figure.texts)]
-    for ax in figure.axes:
-        key += [ax.get_position().bounds, ax.get_visible(), ax.axison]
-        key += [ax.get_title(loc) for loc in ("left", "center", "right")]
-        for axis in (ax.xaxis, ax.yaxis):
-            drawn = (axis.get_major_locator(), axis.get_minor_locator())
-            key += [axis.get_label_text(), tuple(type(locator).__name__ for locator in drawn)]
-            if not all(isinstance(locator, NullLocator) for locator in drawn):
-                locs = list(drawn[0]())
-                key += [tuple(axis.get_view_interval()), tuple(locs)]
-                key += [tuple(axis.get_major_formatter().format_ticks(locs)), tuple(drawn[1]())]
+    return (
+        (figure.bbox.bounds, tuple(t.get_text() for t in figure.texts)),
+        *(_ticks_as_data_axes_key(ax) for ax in figure.axes),
+    )
+
+
+def _ticks_as_data_axes_key(ax: Axes) -> tuple[Any, ...]:
+    titles = [ax.get_title(loc) for loc in ("left", "center", "right")]
+    key: list[Any] = [ax.get_visible(), ax.axison, *titles]
+    if _blank(ax):  # it paints nothing but its titles: where it sits and its limits do not matter
+        return tuple(key)
+    key.append(ax.get_position().bounds)
+    for axis in (ax.xaxis, ax.yaxis):
+        drawn = (axis.get_major_locator(), axis.get_minor_locator())
+        key += [axis.get_label_text(), tuple(type(locator).__name__ for locator in drawn)]
+        if not all(isinstance(locator, NullLocator) for locator in drawn):
+            locs = list(drawn[0]())
+            key += [tuple(axis.get_view_interval()), tuple(locs)]
+            key += [tuple(axis.get_major_formatter().format_ticks(locs)), tuple(drawn[1]())]
     return tuple(key)
+
+
+def _blank(ax: Axes) -> bool:
+    """Whether ``ax`` draws no axis and a background of the figure's own colour (or none).
+
+    Its titles aside, such an axes adds nothing to the background's pixels:
+    a graph drawn with ``ax.axis("off")`` in an equal-aspect axes, whose
+    position follows its limits. (Titles sit at fixed places only when it has
+    none, so an axes with a title is not blank.)
+    """
+    if ax.axison or any(ax.get_title(loc) for loc in ("left", "center", "right")):
+        return False
+    patch = ax.patch
+    return not patch.get_visible() or to_rgba(patch.get_facecolor()) == to_rgba(ax.figure.get_facecolor())
 
 
 class TickArtists:
@@ -333,7 +357,8 @@ class TickArtists:
     :meth:`draw` puts the x ticks of ``x_locator`` within the limits (with
     vertical grid lines) and the y ticks of ``y_locator`` (default: those the
     plot set, with its formatter) on the axes (with horizontal grid lines if
-    ``y_grid``); afterwards its axis draws no tick.
+    ``y_grid``); afterwards its axis draws no tick. The tick labels have the
+    size of the style's tick labels, or ``fontsize``.
     """
 
     def __init__(
@@ -344,6 +369,7 @@ class TickArtists:
         y_grid: bool,
         y_locator: Locator | None = None,
         x_grid: bool = True,
+        fontsize: float | None = None,
     ) -> None:
         rc = plt.rcParams
         self.ax, self.x_locator, self.y_locator = ax, x_locator, y_locator
@@ -364,7 +390,7 @@ class TickArtists:
             along_x + ScaledTranslation(0, -shift, ax.figure.dpi_scale_trans),
             along_y + ScaledTranslation(-shift, 0, ax.figure.dpi_scale_trans),
         )
-        self._sizes = (rc["xtick.labelsize"], rc["ytick.labelsize"])
+        self._sizes = (rc["xtick.labelsize"], rc["ytick.labelsize"]) if fontsize is None else (fontsize,) * 2
         self.labels: tuple[list[Text], list[Text]] = ([], [])
 
     def _label(self, which: int, i: int) -> Text:
