@@ -116,7 +116,7 @@ def _chunk(scheme: str, points: Sequence[dict[str, Any]]) -> list[list[float]]:
 
 def build(path: Path = PATH, executor: Executor | None = None, chunk: int = 50) -> Path:
     """Compute every scheme's figures at every position of :data:`GRID` and store them at ``path``."""
-    arrays: dict[str, np.ndarray] = {"grid": np.array(json.dumps(GRID))}
+    arrays: dict[str, Any] = {"grid": np.array(json.dumps(GRID))}
     jobs = []
     for scheme in SCHEMES:
         dims = _dims(scheme)

@@ -94,9 +94,10 @@ class _KeptArrow(FancyArrowPatch):
     _paths: ClassVar[dict[tuple[Any, ...], Any]] = {}
 
     def _get_path_in_displaycoord(self) -> Any:
-        if self._posA_posB is None or self.patchA is not None or self.patchB is not None:
-            return super()._get_path_in_displaycoord()
-        ends = self.get_transform().transform([self._convert_xy_units(p) for p in self._posA_posB])
+        ends_given = self._posA_posB  # type: ignore[attr-defined]  # (matplotlib's own, not in its stubs)
+        if ends_given is None or self.patchA is not None or self.patchB is not None:
+            return super()._get_path_in_displaycoord()  # type: ignore[misc]
+        ends = self.get_transform().transform([self._convert_xy_units(p) for p in ends_given])
         connection, style = self.get_connectionstyle(), self.get_arrowstyle()
         key = (
             np.round(ends, 6).tobytes(),
