@@ -14,6 +14,11 @@ up, then times (median, min and max of ``repeats`` runs):
 * ``explorer.render(explorer.run)``: matplotlib alone (drawing, PNG
   encoding, the summary table), the floor that a faster model cannot beat.
 
+Each explorer is measured in a Python process of its own, as in a notebook
+(each notebook has its kernel, and no two chapters' explorers share one):
+one long-lived process that had built the other explorers first measured the
+last one up to 60 % slower.
+
 A first row measures this machine's matplotlib floor: one axes with one line,
 a title and a label, 9 x 4 inches at the course's 80 dpi, saved to PNG.
 Comparing an explorer's render with it shows how much of the time is
@@ -218,17 +223,40 @@ def bench(repeats: int = 7, warmup: int = 2, trips: int = 2) -> list[dict[str, o
 
     rows: list[dict[str, object]] = [floor_row(repeats)]
     for name in EXPLORERS:
-        cls = getattr(widgets, name, None)
-        if cls is None:
+        if getattr(widgets, name, None) is None:
             rows += _missing(name, "not available")
             continue
         try:
-            rows += bench_one(name, cls, repeats, warmup, trips)
+            rows += _bench_elsewhere(name, repeats, warmup, trips)
         except Exception as exc:  # a half-written explorer must not stop the benchmark
             rows += _missing(name, f"failed: {type(exc).__name__}: {exc}"[:120])
     return rows
 
 
+def _bench_elsewhere(name: str, repeats: int, warmup: int, trips: int) -> list[dict[str, object]]:
+    """:func:`bench_one` in a new Python process (the same interpreter and ``sys.path``)."""
+    import json
+    import os
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), MPLBACKEND="Agg")
+    args = [sys.executable, str(Path(__file__).resolve()), name, str(repeats), str(warmup), str(trips)]
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=1800, check=False)
+    if done.returncode:
+        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "bench failed")
+    rows: list[dict[str, object]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return rows
+
+
 if __name__ == "__main__":
-    for row in bench():
-        print(row)
+    import json
+
+    if len(sys.argv) == 5:  # one explorer, its rows as JSON (what _bench_elsewhere reads)
+        from replnb import widgets
+
+        one, *counts = sys.argv[1:]
+        repeats, warmup, trips = (int(c) for c in counts)
+        print(json.dumps(bench_one(one, getattr(widgets, one), repeats, warmup, trips)))
+    else:
+        for row in bench():
+            print(row)

@@ -114,11 +114,11 @@ def _parts(
         import bench_walk
 
         points = bench_walk.QUICK_POINTS if quick else bench_walk.POINTS
-        walks = bench_walk.walk(explorers, points=points, repeats=1 if quick else 2)
+        walks = bench_walk.walk(explorers, points=points, repeats=1 if quick else 3)
         over = bench_walk.over_target(walks, most=6)
         note = (
             f"Every slider move from a fresh explorer ({points} values per continuous slider"
-            f"{'' if quick else ', each move the faster of 2 walks'}); total = simulate + render"
+            f"{'' if quick else ', each move the fastest of 3 walks'}); total = simulate + render"
             " (render includes what the model computes lazily while it is drawn). The target is"
             " the max over the slider moves; the first display (the explorer appearing when its"
             " cell runs, after the notebook's earlier figures) is given beside it."
