@@ -174,8 +174,7 @@ class SchemeExplorer(KeptAxesExplorer[Comparison]):
         metrics = [m for m in SCHEME_METRICS if m in table.columns]
         for i, (ax, metric) in enumerate(zip(self.axes_for(figure), metrics, strict=True)):
             plot_scheme_metric(table, metric, ax=ax, labels=i == 0)
-            # no wider than its panel: a panel whose labels reach into the next one has that
-            # one redrawn too when its background changes (KeptAxesExplorer.png)
+            # no wider than its panel, so that no label reaches over the next panel's bars
             ax.set_xlabel("\n".join(textwrap.fill(line, 17) for line in ax.get_xlabel().split("\n")))
         for ticks in self._ticks:
             ticks.draw()
