@@ -332,10 +332,10 @@ def _ticks_as_data_axes_key(ax: Axes) -> tuple[Any, ...]:
 def _blank(ax: Axes) -> bool:
     """Whether ``ax`` draws no axis and a background of the figure's own colour (or none).
 
-    Its titles aside, such an axes adds nothing to the background's pixels:
+    Such an axes adds nothing to the background's pixels, wherever it sits:
     a graph drawn with ``ax.axis("off")`` in an equal-aspect axes, whose
-    position follows its limits. (Titles sit at fixed places only when it has
-    none, so an axes with a title is not blank.)
+    position follows its limits. An axes with a title is not blank (its title
+    moves with it).
     """
     if ax.axison or any(ax.get_title(loc) for loc in ("left", "center", "right")):
         return False
@@ -357,8 +357,7 @@ class TickArtists:
     :meth:`draw` puts the x ticks of ``x_locator`` within the limits (with
     vertical grid lines) and the y ticks of ``y_locator`` (default: those the
     plot set, with its formatter) on the axes (with horizontal grid lines if
-    ``y_grid``); afterwards its axis draws no tick. The tick labels have the
-    size of the style's tick labels, or ``fontsize``.
+    ``y_grid``); afterwards its axis draws no tick.
     """
 
     def __init__(
@@ -369,7 +368,6 @@ class TickArtists:
         y_grid: bool,
         y_locator: Locator | None = None,
         x_grid: bool = True,
-        fontsize: float | None = None,
     ) -> None:
         rc = plt.rcParams
         self.ax, self.x_locator, self.y_locator = ax, x_locator, y_locator
@@ -390,7 +388,7 @@ class TickArtists:
             along_x + ScaledTranslation(0, -shift, ax.figure.dpi_scale_trans),
             along_y + ScaledTranslation(-shift, 0, ax.figure.dpi_scale_trans),
         )
-        self._sizes = (rc["xtick.labelsize"], rc["ytick.labelsize"]) if fontsize is None else (fontsize,) * 2
+        self._sizes = (rc["xtick.labelsize"], rc["ytick.labelsize"])
         self.labels: tuple[list[Text], list[Text]] = ([], [])
 
     def _label(self, which: int, i: int) -> Text:
