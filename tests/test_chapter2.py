@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -167,31 +168,26 @@ GRID = [
 def test_explorer_rows_equal_the_runs_of_every_strategy(leaders, rate, skew, relocation):
     ex = ConflictExplorer()
     params = dict(clock_skew=skew, leaders=leaders, write_rate=rate, relocation_rate=relocation)
+
+    def runs_at(clock_skew: float) -> pd.DataFrame:
+        """The table of every strategy's own run at this skew."""
+        return ml.compare_strategies(
+            columns=ex.compared,
+            leaders=leaders,
+            clock_skew=float(clock_skew),
+            write_rate=rate / leaders,
+            relocation_rate=relocation,
+            duration=ex.duration,
+            keys=ex.keys,
+            seed=ex.seed,
+        )
+
     run = ex.simulate(strategy="cart: union", **params)
-    expected = ml.compare_strategies(
-        columns=ex.compared,
-        leaders=leaders,
-        clock_skew=float(skew),
-        write_rate=rate / leaders,
-        relocation_rate=relocation,
-        duration=ex.duration,
-        keys=ex.keys,
-        seed=ex.seed,
-    )
-    assert run.extras["comparison"].equals(expected)
+    assert run.extras["comparison"].equals(runs_at(skew))
     # rows reused across the skew are the rows the runs would give at the new skew
-    other = ex.simulate(strategy="siblings (on read)", **{**params, "clock_skew": (skew + 70) % 200})
-    expected = ml.compare_strategies(
-        columns=ex.compared,
-        leaders=leaders,
-        clock_skew=float((skew + 70) % 200),
-        write_rate=rate / leaders,
-        relocation_rate=relocation,
-        duration=ex.duration,
-        keys=ex.keys,
-        seed=ex.seed,
-    )
-    assert other.extras["comparison"].equals(expected)
+    moved = (skew + 70) % 200
+    other = ex.simulate(strategy="siblings (on read)", **{**params, "clock_skew": moved})
+    assert other.extras["comparison"].equals(runs_at(moved))
 
 
 def test_explorer_simulates_only_what_a_move_changes(monkeypatch):
